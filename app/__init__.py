@@ -1,0 +1,1 @@
+"""civicloop: crowdsourced civic issue reporting."""

@@ -1,0 +1,68 @@
+"""Settings, read once from CIVICLOOP_* environment variables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only signing secret: refused in production (see _refuse_unsafe_defaults).
+DEV_SECRET_KEY = "civicloop-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; the README documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICLOOP_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    # Empty means the embedded SQLite database under data_dir.
+    database_url: str = ""
+    auto_migrate: bool = Field(
+        default=True, description="Run Alembic migrations before `civicloop serve` starts."
+    )
+    secret_key: str = DEV_SECRET_KEY
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    reopen_window_days: int = Field(default=30, ge=0)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    page_size_default: int = Field(default=50, ge=1, le=500)
+    page_size_max: int = Field(default=200, ge=1, le=1000)
+    max_radius_m: float = Field(default=50_000, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+    cors_origins: list[str] = []
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError(
+                "CIVICLOOP_SECRET_KEY must be set to a long random value in production"
+            )
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("CIVICLOOP_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def idempotency_ttl(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.idempotency_ttl_hours)
+
+    @property
+    def reopen_window(self) -> dt.timedelta:
+        return dt.timedelta(days=self.reopen_window_days)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'civicloop.db').resolve()}"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+"""Engines and sessions for both databases, and the per-request session dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.spatial import SpatialBackend, backend_for
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Execution option read by the SQLite BEGIN hook: writers take the write lock up front.
+WRITE_OPTION = "civicloop_write"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    from app.spatial.sqlite import register_functions
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite recipe: the driver must not BEGIN by itself; we do it in the "begin" hook.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            "synchronous=NORMAL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+        register_functions(dbapi_connection)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # BEGIN IMMEDIATE is SQLite's honest SELECT ... FOR UPDATE: one writer at a time, decided
+        # at the start, so a read-then-write transaction can never fail half way with SQLITE_BUSY.
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
+
+
+class Database:
+    """One engine, its session factories and its spatial backend."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.engine = create_db_engine(url, pool_size=pool_size)
+        self.spatial: SpatialBackend = backend_for(self.engine)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.effective_database_url)
+
+    def session(self, *, write: bool) -> Session:
+        return (self._write if write else self._read)()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work; `app.routing.UnitOfWorkRoute` commits it before responding."""
+    database: Database = request.app.state.database
+    with database.session(write=request.method not in SAFE_METHODS) as session:
+        request.state.session = session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise

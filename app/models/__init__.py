@@ -1,0 +1,31 @@
+"""Every model, imported so Alembic autogenerate and the mappers see them all."""
+
+from app.models.agency import Agency, agency_category
+from app.models.api_key import ApiKey
+from app.models.base import Base
+from app.models.category import Category
+from app.models.idempotency import IdempotencyRecord
+from app.models.issue import Issue, IssueStatus, Priority, Resolution, issue_candidate
+from app.models.issue_event import EventAction, IssueEvent
+from app.models.types import LonLat
+from app.models.user import Language, Role, User
+
+__all__ = [
+    "Agency",
+    "ApiKey",
+    "Base",
+    "Category",
+    "EventAction",
+    "IdempotencyRecord",
+    "Issue",
+    "IssueEvent",
+    "IssueStatus",
+    "Language",
+    "LonLat",
+    "Priority",
+    "Resolution",
+    "Role",
+    "User",
+    "agency_category",
+    "issue_candidate",
+]

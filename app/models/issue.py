@@ -1,0 +1,110 @@
+"""Issues: what citizens report, and the agencies it was routed to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.agency import Agency
+from app.models.base import Base, IdMixin, IdType, TimestampMixin
+from app.models.category import Category
+from app.models.types import LonLat, PointType, UTCDateTime
+from app.models.user import User
+
+
+class IssueStatus(StrEnum):
+    open = "open"
+    acknowledged = "acknowledged"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class Resolution(StrEnum):
+    fixed = "fixed"
+    duplicate = "duplicate"
+    not_actionable = "not_actionable"
+    referred = "referred"
+    wont_fix = "wont_fix"
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+def _enum(enum: type[StrEnum], name: str) -> Enum:
+    return Enum(enum, native_enum=False, length=16, create_constraint=True, name=name)
+
+
+# The agencies whose jurisdiction covered the point and that handle the category when the issue
+# was reported: their queues show it until one of them claims it.
+issue_candidate = Table(
+    "issue_candidate",
+    Base.metadata,
+    Column("issue_id", IdType, ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", IdType, ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_issue_candidate_agency_id", "agency_id"),
+)
+
+
+class Issue(IdMixin, TimestampMixin, Base):
+    __tablename__ = "issue"
+    __table_args__ = (
+        CheckConstraint(
+            "(status IN ('resolved', 'closed')) OR resolution IS NULL",
+            name="resolution_only_when_resolved",
+        ),
+        CheckConstraint("reopen_count >= 0", name="reopen_count_non_negative"),
+        Index("ix_issue_created_at_id", "created_at", "id"),
+        Index("ix_issue_updated_at_id", "updated_at", "id"),
+        Index("ix_issue_status_created_at", "status", "created_at"),
+    )
+
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    category_id: Mapped[int] = mapped_column(IdType, ForeignKey("category.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[LonLat] = mapped_column(PointType())
+    address: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "issue_status"))
+    resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution, "resolution"))
+    priority: Mapped[Priority] = mapped_column(_enum(Priority, "priority"), default=Priority.normal)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Service-level deadlines fixed when reported, from the category's targets.
+    acknowledge_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    resolve_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+
+    category: Mapped[Category] = relationship(lazy="raise")
+    agency: Mapped[Agency | None] = relationship(lazy="raise")
+    reporter: Mapped[User] = relationship(lazy="raise")
+    candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+# Radius, bounding-box and nearest queries: GiST on PostGIS; SQLite keeps an R*Tree instead.
+Index("ix_issue_location", Issue.location, postgresql_using="gist").ddl_if(dialect="postgresql")

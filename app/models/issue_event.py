@@ -1,0 +1,56 @@
+"""The issue's audit trail: one immutable row per change, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.agency import Agency
+from app.models.base import Base, IdMixin, IdType, utcnow
+from app.models.issue import IssueStatus, Resolution
+from app.models.types import UTCDateTime
+from app.models.user import User
+
+
+class EventAction(StrEnum):
+    reported = "reported"
+    claimed = "claimed"
+    started = "started"
+    resolved = "resolved"
+    closed = "closed"
+    reopened = "reopened"
+    transferred = "transferred"
+    edited = "edited"
+
+
+def _enum(enum: type[StrEnum], name: str) -> Enum:
+    return Enum(enum, native_enum=False, length=16, create_constraint=True, name=name)
+
+
+class IssueEvent(IdMixin, Base):
+    __tablename__ = "issue_event"
+    __table_args__ = (Index("ix_issue_event_issue_id_id", "issue_id", "id"),)
+
+    issue_id: Mapped[int] = mapped_column(IdType, ForeignKey("issue.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    action: Mapped[EventAction] = mapped_column(_enum(EventAction, "event_action"))
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    # The agency the actor acted for, kept even if the person later changes agency.
+    actor_agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"))
+    from_status: Mapped[IssueStatus | None] = mapped_column(_enum(IssueStatus, "event_from_status"))
+    to_status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "event_to_status"))
+    from_agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"))
+    to_agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"))
+    resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution, "event_resolution"))
+    note: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Role of the actor at the time, for public timelines that name no person.
+    actor_role: Mapped[str] = mapped_column(String(16))
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
+    actor_agency: Mapped[Agency | None] = relationship(foreign_keys=[actor_agency_id], lazy="raise")
+    from_agency: Mapped[Agency | None] = relationship(foreign_keys=[from_agency_id], lazy="raise")
+    to_agency: Mapped[Agency | None] = relationship(foreign_keys=[to_agency_id], lazy="raise")

@@ -1,0 +1,58 @@
+"""Accounts: citizens (with an e-mail or only a device), agency staff and admins."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, IdMixin, IdType, TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.agency import Agency
+
+
+class Role(StrEnum):
+    citizen = "citizen"
+    agent = "agent"
+    manager = "manager"
+    admin = "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.agent, Role.manager)
+
+
+class Language(StrEnum):
+    th = "th"
+    en = "en"
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(
+            "role NOT IN ('agent', 'manager') OR agency_id IS NOT NULL", name="staff_has_agency"
+        ),
+        CheckConstraint("email IS NOT NULL OR device_id_hash IS NOT NULL", name="has_identity"),
+    )
+
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 of the app-generated device identifier: the identifier is the device's secret.
+    device_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, create_constraint=True, name="role"),
+        default=Role.citizen,
+    )
+    agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
+    language: Mapped[Language] = mapped_column(
+        Enum(Language, native_enum=False, length=8, create_constraint=True, name="language"),
+        default=Language.th,
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency | None] = relationship(lazy="raise")

@@ -1,0 +1,75 @@
+"""The only code that knows which database does the geometry.
+
+Both backends answer with the same semantics: positions are WGS84 lon/lat, bounding boxes are
+lon/lat rectangles (edges included), distances are great circles on the sphere PostGIS uses for
+`ST_DistanceSphere` with SRID 4326 (mean radius of WGS84), and jurisdictions cover their edges.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, Engine
+from sqlalchemy.orm import Session
+
+from app.models.types import LonLat
+
+# (2a + b) / 3 of WGS84: the radius PostGIS derives for ST_DistanceSphere on SRID 4326.
+EARTH_RADIUS_M = 6_371_008.771_415_059
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+def enclosing_bbox(center: LonLat, radius_m: float) -> BBox:
+    """A lon/lat rectangle that surely contains every point within radius_m of center."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.001
+    north = min(center.lat + dlat, 90.0)
+    south = max(center.lat - dlat, -90.0)
+    widest = max(abs(north), abs(south))
+    if widest >= 89.9:
+        return BBox(-180.0, south, 180.0, north)
+    dlon = min(dlat / math.cos(math.radians(widest)), 180.0)
+    return BBox(center.lon - dlon, south, center.lon + dlon, north)
+
+
+def great_circle_m(a: LonLat, b: LonLat) -> float:
+    """Haversine distance in metres, on the same sphere as the databases."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+class SpatialBackend(Protocol):
+    """Filters and orderings on `Issue.location`, and jurisdiction look-ups."""
+
+    name: str
+
+    def within_radius(self, center: LonLat, radius_m: float) -> ColumnElement[bool]: ...
+
+    def within_bbox(self, bbox: BBox) -> ColumnElement[bool]: ...
+
+    def distance_m(self, center: LonLat) -> ColumnElement[float]: ...
+
+    def covering_agency_ids(
+        self, session: Session, *, point: LonLat, category_id: int
+    ) -> list[int]: ...
+
+
+def backend_for(engine: Engine) -> SpatialBackend:
+    if engine.dialect.name == "postgresql":
+        from app.spatial.postgis import PostgisBackend
+
+        return PostgisBackend()
+    from app.spatial.sqlite import SqliteBackend
+
+    return SqliteBackend()

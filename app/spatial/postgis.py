@@ -1,0 +1,51 @@
+"""PostGIS: GiST-indexed `&&` to find candidates, exact sphere distance to decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Agency, Issue, agency_category
+from app.models.types import WGS84, LonLat
+from app.spatial import BBox, enclosing_bbox
+
+
+def _point(p: LonLat) -> Any:
+    return func.ST_SetSRID(func.ST_MakePoint(p.lon, p.lat), WGS84)
+
+
+def _envelope(b: BBox) -> Any:
+    return func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, WGS84)
+
+
+class PostgisBackend:
+    name = "postgis"
+
+    def within_radius(self, center: LonLat, radius_m: float) -> ColumnElement[bool]:
+        return and_(
+            Issue.location.op("&&")(_envelope(enclosing_bbox(center, radius_m))),
+            func.ST_DistanceSphere(Issue.location, _point(center)) <= radius_m,
+        )
+
+    def within_bbox(self, bbox: BBox) -> ColumnElement[bool]:
+        # A point's box is the point, so the index operator alone is exact here.
+        return Issue.location.op("&&")(_envelope(bbox))
+
+    def distance_m(self, center: LonLat) -> ColumnElement[float]:
+        return func.ST_DistanceSphere(Issue.location, _point(center))
+
+    def covering_agency_ids(
+        self, session: Session, *, point: LonLat, category_id: int
+    ) -> list[int]:
+        query = (
+            select(Agency.id)
+            .join(agency_category, agency_category.c.agency_id == Agency.id)
+            .where(
+                agency_category.c.category_id == category_id,
+                func.ST_Covers(Agency.jurisdiction, _point(point)),
+            )
+            .order_by(Agency.id)
+        )
+        return list(session.scalars(query))

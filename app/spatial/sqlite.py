@@ -1,0 +1,103 @@
+"""SQLite: an R*Tree of issue positions finds candidates, exact great-circle distance decides.
+
+The R*Tree is kept in step with `issue.location` by triggers (see the initial migration) that call
+the SQL functions registered here on every connection of our engine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+
+import shapely
+from sqlalchemy import Column, ColumnElement, Float, Integer, MetaData, Table, and_, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Agency, Issue, agency_category
+from app.models.types import LonLat
+from app.spatial import BBox, enclosing_bbox, great_circle_m
+
+# Not part of the ORM metadata: Alembic must not try to manage a virtual table.
+RTREE_TABLE = "issue_location_rtree"
+issue_location_rtree = Table(
+    RTREE_TABLE,
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("min_lon", Float),
+    Column("max_lon", Float),
+    Column("min_lat", Float),
+    Column("max_lat", Float),
+)
+
+_WKB_POINT_LE = struct.Struct("<BIdd")
+
+
+def _lon_lat(wkb: bytes) -> tuple[float, float]:
+    byte_order, geometry_type, lon, lat = _WKB_POINT_LE.unpack(wkb)
+    if byte_order != 1 or geometry_type != 1:
+        raise ValueError("not a little-endian WKB point")
+    return lon, lat
+
+
+def _lon(wkb: bytes) -> float:
+    return _lon_lat(wkb)[0]
+
+
+def _lat(wkb: bytes) -> float:
+    return _lon_lat(wkb)[1]
+
+
+def _distance_m(wkb: bytes, lon: float, lat: float) -> float:
+    here = _lon_lat(wkb)
+    return great_circle_m(LonLat(*here), LonLat(lon, lat))
+
+
+def register_functions(connection: sqlite3.Connection) -> None:
+    connection.create_function("civicloop_lon", 1, _lon, deterministic=True)
+    connection.create_function("civicloop_lat", 1, _lat, deterministic=True)
+    connection.create_function("civicloop_distance_m", 3, _distance_m, deterministic=True)
+
+
+def _candidates(bbox: BBox) -> ColumnElement[bool]:
+    # R*Tree boxes are float32 rounded outwards: an overlap test never misses a point.
+    rtree = issue_location_rtree.c
+    return Issue.id.in_(
+        select(rtree.id).where(
+            rtree.max_lon >= bbox.west,
+            rtree.min_lon <= bbox.east,
+            rtree.max_lat >= bbox.south,
+            rtree.min_lat <= bbox.north,
+        )
+    )
+
+
+class SqliteBackend:
+    name = "sqlite"
+
+    def within_radius(self, center: LonLat, radius_m: float) -> ColumnElement[bool]:
+        return and_(
+            _candidates(enclosing_bbox(center, radius_m)),
+            self.distance_m(center) <= radius_m,
+        )
+
+    def within_bbox(self, bbox: BBox) -> ColumnElement[bool]:
+        return and_(
+            _candidates(bbox),
+            func.civicloop_lon(Issue.location).between(bbox.west, bbox.east),
+            func.civicloop_lat(Issue.location).between(bbox.south, bbox.north),
+        )
+
+    def distance_m(self, center: LonLat) -> ColumnElement[float]:
+        return func.civicloop_distance_m(Issue.location, center.lon, center.lat)
+
+    def covering_agency_ids(
+        self, session: Session, *, point: LonLat, category_id: int
+    ) -> list[int]:
+        query = (
+            select(Agency.id, Agency.jurisdiction)
+            .join(agency_category, agency_category.c.agency_id == Agency.id)
+            .where(agency_category.c.category_id == category_id)
+            .order_by(Agency.id)
+        )
+        here = shapely.Point(point.lon, point.lat)
+        return [agency_id for agency_id, area in session.execute(query) if area.covers(here)]
