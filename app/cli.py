@@ -1,0 +1,135 @@
+"""`civicloop` command: serve, migrate, demo-data, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from app.config import get_settings
+
+if TYPE_CHECKING:
+    from app.db import Database
+
+
+def _database() -> Database:
+    from app.db import Database
+
+    return Database.from_settings(get_settings())
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    if settings.auto_migrate:
+        migrate(args)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from app.dbmigrate import upgrade
+
+    database = _database()
+    try:
+        upgrade(database.engine)
+    finally:
+        database.dispose()
+    print(f"database migrated: {database.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def demo_data(args: argparse.Namespace) -> int:
+    from app.demo import DEMO_EMAIL_DOMAIN, load_demo_city
+
+    if get_settings().environment == "production":
+        print("refusing to load demo accounts into a production database", file=sys.stderr)
+        return 2
+    migrate(args)
+    database = _database()
+    try:
+        with database.session(write=True) as session, session.begin():
+            summary = load_demo_city(session, password=args.password)
+    finally:
+        database.dispose()
+    print(
+        f"demo city loaded: {summary.categories} new categories, {summary.agencies} new agencies, "
+        f"{summary.users} new users\n"
+        f"log in as admin@{DEMO_EMAIL_DOMAIN}, manager.district-bang-rak@{DEMO_EMAIL_DOMAIN} or "
+        f"agent.district-bang-rak@{DEMO_EMAIL_DOMAIN} with password {args.password!r}"
+    )
+    return 0
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.models import Role, User
+    from app.security import hash_password
+
+    password = os.environ.get("CIVICLOOP_ADMIN_PASSWORD") or getpass.getpass("password: ")
+    if len(password) < 10:
+        print("the password needs at least 10 characters", file=sys.stderr)
+        return 2
+    database = _database()
+    try:
+        with database.session(write=True) as session, session.begin():
+            email = args.email.strip().lower()
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                print(f"{email} already exists", file=sys.stderr)
+                return 1
+            session.add(
+                User(
+                    email=email,
+                    password_hash=hash_password(password),
+                    display_name=args.name,
+                    role=Role.admin,
+                )
+            )
+    finally:
+        database.dispose()
+    print(f"admin {email} created")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="civicloop", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser(
+        "serve", help="run the API (migrates first unless CIVICLOOP_AUTO_MIGRATE=false)"
+    )
+    p.add_argument("--host", default=os.environ.get("CIVICLOOP_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("CIVICLOOP_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("CIVICLOOP_WORKERS", "1")))
+    p.set_defaults(handler=serve)
+    commands.add_parser(
+        "migrate", help="upgrade the database schema to the latest revision"
+    ).set_defaults(handler=migrate)
+    p = commands.add_parser(
+        "demo-data", help="load the Bangkok demo city (districts, categories, staff)"
+    )
+    p.add_argument("--password", default="civicloop-demo", help="password of every demo user")
+    p.set_defaults(handler=demo_data)
+    p = commands.add_parser(
+        "create-admin", help="create an admin (password from CIVICLOOP_ADMIN_PASSWORD or a prompt)"
+    )
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", default="Administrator")
+    p.set_defaults(handler=create_admin)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,176 @@
+"""Shared dependencies: the session, who is calling, and small header parsers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.config import Settings
+from app.db import get_session
+from app.errors import BadRequest, Forbidden, Unauthenticated
+from app.models import Role, User
+from app.security import secret_digest
+from app.services import accounts, idempotency
+from app.services.pagination import CursorCodec
+from app.spatial import SpatialBackend
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login.")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrations.")
+_device_id = APIKeyHeader(
+    name="X-Device-Id",
+    auto_error=False,
+    description="A random identifier (16-128 characters) the app generated and keeps secret: "
+    "lets a citizen report and follow reports without an account.",
+)
+
+
+def _valid_device_id(device_id: str) -> str:
+    if not 16 <= len(device_id) <= 128 or not device_id.isprintable():
+        raise BadRequest("X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID.")
+    return device_id
+
+
+def get_optional_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+    device_id: Annotated[str | None, Depends(_device_id)],
+) -> User | None:
+    """Whoever the credentials name; bad credentials are an error, not anonymity."""
+    if bearer is not None:
+        return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
+    if api_key is not None:
+        return accounts.user_from_api_key(session, api_key)
+    if device_id is not None:
+        return accounts.find_device_user(session, _valid_device_id(device_id))
+    return None
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise Unauthenticated("Log in (Authorization: Bearer <token>) or send an X-API-Key.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_reporter(
+    session: SessionDep,
+    user: OptionalUser,
+    device_id: Annotated[str | None, Depends(_device_id)],
+) -> User:
+    """The reporting citizen: an account, or the anonymous user behind an X-Device-Id."""
+    if user is not None:
+        return user
+    if device_id is not None:
+        return accounts.device_user(session, _valid_device_id(device_id))
+    raise Unauthenticated("Log in, or send an X-Device-Id header to report without an account.")
+
+
+Reporter = Annotated[User, Depends(get_reporter)]
+
+
+def require_role(*roles: Role) -> Any:
+    """A dependency admitting only users with one of these roles."""
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+        return user
+
+    return Depends(dependency)
+
+
+def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version an `If-Match: "N"` header expects; `*` or no header means any version."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip()
+    if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():
+        return int(tag[1:-1])
+    raise BadRequest('If-Match must be an ETag from this API, e.g. "3" (with the quotes).')
+
+
+IfMatch = Annotated[int | None, Depends(parse_if_match)]
+
+
+def _idempotency_principal(user: User | None, device_id: str | None) -> str:
+    # A device's first report creates its user, so a device is keyed by the device, not the user:
+    # otherwise the retry of that first report would not find the key.
+    if device_id and (user is None or user.device_id_hash == secret_digest(device_id)):
+        return f"device:{secret_digest(device_id)[:48]}"
+    return f"user:{user.id}" if user else "anonymous"
+
+
+async def claim_idempotency_key(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=8,
+            max_length=255,
+            description="A unique key per logical request (a UUID): retries with the same key "
+            "return the first response and create nothing new.",
+        ),
+    ] = None,
+) -> None:
+    if idempotency_key is None:
+        return
+    body = await request.body()
+    principal = _idempotency_principal(user, request.headers.get("x-device-id"))
+    outcome = await run_in_threadpool(
+        idempotency.claim,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
+        ttl=settings.idempotency_ttl,
+    )
+    if isinstance(outcome, idempotency.StoredResponse):
+        raise IdempotentReplay(outcome)
+    request.state.idempotency_claim = outcome
+
+
+class IdempotentReplay(Exception):
+    """Raised to answer a retried request with the stored response."""
+
+    def __init__(self, stored: idempotency.StoredResponse) -> None:
+        self.stored = stored
+
+
+Idempotent = Depends(claim_idempotency_key)
+
+
+def get_spatial(request: Request) -> SpatialBackend:
+    spatial: SpatialBackend = request.app.state.database.spatial
+    return spatial
+
+
+def get_cursors(request: Request) -> CursorCodec:
+    cursors: CursorCodec = request.app.state.cursors
+    return cursors
+
+
+SpatialDep = Annotated[SpatialBackend, Depends(get_spatial)]
+CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]

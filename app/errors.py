@@ -1,0 +1,275 @@
+"""Domain errors and the one place that renders every error as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.schemas.problem import FieldProblem, Problem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A rule was broken; subclasses fix the HTTP status, a stable type slug and a title."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldProblem] = (),
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+class BadRequest(DomainError):
+    pass
+
+
+class InvalidCursor(DomainError):
+    slug = "invalid-cursor"
+    title = "Invalid pagination cursor"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class InvalidTransition(Conflict):
+    slug = "invalid-transition"
+    title = "Transition not allowed from the current status"
+
+
+class AlreadyClaimed(Conflict):
+    slug = "already-claimed"
+    title = "Issue already claimed"
+
+
+class ConcurrentUpdate(Conflict):
+    slug = "concurrent-update"
+    title = "Changed by someone else at the same time"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    slug = "stale-version"
+    title = "The resource changed since you read it"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    slug = "validation-failed"
+    title = "The request is not valid"
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    slug = "idempotency-key-reused"
+    title = "Idempotency key reused for a different request"
+
+
+STATUS_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "The request is not valid",
+    500: "Internal server error",
+}
+
+
+def problem_type(request: Request, slug: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/problems/{slug}"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Iterable[FieldProblem] = (),
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> ORJSONResponse:
+    body = Problem(
+        type=problem_type(request, slug),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=list(errors) or None,
+        **(extensions or {}),
+    )
+    return ORJSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _domain_error(request: Request, exc: Exception) -> ORJSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validation_error(request: Request, exc: Exception) -> ORJSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in raw):
+        return problem_response(
+            request,
+            status=400,
+            slug="malformed-json",
+            title="Malformed JSON",
+            detail="The request body is not valid JSON: "
+            + "; ".join(str(e.get("ctx", {}).get("error", e["msg"])) for e in raw),
+        )
+    errors = [
+        FieldProblem(location=_location(e["loc"]), message=str(e["msg"]), code=str(e["type"]))
+        for e in raw
+    ]
+    return problem_response(
+        request,
+        status=422,
+        slug=ValidationFailed.slug,
+        title=ValidationFailed.title,
+        detail="; ".join(f"{p.location}: {p.message}" for p in errors),
+        errors=errors,
+    )
+
+
+def _http_error(request: Request, exc: Exception) -> ORJSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = STATUS_TITLES.get(exc.status_code, "Error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(
+        request,
+        status=exc.status_code,
+        slug=title.lower().replace(" ", "-"),
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+def _integrity_error(request: Request, exc: Exception) -> ORJSONResponse:
+    # Services check what they can first; a constraint that still fires lost a race.
+    log.warning("integrity error translated to 409: %s", exc)
+    return problem_response(
+        request,
+        status=409,
+        slug=Conflict.slug,
+        title=Conflict.title,
+        detail="The change conflicts with data stored at the same time; reload and retry.",
+    )
+
+
+def _stale_data(request: Request, exc: Exception) -> ORJSONResponse:
+    return problem_response(
+        request,
+        status=ConcurrentUpdate.status,
+        slug=ConcurrentUpdate.slug,
+        title=ConcurrentUpdate.title,
+        detail="Someone else changed this at the same moment; reload it and try again.",
+    )
+
+
+def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title=STATUS_TITLES[500],
+        detail="Something went wrong on our side; it has been logged.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem+json answers for these statuses."""
+    return {
+        status: {
+            "description": STATUS_TITLES.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

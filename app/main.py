@@ -1,0 +1,132 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from pydantic.json_schema import models_json_schema
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from app.config import Settings, get_settings
+from app.db import Database
+from app.deps import IdempotentReplay
+from app.errors import DomainError, NotFound, install_error_handlers
+from app.routers import api_router, health
+from app.schemas.issue import IssueFeatureCollection
+from app.schemas.problem import Problem
+from app.services.pagination import CursorCodec
+
+API_TITLE = "civicloop"
+DESCRIPTION = """Crowdsourced civic issue reporting: citizens report geotagged problems, agencies
+claim, work and resolve them, and every step is on the issue's public timeline.
+
+Errors are RFC 9457 `application/problem+json`. Creates accept an `Idempotency-Key` header;
+issues carry an `ETag` to send back as `If-Match` when changing them."""
+
+
+def _replay(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, IdempotentReplay)
+    stored = exc.stored
+    return Response(
+        stored.body,
+        status_code=stored.status_code,
+        headers={**stored.headers, "Idempotent-Replayed": "true"},
+    )
+
+
+def _problem_types() -> dict[str, str]:
+    return {cls.slug: cls.title for cls in _subclasses(DomainError)}
+
+
+def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_subclasses(sub))
+    return found
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, plus schemas used only in `responses=` and problem+json 422s."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    _, extra = models_json_schema(
+        [(Problem, "serialization"), (IssueFeatureCollection, "serialization")],
+        ref_template="#/components/schemas/{model}",
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(extra.get("$defs", {}))
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "The request is not valid", "content": problem}
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title=API_TITLE,
+        version="0.1.0",
+        description=DESCRIPTION,
+        max_body_size=settings.max_body_bytes,
+        docs_url=None,  # served below from packaged assets: no CDN, works offline
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database.from_settings(settings)
+    app.state.cursors = CursorCodec(settings.secret_key)
+    install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, _replay)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        )
+    app.include_router(health.router)
+    app.include_router(api_router)
+
+    problem_types = _problem_types()
+
+    @app.get("/problems/{slug}", include_in_schema=False)
+    def problem_type_page(slug: str) -> HTMLResponse:
+        # RFC 9457: a problem type URI should resolve to documentation for humans.
+        if slug not in problem_types:
+            raise NotFound(f"No problem type {slug!r}.")
+        title = html.escape(problem_types[slug])
+        return HTMLResponse(f"<!doctype html><title>{title}</title><h1>{title}</h1>")
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{API_TITLE} API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

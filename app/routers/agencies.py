@@ -1,0 +1,146 @@
+"""Agencies, their jurisdictions and their work queues."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Response
+
+from app.deps import CurrentUser, CursorsDep, Idempotent, SessionDep, SpatialDep, require_role
+from app.errors import Forbidden, problem_responses
+from app.models import Agency, Role, User
+from app.routers.presenters import issue_reads
+from app.routers.query import IssueFilterDep, PageParams
+from app.routing import UnitOfWorkRoute
+from app.schemas.catalog import AgencyCreate, AgencyRead, AgencyUpdate
+from app.schemas.issue import IssueReadPage
+from app.services import catalog, issues, permissions
+from app.spatial.geojson import area_geometry
+
+router = APIRouter(prefix="/agencies", tags=["agencies"], route_class=UnitOfWorkRoute)
+
+AdminUser = Annotated[User, require_role(Role.admin)]
+GEOJSON = "application/geo+json"
+
+
+def load_agency(session: SessionDep, agency_id: Annotated[int, Path(ge=1)]) -> Agency:
+    return catalog.get_agency(session, agency_id)
+
+
+CurrentAgency = Annotated[Agency, Depends(load_agency)]
+
+
+def _read(agency: Agency) -> AgencyRead:
+    return AgencyRead(
+        id=agency.id,
+        slug=agency.slug,
+        name_th=agency.name_th,
+        name_en=agency.name_en,
+        email=agency.email,
+        phone=agency.phone,
+        categories=[c.code for c in agency.categories],
+    )
+
+
+@router.get("", response_model=list[AgencyRead], summary="All agencies")
+def list_agencies(session: SessionDep) -> list[AgencyRead]:
+    return [_read(a) for a in catalog.list_agencies(session)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AgencyRead,
+    dependencies=[Idempotent],
+    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    summary="Add an agency (admins)",
+)
+def create_agency(body: AgencyCreate, session: SessionDep, admin: AdminUser) -> AgencyRead:
+    agency = catalog.create_agency(
+        session,
+        slug=body.slug,
+        name_th=body.name_th,
+        name_en=body.name_en,
+        email=body.email,
+        phone=body.phone,
+        category_codes=body.categories,
+        jurisdiction=body.jurisdiction,
+    )
+    return _read(agency)
+
+
+@router.get(
+    "/{agency_id}",
+    response_model=AgencyRead,
+    responses=problem_responses(404, 422),
+    summary="One agency",
+)
+def get_agency(agency: CurrentAgency) -> AgencyRead:
+    return _read(agency)
+
+
+@router.patch(
+    "/{agency_id}",
+    response_model=AgencyRead,
+    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    summary="Edit an agency (admins, its managers)",
+)
+def update_agency(
+    agency: CurrentAgency, body: AgencyUpdate, session: SessionDep, user: CurrentUser
+) -> AgencyRead:
+    catalog.update_agency(
+        session, agency=agency, editor=user, changes=body.model_dump(exclude_unset=True)
+    )
+    return _read(agency)
+
+
+@router.get(
+    "/{agency_id}/jurisdiction",
+    responses={
+        200: {"content": {GEOJSON: {}}, "description": "A GeoJSON Feature"},
+        **problem_responses(404, 422),
+    },
+    summary="The agency's jurisdiction as GeoJSON",
+)
+def get_agency_jurisdiction(agency: CurrentAgency) -> Response:
+    feature: dict[str, Any] = {
+        "type": "Feature",
+        "id": agency.slug,
+        "geometry": area_geometry(agency.jurisdiction),
+        "properties": {"name_th": agency.name_th, "name_en": agency.name_en},
+    }
+    return Response(orjson.dumps(feature), media_type=GEOJSON)
+
+
+@router.get(
+    "/{agency_id}/queue",
+    response_model=IssueReadPage,
+    responses=problem_responses(400, 401, 403, 404, 422),
+    summary="The agency's work queue",
+)
+def list_agency_queue(
+    agency: CurrentAgency,
+    user: CurrentUser,
+    session: SessionDep,
+    spatial: SpatialDep,
+    cursors: CursorsDep,
+    issue_filter: IssueFilterDep,
+    page: PageParams,
+) -> IssueReadPage:
+    """Issues this agency handles, and open issues routed to it that no one has claimed yet,
+    with the usual filters. For the agency's staff and admins."""
+    if not permissions.can_see_agency_queue(user, agency.id):
+        raise Forbidden("Only this agency's staff and admins see its queue.")
+    limit, cursor = page
+    rows, next_cursor = issues.list_issues(
+        session,
+        spatial=spatial,
+        cursors=cursors,
+        issue_filter=replace(issue_filter, queue_agency_id=agency.id),
+        limit=limit,
+        cursor=cursor,
+        with_reporter=True,
+    )
+    return IssueReadPage(items=issue_reads(session, rows, user), next_cursor=next_cursor)

@@ -1,0 +1,255 @@
+"""Issues: report, list (JSON or GeoJSON), read, edit, move through the lifecycle, timeline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
+
+from app.deps import (
+    CurrentUser,
+    CursorsDep,
+    Idempotent,
+    IfMatch,
+    OptionalUser,
+    Reporter,
+    SessionDep,
+    SettingsDep,
+    SpatialDep,
+    require_role,
+)
+from app.errors import problem_responses
+from app.models import Issue, LonLat, Role, User
+from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
+from app.routers.query import IssueFilterDep, PageParams
+from app.routing import UnitOfWorkRoute
+from app.schemas.issue import (
+    IssueCreate,
+    IssueEventRead,
+    IssuePage,
+    IssueRead,
+    IssueReadPage,
+    IssueUpdate,
+    TransitionRequest,
+)
+from app.services import issues, lifecycle, permissions
+
+router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
+
+GEOJSON = "application/geo+json"
+PublicId = Annotated[str, Path(min_length=1, max_length=16, description="The issue's public id.")]
+
+
+def load_issue(session: SessionDep, issue_id: PublicId) -> Issue:
+    return issues.get_issue(session, issue_id)
+
+
+CurrentIssue = Annotated[Issue, Depends(load_issue)]
+AdminUser = Annotated[User, require_role(Role.admin)]
+
+
+def _etag(issue: Issue) -> str:
+    return f'"{issue.version}"'
+
+
+def _wants_geojson(request: Request) -> bool:
+    return GEOJSON in request.headers.get("accept", "")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IssueRead,
+    dependencies=[Idempotent],
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
+    summary="Report an issue",
+)
+def create_issue(
+    body: IssueCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    spatial: SpatialDep,
+    reporter: Reporter,
+) -> IssueRead:
+    """Report a problem at a point. It is routed to every agency covering the point that handles
+    the category; with none, it waits in the admins' unrouted queue."""
+    issue = issues.create_issue(
+        session,
+        spatial=spatial,
+        reporter=reporter,
+        category_code=body.category,
+        title=body.title,
+        description=body.description,
+        location=LonLat(body.longitude, body.latitude),
+        address=body.address,
+    )
+    issue.reporter = reporter
+    response.headers["Location"] = str(request.url_for("get_issue", issue_id=issue.public_id))
+    response.headers["ETag"] = _etag(issue)
+    return issue_read(session, issue, reporter)
+
+
+@router.get(
+    "",
+    response_model=IssuePage,
+    responses={
+        200: {
+            "content": {
+                GEOJSON: {"schema": {"$ref": "#/components/schemas/IssueFeatureCollection"}}
+            }
+        },
+        **problem_responses(400, 422),
+    },
+    summary="List and search issues",
+)
+def list_issues(
+    request: Request,
+    session: SessionDep,
+    spatial: SpatialDep,
+    cursors: CursorsDep,
+    issue_filter: IssueFilterDep,
+    page: PageParams,
+) -> Response:
+    """Public issues, newest or nearest first, one keyset page at a time. Ask for
+    `Accept: application/geo+json` to get a GeoJSON FeatureCollection. No reporter data."""
+    limit, cursor = page
+    rows, next_cursor = issues.list_issues(
+        session,
+        spatial=spatial,
+        cursors=cursors,
+        issue_filter=issue_filter,
+        limit=limit,
+        cursor=cursor,
+    )
+    if _wants_geojson(request):
+        return Response(feature_collection(rows, next_cursor).model_dump_json(), media_type=GEOJSON)
+    return Response(issue_page(rows, next_cursor).model_dump_json(), media_type="application/json")
+
+
+@router.get(
+    "/unrouted",
+    response_model=IssueReadPage,
+    responses=problem_responses(400, 401, 403, 422),
+    summary="Issues no agency covers (admins)",
+)
+def list_unrouted_issues(
+    session: SessionDep,
+    spatial: SpatialDep,
+    cursors: CursorsDep,
+    issue_filter: IssueFilterDep,
+    page: PageParams,
+    admin: AdminUser,
+) -> IssueReadPage:
+    limit, cursor = page
+    rows, next_cursor = issues.list_issues(
+        session,
+        spatial=spatial,
+        cursors=cursors,
+        issue_filter=replace(issue_filter, unrouted=True),
+        limit=limit,
+        cursor=cursor,
+        with_reporter=True,
+    )
+    return IssueReadPage(items=issue_reads(session, rows, admin), next_cursor=next_cursor)
+
+
+@router.get(
+    "/{issue_id}",
+    response_model=IssueRead,
+    responses={304: {"description": "Not modified (If-None-Match)"}, **problem_responses(404)},
+    summary="Read one issue",
+)
+def get_issue(
+    issue: CurrentIssue,
+    session: SessionDep,
+    viewer: OptionalUser,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> IssueRead | Response:
+    """The issue with its deadlines and the actions you may take; reporter details only for
+    the reporter, the agencies involved and admins. Sends an ETag for If-Match on changes."""
+    if if_none_match is not None and if_none_match.strip() == _etag(issue):
+        return Response(status_code=304, headers={"ETag": _etag(issue)})
+    response.headers["ETag"] = _etag(issue)
+    return issue_read(session, issue, viewer)
+
+
+@router.patch(
+    "/{issue_id}",
+    response_model=IssueRead,
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
+    summary="Edit an issue",
+)
+def update_issue(
+    issue: CurrentIssue,
+    body: IssueUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    if_match: IfMatch,
+    response: Response,
+) -> IssueRead:
+    """Reporters may fix their text until it is claimed; the handling agency may edit anything."""
+    issues.update_issue(
+        session,
+        issue=issue,
+        editor=user,
+        expected_version=if_match,
+        changes=body.model_dump(exclude_unset=True),
+    )
+    response.headers["ETag"] = _etag(issue)
+    return issue_read(session, issue, user)
+
+
+@router.post(
+    "/{issue_id}/transitions",
+    response_model=IssueRead,
+    dependencies=[Idempotent],
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
+    summary="Claim, start, resolve, close, reopen or transfer",
+)
+def transition_issue(
+    issue: CurrentIssue,
+    body: Annotated[TransitionRequest, Body()],
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    if_match: IfMatch,
+    response: Response,
+) -> IssueRead:
+    """One lifecycle step. A step not allowed from the current status answers 409 naming the
+    allowed actions; of two concurrent claims the first wins and the second gets 409."""
+    lifecycle.transition(
+        session,
+        issue=issue,
+        action=body.action,
+        actor=user,
+        expected_version=if_match,
+        reopen_window=settings.reopen_window,
+        note=body.note,
+        is_public=getattr(body, "is_public", True),
+        resolution=getattr(body, "resolution", None),
+        to_agency_id=getattr(body, "to_agency", None),
+    )
+    issue = issues.get_issue(session, issue.public_id)
+    response.headers["ETag"] = _etag(issue)
+    return issue_read(session, issue, user)
+
+
+@router.get(
+    "/{issue_id}/events",
+    response_model=list[IssueEventRead],
+    responses=problem_responses(404),
+    summary="The issue's timeline",
+)
+def list_issue_events(
+    issue: CurrentIssue, session: SessionDep, viewer: OptionalUser
+) -> list[IssueEventRead]:
+    """Every step in order. The public sees public steps and the role (not the name) of who took
+    them; the agencies involved and admins also see internal notes and names."""
+    events = issues.list_events(session, issue=issue, viewer=viewer)
+    show_names = permissions.sees_internal(
+        viewer, issue, permissions.candidate_agency_ids(session, issue)
+    )
+    return [IssueEventRead.of(event, show_names=show_names) for event in events]

@@ -1,0 +1,86 @@
+"""Issues as a given viewer may see them, loaded without a query per issue."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Issue, User, issue_candidate
+from app.schemas.issue import (
+    GeoJSONPoint,
+    IssueFeature,
+    IssueFeatureCollection,
+    IssuePage,
+    IssueProperties,
+    IssuePublic,
+    IssueRead,
+    ReporterRef,
+)
+from app.services import lifecycle, permissions
+from app.services.issues import IssueRow
+
+
+def _candidates_by_issue(session: Session, issues: Sequence[Issue]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = defaultdict(set)
+    if issues:
+        rows = session.execute(
+            select(issue_candidate.c.issue_id, issue_candidate.c.agency_id).where(
+                issue_candidate.c.issue_id.in_([i.id for i in issues])
+            )
+        )
+        for issue_id, agency_id in rows:
+            found[issue_id].add(agency_id)
+    return found
+
+
+def _read(
+    issue: Issue, viewer: User | None, candidates: set[int], distance: float | None
+) -> IssueRead:
+    private = permissions.can_see_private(viewer, issue, candidates)
+    reporter = (
+        ReporterRef(
+            id=issue.reporter.id,
+            display_name=issue.reporter.display_name,
+            email=issue.reporter.email,
+        )
+        if private
+        else None
+    )
+    return IssueRead(
+        **IssuePublic.of(issue, distance).model_dump(),
+        reporter=reporter,
+        allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates),
+    )
+
+
+def issue_read(session: Session, issue: Issue, viewer: User | None) -> IssueRead:
+    """Needs issue.reporter loaded (services.issues.get_issue does)."""
+    return _read(issue, viewer, permissions.candidate_agency_ids(session, issue), None)
+
+
+def issue_reads(session: Session, rows: Sequence[IssueRow], viewer: User) -> list[IssueRead]:
+    candidates = _candidates_by_issue(session, [row.issue for row in rows])
+    return [_read(row.issue, viewer, candidates[row.issue.id], row.distance_m) for row in rows]
+
+
+def issue_page(rows: Sequence[IssueRow], next_cursor: str | None) -> IssuePage:
+    return IssuePage(
+        items=[IssuePublic.of(r.issue, r.distance_m) for r in rows], next_cursor=next_cursor
+    )
+
+
+def feature_collection(rows: Sequence[IssueRow], next_cursor: str | None) -> IssueFeatureCollection:
+    return IssueFeatureCollection(
+        features=[
+            IssueFeature(
+                id=r.issue.public_id,
+                geometry=GeoJSONPoint(coordinates=(r.issue.location.lon, r.issue.location.lat)),
+                properties=IssueProperties(**IssueProperties.fields_of(r.issue, r.distance_m)),
+            )
+            for r in rows
+        ],
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,113 @@
+"""The caller's account, their reports and API keys; staff accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.deps import CurrentUser, CursorsDep, Idempotent, SessionDep, SpatialDep, require_role
+from app.errors import problem_responses
+from app.models import Role, User
+from app.routers.presenters import issue_reads
+from app.routers.query import PageParams
+from app.routing import UnitOfWorkRoute
+from app.schemas.account import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, StaffCreate, UserRead
+from app.schemas.issue import IssueReadPage
+from app.services import accounts, issues
+
+router = APIRouter(prefix="/users", tags=["users"], route_class=UnitOfWorkRoute)
+
+AdminOrManager = Annotated[User, require_role(Role.admin, Role.manager)]
+Integrator = Annotated[User, require_role(Role.admin, Role.manager, Role.agent)]
+
+
+@router.get("/me", response_model=UserRead, responses=problem_responses(401), summary="Who am I")
+def get_me(user: CurrentUser) -> User:
+    return user
+
+
+@router.get(
+    "/me/issues",
+    response_model=IssueReadPage,
+    responses=problem_responses(400, 401, 422),
+    summary="My reports",
+)
+def list_my_issues(
+    user: CurrentUser,
+    session: SessionDep,
+    spatial: SpatialDep,
+    cursors: CursorsDep,
+    page: PageParams,
+) -> IssueReadPage:
+    """Everything you reported (with an account or from this device), newest first."""
+    limit, cursor = page
+    rows, next_cursor = issues.list_issues(
+        session,
+        spatial=spatial,
+        cursors=cursors,
+        issue_filter=issues.IssueFilter(reporter_id=user.id),
+        limit=limit,
+        cursor=cursor,
+        with_reporter=True,
+    )
+    return IssueReadPage(items=issue_reads(session, rows, user), next_cursor=next_cursor)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserRead,
+    dependencies=[Idempotent],
+    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    summary="Create a staff or admin account",
+)
+def create_staff(body: StaffCreate, session: SessionDep, creator: AdminOrManager) -> User:
+    """Admins create agents, managers and admins; managers create staff of their own agency."""
+    return accounts.create_staff(
+        session,
+        creator=creator,
+        email=str(body.email),
+        password=body.password,
+        display_name=body.display_name,
+        role=body.role,
+        agency_id=body.agency_id,
+    )
+
+
+@router.get(
+    "/me/api-keys",
+    response_model=list[ApiKeyRead],
+    responses=problem_responses(401, 403),
+    summary="My API keys",
+)
+def list_api_keys(user: Integrator, session: SessionDep) -> list[ApiKeyRead]:
+    return [ApiKeyRead.model_validate(k) for k in accounts.list_api_keys(session, owner=user)]
+
+
+@router.post(
+    "/me/api-keys",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    dependencies=[Idempotent],
+    responses=problem_responses(401, 403, 413, 415, 422),
+    summary="Create an API key",
+)
+def create_api_key(body: ApiKeyCreate, user: Integrator, session: SessionDep) -> ApiKeyCreated:
+    """For integrations acting as you (staff and admins). The key is shown only in this answer."""
+    api_key, secret = accounts.create_api_key(session, owner=user, name=body.name)
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyRead.model_validate(api_key).model_dump(), "key": secret}
+    )
+
+
+@router.delete(
+    "/me/api-keys/{key_id}",
+    response_model=ApiKeyRead,
+    responses=problem_responses(401, 403, 404),
+    summary="Revoke an API key",
+)
+def revoke_api_key(
+    key_id: Annotated[int, Path(ge=1)], user: Integrator, session: SessionDep
+) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(accounts.revoke_api_key(session, owner=user, key_id=key_id))

@@ -1,0 +1,67 @@
+"""The route class every API router uses: one unit of work per request, committed before the
+response is sent (a commit after it could fail after the client was told "201 Created")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import params
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import UnsupportedMediaType
+from app.services import idempotency
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _has_body(request: Request) -> bool:
+    return request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        expects_json = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
+
+        async def route_handler(request: Request) -> Response:
+            if (
+                expects_json
+                and request.method in BODY_METHODS
+                and _has_body(request)
+                and not _is_json(request.headers.get("content-type", ""))
+            ):
+                raise UnsupportedMediaType(
+                    "Send the body as JSON with the header 'Content-Type: application/json'."
+                )
+            response = await handler(request)
+            session: Session | None = getattr(request.state, "session", None)
+            if session is not None and response.status_code < 400:
+                claim: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)
+                if claim is not None:
+                    idempotency.record_response(
+                        session,
+                        claim,
+                        status_code=response.status_code,
+                        headers=dict(response.headers),
+                        body=bytes(response.body),
+                    )
+                await run_in_threadpool(session.commit)
+            return response
+
+        return route_handler

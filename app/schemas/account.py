@@ -1,0 +1,89 @@
+"""Accounts, tokens and API keys on the wire."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from app.models import Language, Role
+from app.schemas.base import ReadSchema, WriteSchema
+
+Password = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=128,
+        description="10 to 128 characters.",
+        json_schema_extra={"format": "password"},
+    ),
+]
+DisplayName = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class RegisterRequest(WriteSchema):
+    email: EmailStr
+    password: Password
+    display_name: DisplayName
+    language: Language = Language.th
+    device_id: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=128,
+        description="The X-Device-Id this app reported with before: its reports join the account.",
+    )
+
+
+class LoginRequest(WriteSchema):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RefreshRequest(WriteSchema):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+
+
+class UserRead(ReadSchema):
+    id: int
+    email: str | None
+    display_name: str
+    role: Role
+    agency_id: int | None
+    language: Language
+    created_at: dt.datetime
+
+
+class StaffCreate(WriteSchema):
+    email: EmailStr
+    password: Password
+    display_name: DisplayName
+    role: Literal[Role.agent, Role.manager, Role.admin]
+    agency_id: int | None = Field(
+        default=None,
+        description="Required for agents and managers (admins: any agency; managers: their own).",
+    )
+
+
+class ApiKeyCreate(WriteSchema):
+    name: str = Field(min_length=1, max_length=120, examples=["district dashboard"])
+
+
+class ApiKeyRead(ReadSchema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The secret: shown once, store it now. Send it as X-API-Key.")

@@ -1,0 +1,263 @@
+"""Issues on the wire: what a reporter sends, what the public and the agencies see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.models import (
+    Agency,
+    Category,
+    EventAction,
+    Issue,
+    IssueEvent,
+    IssueStatus,
+    Priority,
+    Resolution,
+)
+from app.schemas.base import WriteSchema
+from app.services.lifecycle import Action
+
+Latitude = Annotated[
+    float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False, examples=[13.7563])
+]
+Longitude = Annotated[
+    float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False, examples=[100.5018])
+]
+Title = Annotated[str, Field(min_length=3, max_length=200, examples=["Street light out on Soi 5"])]
+Description = Annotated[str, Field(max_length=5000)]
+Address = Annotated[str, Field(min_length=1, max_length=500)]
+Note = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class IssueCreate(WriteSchema):
+    category: str = Field(
+        min_length=1, max_length=64, description="A category code.", examples=["streetlight"]
+    )
+    title: Title
+    description: Description = ""
+    latitude: Latitude
+    longitude: Longitude
+    address: Address | None = None
+
+
+class IssueUpdate(WriteSchema):
+    title: Title | None = None
+    description: Description | None = None
+    address: Address | None = None
+    priority: Priority | None = Field(default=None, description="Handling staff only.")
+
+
+class AgencyRef(BaseModel):
+    id: int
+    slug: str
+    name_th: str
+    name_en: str
+
+    @classmethod
+    def of(cls, agency: Agency | None) -> AgencyRef | None:
+        if agency is None:
+            return None
+        return cls(id=agency.id, slug=agency.slug, name_th=agency.name_th, name_en=agency.name_en)
+
+
+class CategoryRef(BaseModel):
+    code: str
+    name_th: str
+    name_en: str
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryRef:
+        return cls(code=category.code, name_th=category.name_th, name_en=category.name_en)
+
+
+class ReporterRef(BaseModel):
+    id: int
+    display_name: str
+    email: str | None
+
+
+class IssueProperties(BaseModel):
+    """An issue as anyone may see it: no personal data about the reporter."""
+
+    id: str = Field(description="Stable public id.", examples=["K7M3QX9PAB"])
+    category: CategoryRef
+    title: str
+    description: str
+    address: str | None
+    status: IssueStatus
+    resolution: Resolution | None
+    priority: Priority
+    agency: AgencyRef | None = Field(description="The agency handling it; null until claimed.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    started_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    reopened_at: dt.datetime | None
+    reopen_count: int
+    acknowledge_due_at: dt.datetime
+    resolve_due_at: dt.datetime
+    version: int
+    distance_m: float | None = Field(default=None, description="Only when sorted by nearest.")
+
+    @classmethod
+    def fields_of(cls, issue: Issue, distance_m: float | None = None) -> dict[str, Any]:
+        return {
+            "id": issue.public_id,
+            "category": CategoryRef.of(issue.category),
+            "title": issue.title,
+            "description": issue.description,
+            "address": issue.address,
+            "status": issue.status,
+            "resolution": issue.resolution,
+            "priority": issue.priority,
+            "agency": AgencyRef.of(issue.agency),
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
+            "acknowledged_at": issue.acknowledged_at,
+            "started_at": issue.started_at,
+            "resolved_at": issue.resolved_at,
+            "closed_at": issue.closed_at,
+            "reopened_at": issue.reopened_at,
+            "reopen_count": issue.reopen_count,
+            "acknowledge_due_at": issue.acknowledge_due_at,
+            "resolve_due_at": issue.resolve_due_at,
+            "version": issue.version,
+            "distance_m": distance_m,
+        }
+
+
+class IssuePublic(IssueProperties):
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def of(cls, issue: Issue, distance_m: float | None = None) -> IssuePublic:
+        return cls(
+            **cls.fields_of(issue, distance_m),
+            latitude=issue.location.lat,
+            longitude=issue.location.lon,
+        )
+
+
+class IssueRead(IssuePublic):
+    """An issue as its reader may see it: reporter details only for those entitled to them."""
+
+    reporter: ReporterRef | None = Field(
+        description="Present for the reporter, the agencies involved and admins."
+    )
+    allowed_actions: list[Action] = Field(description="What you may do with it now.")
+
+
+class IssuePage(BaseModel):
+    items: list[IssuePublic]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class IssueReadPage(BaseModel):
+    items: list[IssueRead]
+    next_cursor: str | None
+
+
+class GeoJSONPoint(BaseModel):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]
+
+
+class IssueFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: GeoJSONPoint
+    properties: IssueProperties
+
+
+class IssueFeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[IssueFeature]
+    next_cursor: str | None
+
+
+class ClaimRequest(WriteSchema):
+    action: Literal[Action.claim]
+    note: Note | None = None
+
+
+class StartRequest(WriteSchema):
+    action: Literal[Action.start]
+    note: Note | None = None
+    is_public: bool = True
+
+
+class ResolveRequest(WriteSchema):
+    action: Literal[Action.resolve]
+    resolution: Resolution
+    note: Note | None = None
+    is_public: bool = True
+
+
+class CloseRequest(WriteSchema):
+    action: Literal[Action.close]
+    note: Note | None = None
+
+
+class ReopenRequest(WriteSchema):
+    action: Literal[Action.reopen]
+    note: Note = Field(description="Why it is not fixed.")
+
+
+class TransferRequest(WriteSchema):
+    action: Literal[Action.transfer]
+    to_agency: int = Field(description="Id of the agency that should handle it.")
+    note: Note = Field(description="Why it belongs to that agency.")
+    is_public: bool = True
+
+
+TransitionRequest = Annotated[
+    ClaimRequest | StartRequest | ResolveRequest | CloseRequest | ReopenRequest | TransferRequest,
+    Field(discriminator="action"),
+]
+
+
+class ActorRef(BaseModel):
+    role: str
+    agency: AgencyRef | None
+    name: str | None = Field(description="Only for staff and admins; the public sees the role.")
+
+
+class IssueEventRead(BaseModel):
+    id: int
+    at: dt.datetime
+    action: EventAction
+    from_status: IssueStatus | None
+    to_status: IssueStatus
+    resolution: Resolution | None
+    from_agency: AgencyRef | None
+    to_agency: AgencyRef | None
+    note: str | None
+    is_public: bool
+    actor: ActorRef
+
+    @classmethod
+    def of(cls, event: IssueEvent, *, show_names: bool) -> IssueEventRead:
+        actor_name = event.actor.display_name if show_names and event.actor else None
+        return cls(
+            id=event.id,
+            at=event.created_at,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            resolution=event.resolution,
+            from_agency=AgencyRef.of(event.from_agency),
+            to_agency=AgencyRef.of(event.to_agency),
+            note=event.note,
+            is_public=event.is_public,
+            actor=ActorRef(
+                role=event.actor_role, agency=AgencyRef.of(event.actor_agency), name=actor_name
+            ),
+        )

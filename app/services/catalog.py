@@ -1,0 +1,109 @@
+"""Categories and agencies: what can be reported, and who handles it where."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models import Agency, Category, Role, User
+from app.schemas.problem import FieldProblem
+from app.spatial.geojson import parse_area
+
+
+def list_categories(session: Session, *, include_inactive: bool = False) -> list[Category]:
+    query = select(Category).order_by(Category.group, Category.code)
+    if not include_inactive:
+        query = query.where(Category.is_active)
+    return list(session.scalars(query))
+
+
+def create_category(session: Session, **fields: Any) -> Category:
+    if session.scalar(select(Category.id).where(Category.code == fields["code"])) is not None:
+        raise Conflict(f"A category with code {fields['code']!r} already exists.")
+    category = Category(**fields)
+    session.add(category)
+    session.flush()
+    return category
+
+
+def categories_by_code(session: Session, codes: Sequence[str], *, location: str) -> list[Category]:
+    found = {c.code: c for c in session.scalars(select(Category).where(Category.code.in_(codes)))}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown category codes: {', '.join(unknown)}.",
+            errors=[
+                FieldProblem(
+                    location=location, message=f"unknown category {c!r}", code="unknown_category"
+                )
+                for c in unknown
+            ],
+        )
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(
+        session.scalars(
+            select(Agency).options(selectinload(Agency.categories)).order_by(Agency.slug)
+        )
+    )
+
+
+def get_agency(session: Session, agency_id: int) -> Agency:
+    agency = session.scalar(
+        select(Agency).where(Agency.id == agency_id).options(selectinload(Agency.categories))
+    )
+    if agency is None:
+        raise NotFound(f"No agency with id {agency_id}.")
+    return agency
+
+
+def create_agency(
+    session: Session,
+    *,
+    slug: str,
+    name_th: str,
+    name_en: str,
+    email: str | None,
+    phone: str | None,
+    category_codes: Sequence[str],
+    jurisdiction: dict[str, Any],
+) -> Agency:
+    """A new agency with its jurisdiction; routing uses it for issues reported from now on."""
+    area = parse_area(jurisdiction, location="body.jurisdiction")
+    if session.scalar(select(Agency.id).where(Agency.slug == slug)) is not None:
+        raise Conflict(f"An agency with slug {slug!r} already exists.")
+    agency = Agency(
+        slug=slug,
+        name_th=name_th,
+        name_en=name_en,
+        email=email,
+        phone=phone,
+        jurisdiction=area,
+        categories=categories_by_code(session, category_codes, location="body.categories"),
+    )
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def update_agency(
+    session: Session, *, agency: Agency, editor: User, changes: dict[str, Any]
+) -> Agency:
+    """Admins edit any agency; managers edit their own agency's details and categories."""
+    if not (
+        editor.role == Role.admin or (editor.role == Role.manager and editor.agency_id == agency.id)
+    ):
+        raise Forbidden("Only an admin or a manager of this agency may edit it.")
+    codes = changes.pop("categories", None)
+    if codes is not None:
+        agency.categories = categories_by_code(session, codes, location="body.categories")
+    for name, value in changes.items():
+        setattr(agency, name, value)
+    session.flush()
+    return agency

@@ -1,0 +1,319 @@
+"""Issues: report, read, edit and query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, exists, null, or_, select, tuple_
+from sqlalchemy.orm import Session, joinedload
+
+from app.errors import Forbidden, InvalidCursor, NotFound, PreconditionFailed, ValidationFailed
+from app.models import (
+    Agency,
+    Category,
+    EventAction,
+    Issue,
+    IssueEvent,
+    IssueStatus,
+    Priority,
+    User,
+    issue_candidate,
+)
+from app.models.base import utcnow
+from app.models.types import LonLat, UTCDateTime
+from app.schemas.problem import FieldProblem
+from app.services import lifecycle, permissions, routing
+from app.services.pagination import CursorCodec
+from app.spatial import BBox, SpatialBackend
+
+# Crockford's base32 without look-alikes: readable over the phone, 50 bits in 10 characters.
+PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+PUBLIC_ID_LENGTH = 10
+
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def _unknown_category(code: str, location: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"Unknown category {code!r}: GET /api/v1/categories lists the valid codes.",
+        errors=[
+            FieldProblem(location=location, message="unknown category", code="unknown_category")
+        ],
+    )
+
+
+def create_issue(
+    session: Session,
+    *,
+    spatial: SpatialBackend,
+    reporter: User,
+    category_code: str,
+    title: str,
+    description: str,
+    location: LonLat,
+    address: str | None,
+) -> Issue:
+    """Store a new report, route it to the covering agencies, and write its first event."""
+    category = session.scalar(
+        select(Category).where(Category.code == category_code, Category.is_active)
+    )
+    if category is None:
+        raise _unknown_category(category_code, "body.category")
+    now = utcnow()
+    issue = Issue(
+        public_id=new_public_id(),
+        category=category,
+        reporter_id=reporter.id,
+        agency=None,
+        title=title,
+        description=description,
+        location=location,
+        address=address,
+        status=IssueStatus.open,
+        priority=Priority.normal,
+        created_at=now,
+        updated_at=now,
+        acknowledge_due_at=now + dt.timedelta(hours=category.acknowledge_target_hours),
+        resolve_due_at=now + dt.timedelta(hours=category.resolve_target_hours),
+    )
+    session.add(issue)
+    session.flush()
+    routing.route(session, spatial=spatial, issue=issue)
+    lifecycle.record_event(
+        session, issue=issue, action=EventAction.reported, actor=reporter, from_status=None
+    )
+    return issue
+
+
+def get_issue(session: Session, public_id: str) -> Issue:
+    issue = session.scalar(
+        select(Issue)
+        .where(Issue.public_id == public_id)
+        .options(joinedload(Issue.category), joinedload(Issue.agency), joinedload(Issue.reporter))
+    )
+    if issue is None:
+        raise NotFound(f"No issue with id {public_id!r}.")
+    return issue
+
+
+def update_issue(
+    session: Session,
+    *,
+    issue: Issue,
+    editor: User,
+    expected_version: int | None,
+    changes: dict[str, object],
+) -> Issue:
+    """Reporters fix their own text while the issue is open; handling staff edit anything."""
+    staff = permissions.is_handling_staff(editor, issue) or permissions.is_admin(editor)
+    if not staff:
+        if not permissions.is_reporter(editor, issue):
+            raise Forbidden("Only the reporter or the handling agency may edit this issue.")
+        if issue.status != IssueStatus.open:
+            raise Forbidden("Reporters can edit an issue only until an agency claims it.")
+        if "priority" in changes:
+            raise Forbidden("Only the handling agency sets the priority.")
+    if expected_version is not None and expected_version != issue.version:
+        raise PreconditionFailed(
+            f"The issue is at version {issue.version}, not {expected_version}: reload it.",
+            current_version=issue.version,
+        )
+    changed = sorted(name for name, value in changes.items() if getattr(issue, name) != value)
+    if not changed:
+        return issue
+    for name in changed:
+        setattr(issue, name, changes[name])
+    lifecycle.record_event(
+        session,
+        issue=issue,
+        action=EventAction.edited,
+        actor=editor,
+        from_status=issue.status,
+        note="changed: " + ", ".join(changed),
+    )
+    session.flush()
+    return issue
+
+
+def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[IssueEvent]:
+    """The issue's timeline in order; internal notes only for the reporter's and agencies' eyes."""
+    query = (
+        select(IssueEvent)
+        .where(IssueEvent.issue_id == issue.id)
+        .options(
+            joinedload(IssueEvent.actor),
+            joinedload(IssueEvent.actor_agency),
+            joinedload(IssueEvent.from_agency),
+            joinedload(IssueEvent.to_agency),
+        )
+        .order_by(IssueEvent.id)
+    )
+    if not permissions.sees_internal(
+        viewer, issue, permissions.candidate_agency_ids(session, issue)
+    ):
+        query = query.where(IssueEvent.is_public)
+    return list(session.scalars(query))
+
+
+class Sort(StrEnum):
+    newest = "newest"
+    nearest = "nearest"
+
+
+@dataclass(frozen=True)
+class IssueFilter:
+    """Everything a list of issues can be narrowed by. Each field maps to an indexed column."""
+
+    bbox: BBox | None = None
+    near: LonLat | None = None
+    radius_m: float | None = None
+    statuses: tuple[IssueStatus, ...] = ()
+    category_codes: tuple[str, ...] = ()
+    agency_id: int | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+    text: str | None = None
+    sort: Sort = Sort.newest
+    # Queues: issues an agency may work on; issues no agency covers; a reporter's own.
+    queue_agency_id: int | None = None
+    unrouted: bool = False
+    reporter_id: int | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    issue: Issue
+    distance_m: float | None
+
+
+def _utc(value: dt.datetime) -> ColumnElement[dt.datetime]:
+    return bindparam(None, value, type_=UTCDateTime())
+
+
+def _conditions(
+    session: Session, spatial: SpatialBackend, f: IssueFilter
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.bbox is not None:
+        conditions.append(spatial.within_bbox(f.bbox))
+    if f.near is not None and f.radius_m is not None:
+        conditions.append(spatial.within_radius(f.near, f.radius_m))
+    if f.statuses:
+        conditions.append(Issue.status.in_(f.statuses))
+    if f.category_codes:
+        ids: dict[str, int] = dict(
+            session.execute(
+                select(Category.code, Category.id).where(Category.code.in_(f.category_codes))
+            )
+        )
+        for code in f.category_codes:
+            if code not in ids:
+                raise _unknown_category(code, "query.category")
+        conditions.append(Issue.category_id.in_(ids.values()))
+    if f.agency_id is not None:
+        conditions.append(Issue.agency_id == f.agency_id)
+    for column, after, before in (
+        (Issue.created_at, f.created_after, f.created_before),
+        (Issue.updated_at, f.updated_after, f.updated_before),
+    ):
+        if after is not None:
+            conditions.append(column >= after)
+        if before is not None:
+            conditions.append(column < before)
+    if f.text:
+        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                Issue.title.ilike(pattern, escape="\\"),
+                Issue.description.ilike(pattern, escape="\\"),
+            )
+        )
+    candidate = exists().where(issue_candidate.c.issue_id == Issue.id)
+    if f.queue_agency_id is not None:
+        conditions.append(
+            or_(
+                Issue.agency_id == f.queue_agency_id,
+                and_(
+                    Issue.agency_id.is_(None),
+                    candidate.where(issue_candidate.c.agency_id == f.queue_agency_id),
+                ),
+            )
+        )
+    if f.unrouted:
+        conditions.append(and_(Issue.agency_id.is_(None), ~candidate))
+    if f.reporter_id is not None:
+        conditions.append(Issue.reporter_id == f.reporter_id)
+    return conditions
+
+
+def list_issues(
+    session: Session,
+    *,
+    spatial: SpatialBackend,
+    cursors: CursorCodec,
+    issue_filter: IssueFilter,
+    limit: int,
+    cursor: str | None,
+    with_reporter: bool = False,
+) -> tuple[list[IssueRow], str | None]:
+    """One page of issues, newest first or nearest first, and the cursor of the next page."""
+    f = issue_filter
+    scope = f.fingerprint()
+    distance = spatial.distance_m(f.near) if f.sort == Sort.nearest and f.near else None
+    order: list[Any] = (
+        [distance, Issue.id] if distance is not None else [Issue.created_at.desc(), Issue.id.desc()]
+    )
+    query = select(Issue, (distance if distance is not None else null()).label("distance")).where(
+        *_conditions(session, spatial, f)
+    )
+    if cursor is not None:
+        query = query.where(_after(cursors.decode(cursor, scope=scope), distance))
+    # Only what the list shows of the agency: not its jurisdiction, a polygon per row otherwise.
+    agency = joinedload(Issue.agency).load_only(
+        Agency.id, Agency.slug, Agency.name_th, Agency.name_en
+    )
+    query = query.options(joinedload(Issue.category), agency)
+    if with_reporter:
+        query = query.options(joinedload(Issue.reporter))
+    query = query.order_by(*order).limit(limit + 1)
+    rows = [IssueRow(issue, dist) for issue, dist in session.execute(query)]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        key: list[Any] = (
+            [last.distance_m, last.issue.id]
+            if distance is not None
+            else [last.issue.created_at.isoformat(), last.issue.id]
+        )
+        next_cursor = cursors.encode(scope=scope, key=key)
+    return rows, next_cursor
+
+
+def _after(key: list[Any], distance: ColumnElement[float] | None) -> ColumnElement[bool]:
+    """Rows after the cursor's position in the page order (the cursor's scope fixed the order)."""
+    try:
+        position, last_id = key
+        if type(last_id) is not int:
+            raise TypeError
+        if distance is not None:
+            last_distance = float(position)
+            return or_(
+                distance > last_distance, and_(distance == last_distance, Issue.id > last_id)
+            )
+        created_at = dt.datetime.fromisoformat(position)
+    except (ValueError, TypeError):
+        raise InvalidCursor("The cursor is malformed; start again from the first page.") from None
+    return tuple_(Issue.created_at, Issue.id) < tuple_(_utc(created_at), bindparam(None, last_id))

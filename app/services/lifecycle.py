@@ -1,0 +1,260 @@
+"""The issue state machine: which action moves which status, and who may take it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.errors import (
+    AlreadyClaimed,
+    ConcurrentUpdate,
+    Forbidden,
+    InvalidTransition,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from app.models import Agency, EventAction, Issue, IssueEvent, IssueStatus, Resolution, User
+from app.models.base import utcnow
+from app.schemas.problem import FieldProblem
+from app.services import permissions
+
+
+class Action(StrEnum):
+    claim = "claim"
+    start = "start"
+    resolve = "resolve"
+    close = "close"
+    reopen = "reopen"
+    transfer = "transfer"
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[IssueStatus]
+    target: IssueStatus
+    event: EventAction
+
+
+S = IssueStatus
+RULES: dict[Action, Rule] = {
+    Action.claim: Rule(frozenset({S.open}), S.acknowledged, EventAction.claimed),
+    Action.start: Rule(frozenset({S.acknowledged}), S.in_progress, EventAction.started),
+    Action.resolve: Rule(
+        frozenset({S.acknowledged, S.in_progress}), S.resolved, EventAction.resolved
+    ),
+    Action.close: Rule(frozenset({S.resolved}), S.closed, EventAction.closed),
+    # Back to the same agency, which must act on it again.
+    Action.reopen: Rule(frozenset({S.resolved}), S.acknowledged, EventAction.reopened),
+    # The receiving agency claims it like a new issue.
+    Action.transfer: Rule(
+        frozenset({S.open, S.acknowledged, S.in_progress}), S.open, EventAction.transferred
+    ),
+}
+
+
+def may_take(user: User, action: Action, issue: Issue, candidates: Collection[int]) -> bool:
+    """Whether the user's relation to the issue lets them take this action at all."""
+    if action == Action.claim:
+        # Admins belong to no agency, so they assign with a transfer instead.
+        return permissions.is_candidate_staff(user, candidates) or permissions.is_handling_staff(
+            user, issue
+        )
+    if permissions.is_admin(user) or permissions.is_handling_staff(user, issue):
+        return True
+    return action == Action.reopen and permissions.is_reporter(user, issue)
+
+
+def allowed_actions(user: User | None, issue: Issue, candidates: Collection[int]) -> list[Action]:
+    """The actions this user can take on the issue now."""
+    if user is None:
+        return []
+    return [
+        action
+        for action, rule in RULES.items()
+        if issue.status in rule.sources
+        and may_take(user, action, issue, candidates)
+        and not (action == Action.claim and issue.agency_id not in (None, user.agency_id))
+    ]
+
+
+def record_event(
+    session: Session,
+    *,
+    issue: Issue,
+    action: EventAction,
+    actor: User,
+    from_status: IssueStatus | None,
+    note: str | None = None,
+    is_public: bool = True,
+    from_agency_id: int | None = None,
+    to_agency_id: int | None = None,
+) -> IssueEvent:
+    """Append to the issue's audit trail, in the caller's transaction."""
+    event = IssueEvent(
+        issue_id=issue.id,
+        action=action,
+        actor_id=actor.id,
+        actor_agency_id=actor.agency_id,
+        actor_role=actor.role.value,
+        from_status=from_status,
+        to_status=issue.status,
+        from_agency_id=from_agency_id,
+        to_agency_id=to_agency_id,
+        resolution=issue.resolution,
+        note=note,
+        is_public=is_public,
+    )
+    session.add(event)
+    return event
+
+
+def _check_allowed(
+    user: User,
+    action: Action,
+    issue: Issue,
+    candidates: Collection[int],
+    reopen_window: dt.timedelta,
+) -> None:
+    if not may_take(user, action, issue, candidates):
+        raise Forbidden(
+            f"You may not {action} this issue: it is handled by another agency or needs staff."
+            if action != Action.reopen
+            else "Only the reporter, the handling agency or an admin may reopen this issue."
+        )
+    # Only another agency holding it is "already claimed"; the user's own agency holding it past
+    # `open` is an ordinary invalid transition, reported below.
+    if action == Action.claim and issue.agency_id not in (None, user.agency_id):
+        raise AlreadyClaimed(
+            "Another agency claimed this issue first.",
+            current_status=issue.status.value,
+            allowed_actions=[a.value for a in allowed_actions(user, issue, candidates)],
+        )
+    if issue.status not in RULES[action].sources:
+        allowed = [a.value for a in allowed_actions(user, issue, candidates)]
+        raise InvalidTransition(
+            f"Cannot {action} an issue that is {issue.status}; allowed now: "
+            f"{', '.join(allowed) or 'nothing'}.",
+            current_status=issue.status.value,
+            allowed_actions=allowed,
+        )
+    reporter_only = permissions.is_reporter(user, issue) and not (
+        permissions.is_handling_staff(user, issue) or permissions.is_admin(user)
+    )
+    if action == Action.reopen and reporter_only:
+        assert issue.resolved_at is not None
+        if utcnow() - issue.resolved_at > reopen_window:
+            raise InvalidTransition(
+                f"Reporters can reopen an issue within {reopen_window.days} days of its "
+                "resolution; this one was resolved earlier. Please report it again.",
+                current_status=issue.status.value,
+                allowed_actions=[],
+            )
+
+
+def transition(
+    session: Session,
+    *,
+    issue: Issue,
+    action: Action,
+    actor: User,
+    expected_version: int | None,
+    reopen_window: dt.timedelta,
+    note: str | None = None,
+    is_public: bool = True,
+    resolution: Resolution | None = None,
+    to_agency_id: int | None = None,
+) -> IssueEvent:
+    """Move the issue by one action and write its status event in the same transaction.
+
+    The UPDATE is conditional on the version read (SQLAlchemy's version counter), so of two
+    concurrent claims exactly one succeeds and the other gets 409.
+    """
+    candidates = permissions.candidate_agency_ids(session, issue)
+    _check_allowed(actor, action, issue, candidates, reopen_window)
+    if expected_version is not None and expected_version != issue.version:
+        raise PreconditionFailed(
+            f"The issue is at version {issue.version}, not {expected_version}: reload it and "
+            "decide again.",
+            current_version=issue.version,
+        )
+    rule = RULES[action]
+    now = utcnow()
+    from_status, from_agency_id = issue.status, issue.agency_id
+    if action == Action.claim:
+        issue.agency_id = actor.agency_id
+        issue.acknowledged_at = issue.acknowledged_at or now
+    elif action == Action.start:
+        issue.started_at = now
+    elif action == Action.resolve:
+        if resolution is None:
+            # The request schema requires it too; the table's CHECK only forbids the converse.
+            raise ValidationFailed(
+                "Say how the issue was resolved.",
+                errors=[
+                    FieldProblem(location="body.resolution", message="required", code="missing")
+                ],
+            )
+        issue.resolution = resolution
+        issue.resolved_at = now
+    elif action == Action.close:
+        issue.closed_at = now
+    elif action == Action.reopen:
+        issue.resolution = None
+        issue.resolved_at = None
+        issue.reopened_at = now
+        issue.reopen_count += 1
+    elif action == Action.transfer:
+        _check_transfer_target(session, issue, to_agency_id)
+        issue.agency_id = to_agency_id
+    issue.status = rule.target
+    # Public by default; only staff may keep a note internal.
+    public = is_public or not (actor.role.is_staff or permissions.is_admin(actor))
+    event = record_event(
+        session,
+        issue=issue,
+        action=rule.event,
+        actor=actor,
+        from_status=from_status,
+        note=note,
+        is_public=public,
+        from_agency_id=from_agency_id if action in (Action.transfer, Action.claim) else None,
+        to_agency_id=issue.agency_id if action in (Action.transfer, Action.claim) else None,
+    )
+    try:
+        session.flush()
+    except StaleDataError:
+        if action == Action.claim:
+            raise AlreadyClaimed("Another agency claimed this issue at the same moment.") from None
+        raise ConcurrentUpdate(
+            "Someone changed this issue at the same moment; reload it."
+        ) from None
+    if issue.agency_id != from_agency_id:
+        # agency_id changed under an already loaded `agency`: let the next query load the new one.
+        session.expire(issue, ["agency"])
+    return event
+
+
+def _check_transfer_target(session: Session, issue: Issue, to_agency_id: int | None) -> None:
+    if to_agency_id is None or session.get(Agency, to_agency_id) is None:
+        raise ValidationFailed(
+            "Name an existing agency to transfer the issue to.",
+            errors=[
+                FieldProblem(
+                    location="body.to_agency", message="unknown agency", code="unknown_agency"
+                )
+            ],
+        )
+    if to_agency_id == issue.agency_id:
+        raise ValidationFailed(
+            "The issue is already with that agency.",
+            errors=[
+                FieldProblem(
+                    location="body.to_agency", message="same as current agency", code="same_agency"
+                )
+            ],
+        )

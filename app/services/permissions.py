@@ -1,0 +1,55 @@
+"""Object-level rules: who stands in which relation to an issue."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Issue, Role, User, issue_candidate
+
+
+def candidate_agency_ids(session: Session, issue: Issue) -> set[int]:
+    return set(
+        session.scalars(
+            select(issue_candidate.c.agency_id).where(issue_candidate.c.issue_id == issue.id)
+        )
+    )
+
+
+def is_reporter(user: User | None, issue: Issue) -> bool:
+    return user is not None and user.id == issue.reporter_id
+
+
+def is_handling_staff(user: User | None, issue: Issue) -> bool:
+    """Staff of the agency currently responsible for the issue."""
+    return (
+        user is not None
+        and user.role.is_staff
+        and issue.agency_id is not None
+        and user.agency_id == issue.agency_id
+    )
+
+
+def is_candidate_staff(user: User | None, candidates: Collection[int]) -> bool:
+    """Staff of an agency the issue was routed to (its queue shows the issue until claimed)."""
+    return user is not None and user.role.is_staff and user.agency_id in candidates
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
+
+
+def sees_internal(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
+    """Internal notes and staff names: the agencies involved and admins."""
+    return is_admin(user) or is_handling_staff(user, issue) or is_candidate_staff(user, candidates)
+
+
+def can_see_private(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
+    """Reporter details and internal notes: the reporter, the agencies involved, admins."""
+    return is_reporter(user, issue) or sees_internal(user, issue, candidates)
+
+
+def can_see_agency_queue(user: User, agency_id: int) -> bool:
+    return is_admin(user) or (user.role.is_staff and user.agency_id == agency_id)
