@@ -1,0 +1,59 @@
+# civicloop — `make serve` runs the API, `make test` runs every check. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+BENCH_ISSUES ?= 100000
+
+.DEFAULT_GOAL := help
+.PHONY: help install serve demo test lint type test-sqlite test-postgis migrate revision bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+serve: $(STAMP) ## run the API on http://$(HOST):$(PORT) (embedded SQLite unless CIVICLOOP_DATABASE_URL is set)
+	$(BIN)/civicloop serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+demo: $(STAMP) ## load the Bangkok demo city into the configured database
+	$(BIN)/civicloop demo-data
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+type: $(STAMP) ## mypy --strict
+	$(BIN)/mypy
+
+test-sqlite: $(STAMP) ## the suite on SQLite
+	$(BIN)/pytest --db=sqlite
+
+test-postgis: $(STAMP) ## the suite on PostgreSQL + PostGIS (installed and started if missing)
+	scripts/ensure-postgis.sh
+	$(BIN)/pytest --db=postgis
+
+test: lint type test-sqlite test-postgis ## everything CI checks: lint, types, both databases
+
+migrate: $(STAMP) ## upgrade the configured database
+	$(BIN)/civicloop migrate
+
+revision: $(STAMP) ## autogenerate a migration: make revision m="what changed"
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+bench: $(STAMP) ## API vs direct SQL on PostGIS: make bench BENCH_ISSUES=1000000
+	scripts/ensure-postgis.sh
+	$(BIN)/python -m bench.run --issues $(BENCH_ISSUES)
+
+clean: ## remove the virtualenv, caches and the embedded database
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,129 @@
+"""Plain functions that store what a test needs, committed so the app sees it."""
+
+from __future__ import annotations
+
+import itertools
+
+import shapely
+from shapely.geometry import MultiPolygon
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import Agency, Base, Category, Issue, LonLat, Role, User
+from app.security import hash_password, issue_token
+from app.services import issues
+from app.spatial import SpatialBackend
+
+_counter = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+# A small city on the Bangkok grid: two districts side by side, and the whole city.
+WEST_DISTRICT = (100.50, 13.70, 100.55, 13.75)
+EAST_DISTRICT = (100.55, 13.70, 100.60, 13.75)
+CITY = (100.50, 13.70, 100.60, 13.75)
+IN_WEST = (100.52, 13.72)
+IN_EAST = (100.58, 13.72)
+OUTSIDE = (100.70, 13.90)
+
+
+def area(bounds: tuple[float, float, float, float]) -> MultiPolygon:
+    return MultiPolygon([shapely.box(*bounds)])
+
+
+def make_category(
+    session: Session,
+    code: str | None = None,
+    *,
+    acknowledge_hours: int = 24,
+    resolve_hours: int = 120,
+) -> Category:
+    n = next(_counter)
+    category = Category(
+        code=code or f"category-{n}",
+        group="roads",
+        name_th=f"หมวด {n}",
+        name_en=f"Category {n}",
+        keywords=[],
+        acknowledge_target_hours=acknowledge_hours,
+        resolve_target_hours=resolve_hours,
+    )
+    session.add(category)
+    session.commit()
+    return category
+
+
+def make_agency(
+    session: Session,
+    *,
+    bounds: tuple[float, float, float, float] = WEST_DISTRICT,
+    categories: list[Category],
+    slug: str | None = None,
+) -> Agency:
+    n = next(_counter)
+    agency = Agency(
+        slug=slug or f"agency-{n}",
+        name_th=f"หน่วยงาน {n}",
+        name_en=f"Agency {n}",
+        jurisdiction=area(bounds),
+        categories=categories,
+    )
+    session.add(agency)
+    session.commit()
+    return agency
+
+
+def make_user(
+    session: Session,
+    role: Role = Role.citizen,
+    *,
+    agency: Agency | None = None,
+    email: str | None = None,
+) -> User:
+    n = next(_counter)
+    user = User(
+        email=email or f"user{n}@example.org",
+        password_hash=_PASSWORD_HASH,
+        display_name=f"User {n}",
+        role=role,
+        agency_id=agency.id if agency else None,
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def make_issue(
+    session: Session,
+    spatial: SpatialBackend,
+    *,
+    reporter: User,
+    category: Category,
+    at: tuple[float, float] = IN_WEST,
+    title: str = "Broken street light",
+    description: str = "",
+) -> Issue:
+    issue = issues.create_issue(
+        session,
+        spatial=spatial,
+        reporter=reporter,
+        category_code=category.code,
+        title=title,
+        description=description,
+        location=LonLat(*at),
+        address=None,
+    )
+    session.commit()
+    return issue
+
+
+def bearer(settings: Settings, user: User) -> dict[str, str]:
+    token, _ = issue_token(settings, user_id=user.id, token_type="access")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def count(session: Session, model: type[Base]) -> int:
+    """Rows stored now (a fresh snapshot, not the session's cached view)."""
+    session.rollback()
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
