@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app.schemas.problem import FieldProblem, Problem
 
@@ -146,7 +146,7 @@ def problem_response(
     errors: Iterable[FieldProblem] = (),
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
-) -> ORJSONResponse:
+) -> Response:
     body = Problem(
         type=problem_type(request, slug),
         title=title,
@@ -156,15 +156,15 @@ def problem_response(
         errors=list(errors) or None,
         **(extensions or {}),
     )
-    return ORJSONResponse(
-        body.model_dump(mode="json", exclude_none=True),
+    return Response(
+        body.model_dump_json(exclude_none=True),
         status_code=status,
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
     )
 
 
-def _domain_error(request: Request, exc: Exception) -> ORJSONResponse:
+def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return problem_response(
         request,
@@ -182,7 +182,7 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _validation_error(request: Request, exc: Exception) -> ORJSONResponse:
+def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(error.get("type") == "json_invalid" for error in raw):
@@ -208,7 +208,7 @@ def _validation_error(request: Request, exc: Exception) -> ORJSONResponse:
     )
 
 
-def _http_error(request: Request, exc: Exception) -> ORJSONResponse:
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = STATUS_TITLES.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else title
@@ -222,7 +222,7 @@ def _http_error(request: Request, exc: Exception) -> ORJSONResponse:
     )
 
 
-def _integrity_error(request: Request, exc: Exception) -> ORJSONResponse:
+def _integrity_error(request: Request, exc: Exception) -> Response:
     # Services check what they can first; a constraint that still fires lost a race.
     log.warning("integrity error translated to 409: %s", exc)
     return problem_response(
@@ -234,7 +234,7 @@ def _integrity_error(request: Request, exc: Exception) -> ORJSONResponse:
     )
 
 
-def _stale_data(request: Request, exc: Exception) -> ORJSONResponse:
+def _stale_data(request: Request, exc: Exception) -> Response:
     return problem_response(
         request,
         status=ConcurrentUpdate.status,
@@ -244,7 +244,7 @@ def _stale_data(request: Request, exc: Exception) -> ORJSONResponse:
     )
 
 
-def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         request,

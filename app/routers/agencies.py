@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Response
 
-from app.deps import CurrentUser, CursorsDep, Idempotent, SessionDep, SpatialDep, require_role
+from app.deps import (
+    CurrentUser,
+    CursorsDep,
+    Idempotent,
+    SessionDep,
+    SettingsDep,
+    SpatialDep,
+    require_role,
+)
 from app.errors import Forbidden, problem_responses
 from app.models import Agency, Role, User
 from app.routers.presenters import issue_reads
@@ -124,6 +132,7 @@ def list_agency_queue(
     agency: CurrentAgency,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     spatial: SpatialDep,
     cursors: CursorsDep,
     issue_filter: IssueFilterDep,
@@ -143,4 +152,6 @@ def list_agency_queue(
         cursor=cursor,
         with_reporter=True,
     )
-    return IssueReadPage(items=issue_reads(session, rows, user), next_cursor=next_cursor)
+    return IssueReadPage(
+        items=issue_reads(session, rows, user, settings.reopen_window), next_cursor=next_cursor
+    )

@@ -70,6 +70,7 @@ def create_issue(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     spatial: SpatialDep,
     reporter: Reporter,
 ) -> IssueRead:
@@ -88,7 +89,7 @@ def create_issue(
     issue.reporter = reporter
     response.headers["Location"] = str(request.url_for("get_issue", issue_id=issue.public_id))
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, reporter)
+    return issue_read(session, issue, reporter, settings.reopen_window)
 
 
 @router.get(
@@ -136,6 +137,7 @@ def list_issues(
 )
 def list_unrouted_issues(
     session: SessionDep,
+    settings: SettingsDep,
     spatial: SpatialDep,
     cursors: CursorsDep,
     issue_filter: IssueFilterDep,
@@ -152,7 +154,9 @@ def list_unrouted_issues(
         cursor=cursor,
         with_reporter=True,
     )
-    return IssueReadPage(items=issue_reads(session, rows, admin), next_cursor=next_cursor)
+    return IssueReadPage(
+        items=issue_reads(session, rows, admin, settings.reopen_window), next_cursor=next_cursor
+    )
 
 
 @router.get(
@@ -164,6 +168,7 @@ def list_unrouted_issues(
 def get_issue(
     issue: CurrentIssue,
     session: SessionDep,
+    settings: SettingsDep,
     viewer: OptionalUser,
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
@@ -173,7 +178,7 @@ def get_issue(
     if if_none_match is not None and if_none_match.strip() == _etag(issue):
         return Response(status_code=304, headers={"ETag": _etag(issue)})
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, viewer)
+    return issue_read(session, issue, viewer, settings.reopen_window)
 
 
 @router.patch(
@@ -186,6 +191,7 @@ def update_issue(
     issue: CurrentIssue,
     body: IssueUpdate,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     if_match: IfMatch,
     response: Response,
@@ -199,7 +205,7 @@ def update_issue(
         changes=body.model_dump(exclude_unset=True),
     )
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, user)
+    return issue_read(session, issue, user, settings.reopen_window)
 
 
 @router.post(
@@ -234,7 +240,7 @@ def transition_issue(
     )
     issue = issues.get_issue(session, issue.public_id)
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, user)
+    return issue_read(session, issue, user, settings.reopen_window)
 
 
 @router.get(

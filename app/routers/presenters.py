@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -37,7 +38,11 @@ def _candidates_by_issue(session: Session, issues: Sequence[Issue]) -> dict[int,
 
 
 def _read(
-    issue: Issue, viewer: User | None, candidates: set[int], distance: float | None
+    issue: Issue,
+    viewer: User | None,
+    candidates: set[int],
+    distance: float | None,
+    reopen_window: dt.timedelta,
 ) -> IssueRead:
     private = permissions.can_see_private(viewer, issue, candidates)
     reporter = (
@@ -52,18 +57,26 @@ def _read(
     return IssueRead(
         **IssuePublic.of(issue, distance).model_dump(),
         reporter=reporter,
-        allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates),
+        allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
     )
 
 
-def issue_read(session: Session, issue: Issue, viewer: User | None) -> IssueRead:
+def issue_read(
+    session: Session, issue: Issue, viewer: User | None, reopen_window: dt.timedelta
+) -> IssueRead:
     """Needs issue.reporter loaded (services.issues.get_issue does)."""
-    return _read(issue, viewer, permissions.candidate_agency_ids(session, issue), None)
+    candidates = permissions.candidate_agency_ids(session, issue)
+    return _read(issue, viewer, candidates, None, reopen_window)
 
 
-def issue_reads(session: Session, rows: Sequence[IssueRow], viewer: User) -> list[IssueRead]:
+def issue_reads(
+    session: Session, rows: Sequence[IssueRow], viewer: User, reopen_window: dt.timedelta
+) -> list[IssueRead]:
     candidates = _candidates_by_issue(session, [row.issue for row in rows])
-    return [_read(row.issue, viewer, candidates[row.issue.id], row.distance_m) for row in rows]
+    return [
+        _read(row.issue, viewer, candidates[row.issue.id], row.distance_m, reopen_window)
+        for row in rows
+    ]
 
 
 def issue_page(rows: Sequence[IssueRow], next_cursor: str | None) -> IssuePage:

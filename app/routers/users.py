@@ -6,7 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from app.deps import CurrentUser, CursorsDep, Idempotent, SessionDep, SpatialDep, require_role
+from app.deps import (
+    CurrentUser,
+    CursorsDep,
+    Idempotent,
+    SessionDep,
+    SettingsDep,
+    SpatialDep,
+    require_role,
+)
 from app.errors import problem_responses
 from app.models import Role, User
 from app.routers.presenters import issue_reads
@@ -36,6 +44,7 @@ def get_me(user: CurrentUser) -> User:
 def list_my_issues(
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     spatial: SpatialDep,
     cursors: CursorsDep,
     page: PageParams,
@@ -51,7 +60,9 @@ def list_my_issues(
         cursor=cursor,
         with_reporter=True,
     )
-    return IssueReadPage(items=issue_reads(session, rows, user), next_cursor=next_cursor)
+    return IssueReadPage(
+        items=issue_reads(session, rows, user, settings.reopen_window), next_cursor=next_cursor
+    )
 
 
 @router.post(

@@ -69,7 +69,21 @@ def may_take(user: User, action: Action, issue: Issue, candidates: Collection[in
     return action == Action.reopen and permissions.is_reporter(user, issue)
 
 
-def allowed_actions(user: User | None, issue: Issue, candidates: Collection[int]) -> list[Action]:
+def reopen_window_closed(user: User, issue: Issue, reopen_window: dt.timedelta) -> bool:
+    """A reporter (who is not also staff of the issue) may reopen only for a while after resolve."""
+    reporter_only = permissions.is_reporter(user, issue) and not (
+        permissions.is_handling_staff(user, issue) or permissions.is_admin(user)
+    )
+    return (
+        reporter_only
+        and issue.resolved_at is not None
+        and utcnow() - issue.resolved_at > reopen_window
+    )
+
+
+def allowed_actions(
+    user: User | None, issue: Issue, candidates: Collection[int], reopen_window: dt.timedelta
+) -> list[Action]:
     """The actions this user can take on the issue now."""
     if user is None:
         return []
@@ -79,6 +93,7 @@ def allowed_actions(user: User | None, issue: Issue, candidates: Collection[int]
         if issue.status in rule.sources
         and may_take(user, action, issue, candidates)
         and not (action == Action.claim and issue.agency_id not in (None, user.agency_id))
+        and not (action == Action.reopen and reopen_window_closed(user, issue, reopen_window))
     ]
 
 
@@ -132,28 +147,25 @@ def _check_allowed(
         raise AlreadyClaimed(
             "Another agency claimed this issue first.",
             current_status=issue.status.value,
-            allowed_actions=[a.value for a in allowed_actions(user, issue, candidates)],
+            allowed_actions=[
+                a.value for a in allowed_actions(user, issue, candidates, reopen_window)
+            ],
         )
     if issue.status not in RULES[action].sources:
-        allowed = [a.value for a in allowed_actions(user, issue, candidates)]
+        allowed = [a.value for a in allowed_actions(user, issue, candidates, reopen_window)]
         raise InvalidTransition(
             f"Cannot {action} an issue that is {issue.status}; allowed now: "
             f"{', '.join(allowed) or 'nothing'}.",
             current_status=issue.status.value,
             allowed_actions=allowed,
         )
-    reporter_only = permissions.is_reporter(user, issue) and not (
-        permissions.is_handling_staff(user, issue) or permissions.is_admin(user)
-    )
-    if action == Action.reopen and reporter_only:
-        assert issue.resolved_at is not None
-        if utcnow() - issue.resolved_at > reopen_window:
-            raise InvalidTransition(
-                f"Reporters can reopen an issue within {reopen_window.days} days of its "
-                "resolution; this one was resolved earlier. Please report it again.",
-                current_status=issue.status.value,
-                allowed_actions=[],
-            )
+    if action == Action.reopen and reopen_window_closed(user, issue, reopen_window):
+        raise InvalidTransition(
+            f"Reporters can reopen an issue within {reopen_window.days} days of its "
+            "resolution; this one was resolved earlier. Please report it again.",
+            current_status=issue.status.value,
+            allowed_actions=[],
+        )
 
 
 def transition(

@@ -400,11 +400,6 @@ async def test_reporter_cannot_reopen_after_the_window(
     assert reopened.status_code == 200, reopened.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allowed_actions on reads ignores the reopen window (presenters have no settings); "
-    "the 409 itself reports [] correctly",
-)
 async def test_a_read_after_the_window_does_not_offer_reopen_to_the_reporter(
     client: httpx.AsyncClient, db: Session, database: Database, settings: Settings, city: City
 ) -> None:
