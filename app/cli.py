@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+import tempfile
 from typing import TYPE_CHECKING
 
 from app.config import get_settings
@@ -23,18 +24,26 @@ def _database() -> Database:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.observability import configure_logging, logging_config
+
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     if settings.auto_migrate:
         migrate(args)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-    )
+    with tempfile.TemporaryDirectory(prefix="civicloop-metrics-") as metrics_dir:
+        if args.workers > 1:
+            # Each worker writes its counts here and /metrics sums them (see app.observability).
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            log_config=logging_config(settings.log_level, settings.log_format),
+        )
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +19,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
 from app.errors import DomainError, NotFound, install_error_handlers
+from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health
 from app.schemas.issue import IssueFeatureCollection
 from app.schemas.problem import Problem
@@ -81,7 +81,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
     app = FastAPI(
         title=API_TITLE,
         version="0.1.0",
@@ -101,8 +100,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+            expose_headers=["ETag", "Location", "Idempotent-Replayed", REQUEST_ID_HEADER],
         )
+    install_observability(app)
     app.include_router(health.router)
     app.include_router(api_router)
 
