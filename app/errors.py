@@ -117,6 +117,12 @@ class IdempotencyKeyReused(DomainError):
     title = "Idempotency key reused for a different request"
 
 
+class ServiceUnavailable(DomainError):
+    status = 503
+    slug = "not-ready"
+    title = "Not ready to serve requests"
+
+
 STATUS_TITLES = {
     400: "Bad request",
     401: "Authentication required",
@@ -129,6 +135,7 @@ STATUS_TITLES = {
     415: "Unsupported media type",
     422: "The request is not valid",
     500: "Internal server error",
+    503: "Not ready to serve requests",
 }
 
 
