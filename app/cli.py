@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,10 @@ def serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     if settings.auto_migrate:
         migrate(args)
+    # After its graceful shutdown uvicorn re-raises SIGTERM to whatever handler was there before:
+    # make that an exit with status 0, as the multi-worker supervisor already does, so that
+    # `docker stop` and process managers see a stop they asked for as a clean one.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     uvicorn.run(
         "app.main:create_app",
         factory=True,
