@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -127,10 +128,17 @@ def test_dockerfile_builds_a_slim_non_root_image_that_serves() -> None:
     users = [value for kind, value in instructions if kind == "USER"]
     assert users, "the image must not run as root"
     assert users[-1] not in ("root", "0")
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for kind, value in instructions:
         if kind == "COPY":
             *sources, _ = value.split()
-            assert all((ROOT / source).exists() for source in sources), value
+            for source in sources:
+                assert (ROOT / source).exists(), value
+                assert not any(fnmatch(source, pattern) for pattern in ignored), source
     assert yaml.safe_load([v for k, v in instructions if k == "CMD"][-1]) == ["civicloop", "serve"]
     healthcheck = next(v for k, v in instructions if k == "HEALTHCHECK")
     assert "/healthz" in healthcheck.split(" CMD ", 1)[1]
