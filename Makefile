@@ -10,7 +10,7 @@ WORKERS ?= 1
 BENCH_ISSUES ?= 100000
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve demo test lint type test-sqlite test-postgis migrate revision bench clean
+.PHONY: help install tools serve demo test lint type test-sqlite test-postgis migrate revision bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
+
+tools: ## command-line tools the suite calls (docker-compose; installed with apt-get if missing)
+	scripts/ensure-tools.sh
 
 serve: $(STAMP) ## run the API on http://$(HOST):$(PORT) (embedded SQLite unless CIVICLOOP_DATABASE_URL is set)
 	$(BIN)/civicloop serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
@@ -36,10 +39,10 @@ lint: $(STAMP) ## ruff
 type: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP) ## the suite on SQLite
+test-sqlite: $(STAMP) tools ## the suite on SQLite
 	$(BIN)/pytest --db=sqlite
 
-test-postgis: $(STAMP) ## the suite on PostgreSQL + PostGIS (installed and started if missing)
+test-postgis: $(STAMP) tools ## the suite on PostgreSQL + PostGIS (installed and started if missing)
 	scripts/ensure-postgis.sh
 	$(BIN)/pytest --db=postgis
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import sys
 import tempfile
 from typing import TYPE_CHECKING
@@ -30,6 +31,10 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     if settings.auto_migrate:
         migrate(args)
+    # After its graceful shutdown uvicorn re-raises SIGTERM to whatever handler was there before:
+    # make that an exit with status 0, as the multi-worker supervisor already does, so that
+    # `docker stop` and process managers see a stop they asked for as a clean one.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     with tempfile.TemporaryDirectory(prefix="civicloop-metrics-") as metrics_dir:
         if args.workers > 1:
             # Each worker writes its counts here and /metrics sums them (see app.observability).

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 from app.db import get_session
-from app.errors import BadRequest, Forbidden, Unauthenticated
+from app.errors import BadRequest, Forbidden, Unauthenticated, answers
 from app.models import Role, User
 from app.security import secret_digest
 from app.services import accounts, idempotency
@@ -43,6 +43,7 @@ def _valid_device_id(device_id: str) -> str:
     return device_id
 
 
+@answers(400, 401)
 def get_optional_user(
     session: SessionDep,
     settings: SettingsDep,
@@ -63,6 +64,7 @@ def get_optional_user(
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
+@answers(401)
 def get_current_user(user: OptionalUser) -> User:
     if user is None:
         raise Unauthenticated("Log in (Authorization: Bearer <token>) or send an X-API-Key.")
@@ -72,6 +74,7 @@ def get_current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+@answers(400, 401)
 def get_reporter(
     session: SessionDep,
     user: OptionalUser,
@@ -91,6 +94,7 @@ Reporter = Annotated[User, Depends(get_reporter)]
 def require_role(*roles: Role) -> Any:
     """A dependency admitting only users with one of these roles."""
 
+    @answers(403)
     def dependency(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(f"This needs the role {' or '.join(roles)}.")
@@ -99,6 +103,7 @@ def require_role(*roles: Role) -> Any:
     return Depends(dependency)
 
 
+@answers(400, 412)  # 412 when the version it names is no longer current
 def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     """The version an `If-Match: "N"` header expects; `*` or no header means any version."""
     if if_match is None or if_match.strip() == "*":
@@ -120,6 +125,7 @@ def _idempotency_principal(user: User | None, device_id: str | None) -> str:
     return f"user:{user.id}" if user else "anonymous"
 
 
+@answers(409, 422)  # 409 while the first request is in flight, 422 for a reused key
 async def claim_idempotency_key(
     request: Request,
     session: SessionDep,

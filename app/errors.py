@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -117,6 +117,12 @@ class IdempotencyKeyReused(DomainError):
     title = "Idempotency key reused for a different request"
 
 
+class ServiceUnavailable(DomainError):
+    status = 503
+    slug = "not-ready"
+    title = "Not ready to serve requests"
+
+
 STATUS_TITLES = {
     400: "Bad request",
     401: "Authentication required",
@@ -125,10 +131,12 @@ STATUS_TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict with the current state",
+    412: "The resource changed since you read it",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "The request is not valid",
     500: "Internal server error",
+    503: "Not ready to serve requests",
 }
 
 
@@ -262,6 +270,22 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(Exception, _unexpected)
+
+
+DependencyT = TypeVar("DependencyT", bound=Callable[..., Any])
+# The attribute `answers` sets on a dependency; app.main reads it to document every operation.
+ANSWERS_ATTRIBUTE = "__problem_statuses__"
+
+
+def answers(*statuses: int) -> Callable[[DependencyT], DependencyT]:
+    """Declares the problem statuses a dependency can answer, so that every operation using it
+    documents them in /openapi.json without each route repeating the list."""
+
+    def mark(dependency: DependencyT) -> DependencyT:
+        setattr(dependency, ANSWERS_ATTRIBUTE, statuses)
+        return dependency
+
+    return mark
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

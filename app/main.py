@@ -6,9 +6,11 @@ import html
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
@@ -18,7 +20,13 @@ from swagger_ui_bundle import swagger_ui_path
 from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
-from app.errors import DomainError, NotFound, install_error_handlers
+from app.errors import (
+    ANSWERS_ATTRIBUTE,
+    DomainError,
+    NotFound,
+    install_error_handlers,
+    problem_responses,
+)
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health
 from app.schemas.issue import IssueFeatureCollection
@@ -54,8 +62,30 @@ def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
     return found
 
 
+# Any JSON body can be malformed (400), too large (413), of another media type (415) or invalid.
+BODY_PROBLEMS = (400, 413, 415, 422)
+
+
+def _dependency_problems(dependant: Dependant) -> set[int]:
+    """Statuses the dependencies of an operation declared with `errors.answers`, transitively."""
+    found: set[int] = set(getattr(dependant.call, ANSWERS_ATTRIBUTE, ()))
+    for sub in dependant.dependencies:
+        found |= _dependency_problems(sub)
+    return found
+
+
+def _operation_problems(route: RouteContext) -> set[int]:
+    found = _dependency_problems(route.dependant)
+    if route.body_field is not None:
+        found.update(BODY_PROBLEMS)
+    if route.dependant.path_params or route.dependant.query_params:
+        found.add(422)
+    return found
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated document, plus schemas used only in `responses=` and problem+json 422s."""
+    """The generated document, plus schemas used only in `responses=`, and every problem+json
+    answer an operation's body, parameters and dependencies (`errors.answers`) can give."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -73,6 +103,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.get("responses", {})
             if "422" in responses:
                 responses["422"] = {"description": "The request is not valid", "content": problem}
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        declared = problem_responses(*_operation_problems(route))
+        for method in route.methods or ():
+            operation = schema["paths"][route.path_format][method.lower()]
+            responses = {**{str(k): v for k, v in declared.items()}, **operation["responses"]}
+            operation["responses"] = dict(sorted(responses.items()))
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     app.openapi_schema = schema

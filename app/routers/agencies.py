@@ -17,7 +17,7 @@ from app.deps import (
     SpatialDep,
     require_role,
 )
-from app.errors import Forbidden, problem_responses
+from app.errors import Forbidden, answers, problem_responses
 from app.models import Agency, Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import IssueFilterDep, PageParams
@@ -33,6 +33,7 @@ AdminUser = Annotated[User, require_role(Role.admin)]
 GEOJSON = "application/geo+json"
 
 
+@answers(404, 422)
 def load_agency(session: SessionDep, agency_id: Annotated[int, Path(ge=1)]) -> Agency:
     return catalog.get_agency(session, agency_id)
 

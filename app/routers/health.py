@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.db import Database
 from app.dbmigrate import pending_migrations
+from app.errors import ServiceUnavailable, problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -20,22 +20,17 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="The database is reachable and migrated",
-    responses={503: {"description": "Not ready: the body says why."}},
+    responses=problem_responses(503),
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> dict[str, str]:
     database: Database = request.app.state.database
     try:
         pending = await run_in_threadpool(pending_migrations, database.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
-        return JSONResponse(
-            {"status": "unavailable", "reason": f"database unreachable: {type(exc).__name__}"}, 503
-        )
+        raise ServiceUnavailable(f"The database is unreachable ({type(exc).__name__}).") from exc
     if pending:
-        return JSONResponse(
-            {
-                "status": "unavailable",
-                "reason": f"{len(pending)} migration(s) pending: run `civicloop migrate`",
-            },
-            503,
+        raise ServiceUnavailable(
+            f"{len(pending)} database migration(s) pending: run `civicloop migrate`.",
+            pending=pending,
         )
-    return JSONResponse({"status": "ok", "database": database.engine.dialect.name})
+    return {"status": "ok", "database": database.engine.dialect.name}

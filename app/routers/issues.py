@@ -19,7 +19,7 @@ from app.deps import (
     SpatialDep,
     require_role,
 )
-from app.errors import problem_responses
+from app.errors import answers, problem_responses
 from app.models import Issue, LonLat, Role, User
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
@@ -41,6 +41,7 @@ GEOJSON = "application/geo+json"
 PublicId = Annotated[str, Path(min_length=1, max_length=16, description="The issue's public id.")]
 
 
+@answers(404, 422)
 def load_issue(session: SessionDep, issue_id: PublicId) -> Issue:
     return issues.get_issue(session, issue_id)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.errors import ValidationFailed
+from app.errors import ValidationFailed, answers
 from app.models import IssueStatus, LonLat
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
@@ -51,6 +51,7 @@ def _csv(raw: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
 
 
+@answers(422)
 def issue_filter(
     request: Request,
     bbox: Annotated[
@@ -122,6 +123,7 @@ def issue_filter(
 IssueFilterDep = Annotated[IssueFilter, Depends(issue_filter)]
 
 
+@answers(400, 422)  # 400 for a cursor that is tampered with or from another query
 def page_params(
     request: Request,
     limit: Annotated[

@@ -1,0 +1,188 @@
+"""docker-compose.yml and the Dockerfile describe the production shape, and the commands they
+run really work: no Docker engine runs here, so the same commands run natively on PostGIS."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import make_url
+
+from app.db import Database
+from app.dbmigrate import pending_migrations
+from tests.platform.conftest import NewDatabase
+from tests.platform.server import clean_environment, free_port, run, serving
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+SECRET = "compose-test-secret-0123456789abcdefghijklmnop"
+REQUIRED = {"CIVICLOOP_SECRET_KEY": SECRET, "POSTGRES_PASSWORD": "compose-test-password"}
+
+
+def docker_compose() -> str:
+    found = shutil.which("docker-compose")
+    # A missing tool must fail CI, not skip: `make test` installs it (scripts/ensure-tools.sh).
+    assert found, "docker-compose is not installed: run scripts/ensure-tools.sh (make tools)"
+    return found
+
+
+def compose_config(**variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [docker_compose(), "--file", str(COMPOSE_FILE), "--project-directory", str(ROOT), "config"],
+        env=clean_environment(**variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def resolved_services(**variables: str) -> dict[str, Any]:
+    """The services as docker-compose resolves them: validated, variables substituted."""
+    result = compose_config(**{**REQUIRED, **variables})
+    assert result.returncode == 0, result.stderr
+    services: dict[str, Any] = yaml.safe_load(result.stdout)["services"]
+    return services
+
+
+def shell_command(test: list[str]) -> str:
+    """A CMD-SHELL healthcheck as the container's shell gets it (`$$` is compose's `$`)."""
+    assert test[0] == "CMD-SHELL", test
+    return test[1].replace("$$", "$")
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_compose_file_is_valid_and_needs_the_secrets() -> None:
+    assert compose_config(**REQUIRED).returncode == 0
+    for missing in REQUIRED:
+        rest = {k: v for k, v in REQUIRED.items() if k != missing}
+        result = compose_config(**rest)
+        assert result.returncode != 0
+        assert missing in result.stderr
+
+
+def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
+    services = resolved_services(CIVICLOOP_WORKERS="3")
+    assert set(services) == {"db", "migrate", "api"}
+
+    db = services["db"]
+    assert db["image"] == "postgis/postgis:15-3.4"
+    assert "pg_isready" in shell_command(db["healthcheck"]["test"])
+    assert any(v.endswith(":/var/lib/postgresql/data:rw") for v in db["volumes"])
+
+    migrate = services["migrate"]
+    assert migrate["command"] == ["civicloop", "migrate"]
+    assert migrate["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert migrate["restart"] == "no"
+
+    api = services["api"]
+    assert api["command"][:2] == ["civicloop", "serve"]
+    # Inside its container the API must listen on every interface to be reachable.
+    assert api["command"][api["command"].index("--host") + 1] == "0.0.0.0"  # noqa: S104
+    assert api["command"][api["command"].index("--workers") + 1] == "3"
+    assert api["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert "/readyz" in shell_command(api["healthcheck"]["test"])
+
+    for name in ("migrate", "api"):
+        environment = services[name]["environment"]
+        assert environment["CIVICLOOP_ENVIRONMENT"] == "production"
+        assert environment["CIVICLOOP_SECRET_KEY"] == SECRET
+        assert environment["CIVICLOOP_AUTO_MIGRATE"] == "false"
+        assert make_url(environment["CIVICLOOP_DATABASE_URL"]).host == "db"
+        assert services[name]["image"] == "civicloop:latest"
+        assert services[name]["build"]["context"] == str(ROOT)
+
+
+def test_every_command_the_deployment_runs_exists(tmp_path: Path) -> None:
+    commands = [
+        service["command"] for service in resolved_services().values() if "command" in service
+    ]
+    dockerfile_cmd = [value for kind, value in dockerfile_instructions() if kind == "CMD"]
+    commands.append(yaml.safe_load(dockerfile_cmd[-1]))
+    for command in commands:
+        assert command[0] == "civicloop", command
+        result = run([*command[:2], "--help"], env=clean_environment(), cwd=tmp_path)
+        assert result.returncode == 0, f"{command}: {result.stderr}"
+
+
+def test_dockerfile_builds_a_slim_non_root_image_that_serves() -> None:
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    users = [value for kind, value in instructions if kind == "USER"]
+    assert users, "the image must not run as root"
+    assert users[-1] not in ("root", "0")
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for kind, value in instructions:
+        if kind == "COPY":
+            *sources, _ = value.split()
+            for source in sources:
+                assert (ROOT / source).exists(), value
+                assert not any(fnmatch(source, pattern) for pattern in ignored), source
+    assert yaml.safe_load([v for k, v in instructions if k == "CMD"][-1]) == ["civicloop", "serve"]
+    healthcheck = next(v for k, v in instructions if k == "HEALTHCHECK")
+    assert "/healthz" in healthcheck.split(" CMD ", 1)[1]
+
+
+def test_the_compose_commands_run_natively_on_postgis(
+    db_kind: str, new_database: NewDatabase, tmp_path: Path
+) -> None:
+    if db_kind != "postgis":
+        pytest.skip("the compose stack runs on PostGIS: the --db=postgis leg runs this")
+    services = resolved_services(CIVICLOOP_WORKERS="2")
+    # Only the database's address differs from the containers: here it is the test server.
+    url = new_database()
+    port = free_port()
+
+    def environment(service: str, **extra: str) -> dict[str, str]:
+        values = {k: str(v) for k, v in services[service]["environment"].items()}
+        return clean_environment(**{**values, "CIVICLOOP_DATABASE_URL": url, **extra})
+
+    api_env = environment("api", CIVICLOOP_PORT=str(port))
+    healthcheck = shell_command(services["api"]["healthcheck"]["test"])
+    image_healthcheck = next(v for k, v in dockerfile_instructions() if k == "HEALTHCHECK")
+    image_healthcheck = image_healthcheck.split(" CMD ", 1)[1]
+
+    with serving(services["api"]["command"], env=api_env, cwd=tmp_path, port=port) as api:
+        # The API never migrates by itself: until `migrate` ran it is alive but not ready.
+        api.wait_until("/healthz")
+        assert api.wait_until("/readyz", 503).json()["type"].endswith("/problems/not-ready")
+        assert run(["sh", "-c", healthcheck], env=api_env, cwd=tmp_path).returncode != 0
+
+        migrated = run(services["migrate"]["command"], env=environment("migrate"), cwd=tmp_path)
+        assert migrated.returncode == 0, migrated.stderr
+        database = Database(url)
+        try:
+            assert pending_migrations(database.engine) == []
+        finally:
+            database.dispose()
+
+        assert api.wait_until("/readyz").json() == {"status": "ok", "database": "postgresql"}
+        for check in (healthcheck, image_healthcheck):
+            result = run(["sh", "-c", check], env=api_env, cwd=tmp_path)
+            assert result.returncode == 0, f"{shlex.quote(check)}: {result.stderr}"
+        assert httpx.get(f"{api.base_url}/api/v1/categories").json() == []
+
+        assert api.terminate() == 0, api.output()
+        assert not api.is_listening()
+    assert "Started parent process" in api.output()  # several workers, as configured
