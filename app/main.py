@@ -20,9 +20,10 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
 from app.errors import DomainError, NotFound, install_error_handlers
-from app.routers import api_router, health
+from app.routers import api_router, health, open311
 from app.schemas.issue import IssueFeatureCollection
 from app.schemas.problem import Problem
+from app.services.cache import TTLCache
 from app.services.pagination import CursorCodec
 
 API_TITLE = "civicloop"
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
     app.state.cursors = CursorCodec(settings.secret_key)
+    app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
     app.include_router(health.router)
     app.include_router(api_router)
+    app.include_router(open311.router)
 
     problem_types = _problem_types()
 

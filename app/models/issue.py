@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Enum,
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.agency import Agency
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
 from app.models.category import Category
+from app.models.district import District
 from app.models.types import LonLat, PointType, UTCDateTime
 from app.models.user import User
 
@@ -80,10 +83,14 @@ class Issue(IdMixin, TimestampMixin, Base):
     category_id: Mapped[int] = mapped_column(IdType, ForeignKey("category.id"), index=True)
     reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
+    # The district covering the point when reported (None outside every district).
+    district_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("district.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[LonLat] = mapped_column(PointType())
     address: Mapped[str | None] = mapped_column(String(500))
+    # Answers to the category's attribute questions, checked against their definitions.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "issue_status"))
     resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution, "resolution"))
     priority: Mapped[Priority] = mapped_column(_enum(Priority, "priority"), default=Priority.normal)
@@ -100,6 +107,7 @@ class Issue(IdMixin, TimestampMixin, Base):
 
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")
+    district: Mapped[District | None] = relationship(lazy="raise")
     reporter: Mapped[User] = relationship(lazy="raise")
     candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")
 
