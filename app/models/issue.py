@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +78,23 @@ class Issue(IdMixin, TimestampMixin, Base):
         Index("ix_issue_created_at_id", "created_at", "id"),
         Index("ix_issue_updated_at_id", "updated_at", "id"),
         Index("ix_issue_status_created_at", "status", "created_at"),
+        # Statistics of time to acknowledge and to resolve read only these (index-only scans).
+        Index(
+            "ix_issue_acknowledged_at",
+            "acknowledged_at",
+            "created_at",
+            "acknowledge_due_at",
+            postgresql_where=text("acknowledged_at IS NOT NULL"),
+            sqlite_where=text("acknowledged_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_issue_resolved_at",
+            "resolved_at",
+            "created_at",
+            "resolve_due_at",
+            postgresql_where=text("resolved_at IS NOT NULL"),
+            sqlite_where=text("resolved_at IS NOT NULL"),
+        ),
     )
 
     public_id: Mapped[str] = mapped_column(String(16), unique=True)

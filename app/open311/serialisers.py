@@ -7,6 +7,7 @@ JSON by the spec's "Spark convention" (the root disappears, repeated elements be
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -57,10 +58,14 @@ def w3c(moment: dt.datetime | None, zone: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(zone).isoformat(timespec="seconds")
 
 
+# Characters XML 1.0 cannot carry at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else _NOT_XML.sub("\ufffd", str(value))
 
 
 def _append(parent: ET.Element, tag: str, value: Any) -> None:

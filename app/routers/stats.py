@@ -19,7 +19,7 @@ from app.routers.query import IssueFilterDep
 from app.routing import UnitOfWorkRoute
 from app.services import stats
 from app.services.cache import TTLCache
-from app.services.stats import Dimension, Period, Scope
+from app.services.stats import Dimension, Event, Period, Scope, Stage
 
 router = APIRouter(prefix="/stats", tags=["statistics"], route_class=UnitOfWorkRoute)
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -29,7 +29,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def scope(session: SessionDep, spatial: SpatialDep, issue_filter: IssueFilterDep) -> Scope:
-    return Scope(session=session, spatial=spatial, issue_filter=issue_filter)
+    found = Scope(session=session, spatial=spatial, issue_filter=issue_filter)
+    found.prepare()
+    return found
 
 
 ScopeDep = Annotated[Scope, Depends(scope)]
@@ -52,20 +54,23 @@ def count_issues(dimension: Dimension, request: Request, scope: ScopeDep) -> Res
     return _cached(request, lambda: {"by": dimension, "counts": stats.counts(scope, dimension)})
 
 
-@router.get("/series", responses=RESPONSES, summary="Reported and resolved per period")
+@router.get("/series/{event}", responses=RESPONSES, summary="Reported or resolved per period")
 def issue_series(
+    event: Event,
     request: Request,
     scope: ScopeDep,
     settings: SettingsDep,
     period: Annotated[Period, Query(description="day, week (from Monday) or month")] = Period.day,
 ) -> Response:
-    """Issues reported and resolved per local day, week or month (CIVICLOOP_TIMEZONE)."""
+    """Issues reported (or resolved) per local day, week or month (CIVICLOOP_TIMEZONE); periods
+    with none are left out."""
     return _cached(
         request,
         lambda: {
+            "event": event,
             "period": period,
             "timezone": settings.timezone,
-            "series": stats.series(scope, period, settings.zone),
+            "series": stats.series(scope, event, period, settings.zone),
         },
     )
 
@@ -76,8 +81,8 @@ def reporting_patterns(request: Request, scope: ScopeDep, settings: SettingsDep)
     return _cached(request, lambda: stats.patterns(scope, settings.zone))
 
 
-@router.get("/timings", responses=RESPONSES, summary="Time to acknowledge and to resolve")
-def issue_timings(request: Request, scope: ScopeDep) -> Response:
-    """Median and 90th-percentile hours from report to acknowledgement and to resolution (exact
-    to the minute), and the share within the categories' service-level targets."""
-    return _cached(request, lambda: stats.timings(scope))
+@router.get("/timings/{stage}", responses=RESPONSES, summary="Time to acknowledge or resolve")
+def issue_timings(stage: Stage, request: Request, scope: ScopeDep) -> Response:
+    """Median and 90th-percentile hours from report to acknowledgement (or to resolution), exact
+    to the minute, and the share within the categories' service-level targets."""
+    return _cached(request, lambda: {"stage": stage, **stats.timings(scope, stage)})

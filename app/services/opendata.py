@@ -5,8 +5,9 @@ it for every format. What is never exported: anything about the reporter (identi
 details, what an Open311 client sent about them), internal (non-public) notes, attribute
 answers (free text that may name people) and hidden content.
 
-CSV on PostgreSQL is written by PostgreSQL itself (`COPY (SELECT ...) TO STDOUT`); elsewhere
-rows are fetched in batches from a server-side cursor and written here.
+On PostgreSQL every line is written by PostgreSQL itself (`COPY (SELECT ...) TO STDOUT`: CSV,
+or JSON built with row_to_json); on SQLite rows are fetched in batches from a cursor and written
+here the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -233,97 +234,86 @@ def export_query(
     )
 
 
-class _Chunks:
-    """Collects output and hands it on in CHUNK_BYTES pieces."""
-
-    def __init__(self) -> None:
-        self.buffer = io.BytesIO()
-
-    def add(self, data: bytes) -> bytes | None:
-        self.buffer.write(data)
-        if self.buffer.tell() < CHUNK_BYTES:
-            return None
-        return self.take()
-
-    def take(self) -> bytes:
-        data = self.buffer.getvalue()
-        self.buffer = io.BytesIO()
-        return data
+# JSON lines out of COPY: in CSV mode with quote and delimiter characters that JSON text never
+# contains raw (it escapes every control character), each value is written exactly as it is.
+COPY_LINES = "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+GEOJSON_FEATURE = (
+    "json_build_object('type', 'Feature', 'id', e.id, 'geometry', json_build_object("
+    "'type', 'Point', 'coordinates', json_build_array(e.longitude, e.latitude)), "
+    "'properties', row_to_json(e))"
+)
 
 
-def copy_statement(session: Session, query: Select[Any]) -> tuple[str, dict[str, Any]]:
-    """The export as PostgreSQL's `COPY (SELECT ...) TO STDOUT` CSV, with its parameters."""
+def copy_statement(
+    session: Session, query: Select[Any], fmt: ExportFormat = ExportFormat.csv
+) -> tuple[str, dict[str, Any]]:
+    """The export as PostgreSQL's `COPY (...) TO STDOUT`, with its parameters: CSV, or one
+    JSON record (NDJSON) or GeoJSON feature per line."""
     compiled = query.compile(
         dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
     )
-    return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, HEADER)", compiled.params
+    if fmt == ExportFormat.csv:
+        return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, HEADER)", compiled.params
+    record = "row_to_json(e)" if fmt == ExportFormat.ndjson else GEOJSON_FEATURE
+    # The inner ORDER BY holds: a plain projection of a subquery keeps its order. Only our own
+    # constants and SQLAlchemy's compiled SQL are interpolated; values travel as parameters.
+    statement = f"COPY (SELECT {record} FROM ({compiled}) AS e) TO STDOUT {COPY_LINES}"  # noqa: S608
+    return statement, compiled.params
 
 
-def _copy_csv(session: Session, query: Select[Any]) -> Iterator[bytes]:
-    statement, params = copy_statement(session, query)
+def _copy(session: Session, query: Select[Any], fmt: ExportFormat) -> Iterator[bytes]:
+    statement, params = copy_statement(session, query, fmt)
     connection = session.connection().connection.driver_connection
     assert connection is not None
-    chunks = _Chunks()
     with connection.cursor() as cursor, cursor.copy(statement, params) as copy:
-        for data in copy:
-            if (ready := chunks.add(bytes(data))) is not None:
-                yield ready
-    yield chunks.take()
+        for data in copy:  # one row per message
+            yield bytes(data)
 
 
-def _rows(session: Session, query: Select[Any]) -> Iterator[Sequence[Any]]:
-    yield from session.execute(query.execution_options(yield_per=FETCH_ROWS))
+def _python(session: Session, query: Select[Any], fmt: ExportFormat) -> Iterator[bytes]:
+    """The same lines as `_copy`, written here from a server-side cursor."""
+    rows = session.execute(query.execution_options(yield_per=FETCH_ROWS))
+    if fmt == ExportFormat.csv:
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(NAMES)
+        yield _drain(text)
+        for row in rows:
+            writer.writerow(row)
+            yield _drain(text)
+        return
+    latitude, longitude = NAMES.index("latitude"), NAMES.index("longitude")
+    for row in rows:
+        record = dict(zip(NAMES, row, strict=True))
+        if fmt == ExportFormat.geojson:
+            record = {
+                "type": "Feature",
+                "id": record["id"],
+                "geometry": {"type": "Point", "coordinates": [row[longitude], row[latitude]]},
+                "properties": record,
+            }
+        yield orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def _csv(session: Session, query: Select[Any]) -> Iterator[bytes]:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(NAMES)
-    for row in _rows(session, query):
-        writer.writerow(row)
-        if text.tell() >= CHUNK_BYTES:
-            yield text.getvalue().encode()
-            text.seek(0)
-            text.truncate()
-    yield text.getvalue().encode()
+def _drain(text: io.StringIO) -> bytes:
+    data = text.getvalue().encode()
+    text.seek(0)
+    text.truncate()
+    return data
 
 
-def _ndjson(session: Session, query: Select[Any]) -> Iterator[bytes]:
-    chunks = _Chunks()
-    for row in _rows(session, query):
-        line = orjson.dumps(dict(zip(NAMES, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE)
-        if (ready := chunks.add(line)) is not None:
-            yield ready
-    yield chunks.take()
-
-
-def _geojson(
-    session: Session, query: Select[Any], licence: str, licence_url: str
-) -> Iterator[bytes]:
-    header = orjson.dumps(
-        {
-            "type": "FeatureCollection",
-            "schema_version": SCHEMA_VERSION,
-            "licence": {"id": licence, "url": licence_url},
-        }
-    )
-    chunks = _Chunks()
-    chunks.add(header[:-1] + b',"features":[\n')
-    lat, lon = NAMES.index("latitude"), NAMES.index("longitude")
+def _feature_collection(features: Iterator[bytes], licence: str, url: str) -> Iterator[bytes]:
+    header = {
+        "type": "FeatureCollection",
+        "schema_version": SCHEMA_VERSION,
+        "licence": {"id": licence, "url": url},
+    }
+    yield orjson.dumps(header)[:-1] + b',"features":[\n'
     separator = b""
-    for row in _rows(session, query):
-        properties = dict(zip(NAMES, row, strict=True))
-        feature = {
-            "type": "Feature",
-            "id": properties["id"],
-            "geometry": {"type": "Point", "coordinates": [row[lon], row[lat]]},
-            "properties": properties,
-        }
-        if (ready := chunks.add(separator + orjson.dumps(feature))) is not None:
-            yield ready
-        separator = b",\n"
-    chunks.add(b"\n]}\n")
-    yield chunks.take()
+    for feature in features:
+        yield separator + feature
+        separator = b","
+    yield b"]}\n"
 
 
 def stream(
@@ -334,13 +324,17 @@ def stream(
     licence: str,
     licence_url: str,
 ) -> Iterator[bytes]:
-    """The export, chunk by chunk, read in its own read-only transaction (one snapshot)."""
+    """The export in CHUNK_BYTES pieces, read in its own read-only transaction (one snapshot).
+    PostgreSQL writes every line itself (COPY); SQLite's rows are written here."""
     with database.session(write=False) as session:
-        if fmt == ExportFormat.csv and session.get_bind().dialect.name == "postgresql":
-            yield from _copy_csv(session, query)
-        elif fmt == ExportFormat.csv:
-            yield from _csv(session, query)
-        elif fmt == ExportFormat.ndjson:
-            yield from _ndjson(session, query)
-        else:
-            yield from _geojson(session, query, licence, licence_url)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        lines = (_copy if postgres else _python)(session, query, fmt)
+        if fmt == ExportFormat.geojson:
+            lines = _feature_collection(lines, licence, licence_url)
+        buffer = io.BytesIO()
+        for line in lines:
+            buffer.write(line)
+            if buffer.tell() >= CHUNK_BYTES:
+                yield buffer.getvalue()
+                buffer = io.BytesIO()
+        yield buffer.getvalue()

@@ -96,6 +96,16 @@ def upgrade() -> None:
         )
     op.add_column("issue", sa.Column("attributes", sa.JSON(), nullable=False, server_default="{}"))
     op.create_index(op.f("ix_issue_district_id"), "issue", ["district_id"], unique=False)
+    for stage in ("acknowledged", "resolved"):
+        due = "acknowledge_due_at" if stage == "acknowledged" else "resolve_due_at"
+        op.create_index(
+            f"ix_issue_{stage}_at",
+            "issue",
+            [f"{stage}_at", "created_at", due],
+            unique=False,
+            postgresql_where=sa.text(f"{stage}_at IS NOT NULL"),
+            sqlite_where=sa.text(f"{stage}_at IS NOT NULL"),
+        )
     op.create_table(
         "open311_submission",
         sa.Column("issue_id", ID, nullable=False),
@@ -133,6 +143,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_open311_submission_api_key_id"), table_name="open311_submission")
     op.drop_table("open311_submission")
+    op.drop_index("ix_issue_resolved_at", table_name="issue")
+    op.drop_index("ix_issue_acknowledged_at", table_name="issue")
     op.drop_index(op.f("ix_issue_district_id"), table_name="issue")
     if _dialect() == "postgresql":
         op.drop_constraint(op.f("fk_issue_district_id_district"), "issue", type_="foreignkey")

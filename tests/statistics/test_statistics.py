@@ -53,24 +53,24 @@ async def test_counts_take_the_issue_list_filters(client: httpx.AsyncClient, kno
     ]
 
 
+async def series(client: httpx.AsyncClient, event: str, period: str) -> list[tuple[str, int]]:
+    body = await get(client, f"/series/{event}", period=period)
+    assert body["timezone"] == "Asia/Bangkok"
+    return [(p["period"], p["count"]) for p in body["series"]]  # type: ignore[attr-defined]
+
+
 async def test_series_per_local_day_week_and_month(client: httpx.AsyncClient, known: Known) -> None:
-    day = await get(client, "/series", period="day")
-    assert day["timezone"] == "Asia/Bangkok"
-    assert day["series"] == [
-        {"period": "2026-03-02", "reported": 2, "resolved": 0},
-        {"period": "2026-03-03", "reported": 0, "resolved": 1},
-        {"period": "2026-03-04", "reported": 1, "resolved": 0},
-        {"period": "2026-03-09", "reported": 1, "resolved": 0},
-        {"period": "2026-03-10", "reported": 0, "resolved": 1},
+    assert await series(client, "reported", "day") == [
+        ("2026-03-02", 2),
+        ("2026-03-04", 1),
+        ("2026-03-09", 1),
     ]
+    assert await series(client, "resolved", "day") == [("2026-03-03", 1), ("2026-03-10", 1)]
     # I4 is Monday 03-09 in Bangkok, though still Sunday in UTC: it opens the next week.
-    week = await get(client, "/series", period="week")
-    assert week["series"] == [
-        {"period": "2026-03-02", "reported": 3, "resolved": 1},
-        {"period": "2026-03-09", "reported": 1, "resolved": 1},
-    ]
-    month = await get(client, "/series", period="month")
-    assert month["series"] == [{"period": "2026-03-01", "reported": 4, "resolved": 2}]
+    assert await series(client, "reported", "week") == [("2026-03-02", 3), ("2026-03-09", 1)]
+    assert await series(client, "resolved", "week") == [("2026-03-02", 1), ("2026-03-09", 1)]
+    assert await series(client, "reported", "month") == [("2026-03-01", 4)]
+    assert await series(client, "resolved", "month") == [("2026-03-01", 2)]
 
 
 async def test_busiest_hours_and_weekdays_in_local_time(
@@ -86,9 +86,9 @@ async def test_busiest_hours_and_weekdays_in_local_time(
 
 
 async def test_median_p90_and_share_within_target(client: httpx.AsyncClient, known: Known) -> None:
-    body = await get(client, "/timings")
     # Acknowledged after 120, 1800 and 60 minutes (60 min 30 s counts as 60).
-    assert body["acknowledge"] == {
+    assert await get(client, "/timings/acknowledge") == {
+        "stage": "acknowledge",
         "count": 3,
         "median_hours": 2.0,
         "p90_hours": 30.0,
@@ -96,7 +96,8 @@ async def test_median_p90_and_share_within_target(client: httpx.AsyncClient, kno
         "within_target_share": 0.6667,
     }
     # Resolved after 1800 and 12000 minutes.
-    assert body["resolve"] == {
+    assert await get(client, "/timings/resolve") == {
+        "stage": "resolve",
         "count": 2,
         "median_hours": 30.0,
         "p90_hours": 200.0,
@@ -107,9 +108,9 @@ async def test_median_p90_and_share_within_target(client: httpx.AsyncClient, kno
 
 async def test_no_issues_gives_empty_statistics(client: httpx.AsyncClient) -> None:
     assert (await get(client, "/counts/status"))["counts"] == []
-    assert (await get(client, "/series"))["series"] == []
-    timings = await get(client, "/timings")
-    assert timings["acknowledge"] == {
+    assert (await get(client, "/series/reported"))["series"] == []
+    assert await get(client, "/timings/resolve") == {
+        "stage": "resolve",
         "count": 0,
         "median_hours": None,
         "p90_hours": None,
@@ -135,8 +136,10 @@ async def test_answers_are_cached_with_an_etag(client: httpx.AsyncClient, known:
     ("path", "params"),
     [
         ("/counts/colour", {}),
-        ("/series", {"period": "year"}),
-        ("/timings", {"created_after": "last tuesday"}),
+        ("/series/reported", {"period": "year"}),
+        ("/series/fixed", {}),
+        ("/timings/acknowledge", {"created_after": "last tuesday"}),
+        ("/timings/forever", {}),
         ("/patterns", {"category": "volcano"}),
         ("/counts/status", {"bbox": "1,2,3"}),
     ],
