@@ -33,7 +33,6 @@ FormatDep = Annotated[Format, Depends(parse_format)]
 # Open311 arguments are parsed here rather than by FastAPI: empty means absent, and every
 # mistake must be answered in GeoReport's error format.
 Param = Annotated[str | None, Query()]
-MAX_RADIUS_M = 50_000.0
 
 
 def jurisdiction(settings: SettingsDep, jurisdiction_id: Param = None) -> None:
@@ -91,6 +90,7 @@ def _statuses(raw: str | None) -> tuple[Open311Status, ...]:
 
 
 def request_query(
+    settings: SettingsDep,
     service_request_id: Param = None,
     service_code: Param = None,
     start_date: Param = None,
@@ -114,7 +114,7 @@ def request_query(
         raise BadRequest(f"At most {open311.MAX_IDS} service_request_id values at once.")
     latitude = _number("lat", lat, -90, 90)
     longitude = _number("long", long, -180, 180)
-    distance = _number("radius", radius, 0, MAX_RADIUS_M)
+    distance = _number("radius", radius, 0, settings.max_radius_m)
     if not (latitude is None) == (longitude is None) == (distance is None):
         raise BadRequest("lat, long and radius (metres) go together.")
     near = LonLat(longitude, latitude) if latitude is not None and longitude is not None else None

@@ -312,3 +312,22 @@ async def test_discovery_names_the_v2_endpoint_and_both_formats(
         "text/xml",
         "application/json",
     ]
+
+
+async def test_the_specs_sample_query_is_answered(
+    client: httpx.AsyncClient, city: Open311City
+) -> None:
+    await report(client, city)
+    response = await client.get(
+        f"{V2}/requests.xml",
+        params={
+            "start_date": "2010-05-24T00:00:00Z",
+            "end_date": "2010-06-24T00:00:00Z",
+            "status": "open",
+            "jurisdiction_id": "bangkok.example",
+        },
+    )
+    assert response.status_code == 200
+    root = xml(response)
+    assert root.tag == "service_requests"
+    assert root.findall("request") == []
