@@ -1,9 +1,10 @@
 """Open data: every public issue as CSV, GeoJSON or NDJSON, streamed in constant memory.
 
 One column list is the schema (`FIELDS`, served as the data dictionary) and one SELECT produces
-it for every format. What is never exported: anything about the reporter (identity, contact
-details, what an Open311 client sent about them), internal (non-public) notes, attribute
-answers (free text that may name people) and hidden content.
+it for every format. Never exported: anything about the reporter (identity, contact details,
+what an Open311 client sent about them), internal (non-public) notes and hidden content. Answers
+to category questions are left out too: they differ per category, and a stable schema cannot
+hold them (each issue's are public at GET /api/v1/issues/{id}).
 
 On PostgreSQL every line is written by PostgreSQL itself (`COPY (SELECT ...) TO STDOUT`: CSV,
 or JSON built with row_to_json); on SQLite rows are fetched in batches from a cursor and written
@@ -201,7 +202,7 @@ def dictionary(*, licence: str, licence_url: str) -> dict[str, Any]:
         "order": "by id of creation, oldest first",
         "excluded": [
             "the reporter's identity and contact details",
-            "answers to category questions",
+            "answers to category questions (they differ per category: see each issue)",
             "internal notes and non-public timeline steps",
             "hidden photos",
         ],
