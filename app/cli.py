@@ -79,6 +79,7 @@ def demo_data(args: argparse.Namespace) -> int:
         database.dispose()
     print(
         f"demo city loaded: {summary.categories} new categories, {summary.agencies} new agencies, "
+        f"{summary.districts} new districts, "
         f"{summary.users} new users\n"
         f"log in as admin@{DEMO_EMAIL_DOMAIN}, manager.district-bang-rak@{DEMO_EMAIL_DOMAIN} or "
         f"agent.district-bang-rak@{DEMO_EMAIL_DOMAIN} with password {args.password!r}"

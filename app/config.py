@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import zoneinfo
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one object per line with the request id; text: plain."
     )
+    # The city's IANA time zone: Open311 dates are written in it, statistics count its hours.
+    timezone: str = "UTC"
+    open311_jurisdiction_id: str = Field(default="civicloop.example", min_length=1)
+    open311_contact: str = ""
+    open311_key_service: str = ""
+    open_data_licence: str = "CC-BY-4.0"
+    open_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    stats_cache_seconds: int = Field(default=60, ge=0, le=86400)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -50,6 +59,20 @@ class Settings(BaseSettings):
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("CIVICLOOP_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> Settings:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"CIVICLOOP_TIMEZONE {self.timezone!r} is not an IANA time zone"
+            ) from None
+        return self
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
 
     @property
     def idempotency_ttl(self) -> dt.timedelta:

@@ -111,6 +111,15 @@ class ValidationFailed(DomainError):
     title = "The request is not valid"
 
 
+class UnknownCategory(ValidationFailed):
+    """Answered like any validation failure; Open311 answers it as "service_code not found"."""
+
+
+class InvalidAttributes(ValidationFailed):
+    slug = "invalid-attributes"
+    title = "Answers do not fit the category's questions"
+
+
 class IdempotencyKeyReused(DomainError):
     status = 422
     slug = "idempotency-key-reused"

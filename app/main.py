@@ -28,9 +28,10 @@ from app.errors import (
     problem_responses,
 )
 from app.observability import REQUEST_ID_HEADER, install_observability
-from app.routers import api_router, health
+from app.routers import api_router, health, open311
 from app.schemas.issue import IssueFeatureCollection
 from app.schemas.problem import Problem
+from app.services.cache import TTLCache
 from app.services.pagination import CursorCodec
 
 API_TITLE = "civicloop"
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
     app.state.cursors = CursorCodec(settings.secret_key)
+    app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_observability(app)
     app.include_router(health.router)
     app.include_router(api_router)
+    app.include_router(open311.router)
 
     problem_types = _problem_types()
 

@@ -30,7 +30,7 @@ from sqlalchemy import make_url
 
 from app.db import Database
 from app.dbmigrate import upgrade
-from app.demo import district_slug, load_demo_city
+from app.demo import district_code, district_slug, load_demo_city
 from app.services.issues import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH
 from bench.data import CityModel, district_features, load_city
 
@@ -106,6 +106,7 @@ class Catalog:
     district_handlers: dict[int, set[int]]
     citywide_handlers: dict[int, list[int]]
     district_agency: list[int | None]  # by district feature index
+    district_id: list[int | None]  # by district feature index
     agent_of: dict[int, int]  # agency id -> one of its agents
     password_hash: str
     first_user_id: int
@@ -171,6 +172,10 @@ def read_catalog(connection: psycopg.Connection[Any]) -> Catalog:
         slugs.get(district_slug(f["properties"]["ADM2_EN"])) for f in district_features()
     ]
     districts = {a for a in district_agency if a is not None}
+    codes: dict[str, int] = dict(connection.execute("SELECT code, id FROM district").fetchall())
+    district_id = [
+        codes.get(district_code(f["properties"]["ADM2_EN"])) for f in district_features()
+    ]
     district_handlers: dict[int, set[int]] = {}
     citywide_handlers: dict[int, list[int]] = {}
     for agency_id, category_id in connection.execute(
@@ -195,6 +200,7 @@ def read_catalog(connection: psycopg.Connection[Any]) -> Catalog:
         district_handlers=district_handlers,
         citywide_handlers=citywide_handlers,
         district_agency=district_agency,
+        district_id=district_id,
         agent_of=agent_of,
         password_hash=row[1],
         first_user_id=int(row[0]) + 1,
@@ -359,6 +365,10 @@ def generate(
         if in_city[i]:
             routed.update(catalog.citywide_handlers.get(category.id, []))
         agencies = sorted(routed)
+        # As the app assigns it: the lowest-id district covering the point.
+        district = min(
+            (x for d in districts[i] if (x := catalog.district_id[d]) is not None), default=None
+        )
         out.candidates.extend((issue_id, a) for a in agencies)
         reporter = catalog.first_user_id + int(reporters * rand() ** 2)  # a few report a lot
         t0 = created[i]
@@ -408,6 +418,7 @@ def generate(
         out.staging.append(
             (
                 *(issue_id, centre_of[i], lons[i], lats[i], category.id, reporter, agency),
+                district,
                 *(status, resolution, pick_priority(), public_id, t0, updated, acknowledged),
                 *(started, resolved, closed, reopened, reopen_count, 1 + transitions),
             )
@@ -431,19 +442,21 @@ CREATE TEMP TABLE bench_text (centre int PRIMARY KEY, title text, description te
     ON COMMIT DROP;
 CREATE TEMP TABLE bench_issue (
     id bigint, centre int, lon float8, lat float8, category_id bigint, reporter_id bigint,
-    agency_id bigint, status text, resolution text, priority text, public_id text,
-    created float8, updated float8, acknowledged float8, started float8, resolved float8,
-    closed float8, reopened float8, reopen_count int, version int
+    agency_id bigint, district_id bigint, status text, resolution text, priority text,
+    public_id text, created float8, updated float8, acknowledged float8, started float8,
+    resolved float8, closed float8, reopened float8, reopen_count int, version int
 ) ON COMMIT DROP;
 """
 # Text is sent once per centre and joined here; times arrive as epoch seconds.
 INSERT_ISSUES = """
-INSERT INTO issue (id, public_id, category_id, reporter_id, agency_id, title, description, location,
-    address, status, resolution, priority, acknowledged_at, started_at, resolved_at, closed_at,
-    reopened_at, reopen_count, acknowledge_due_at, resolve_due_at, version, created_at, updated_at)
-SELECT s.id, s.public_id, s.category_id, s.reporter_id, s.agency_id, coalesce(t.title, c.name_th),
-    coalesce(t.description, ''), ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), t.address,
-    s.status, s.resolution, s.priority, to_timestamp(s.acknowledged), to_timestamp(s.started),
+INSERT INTO issue (id, public_id, category_id, reporter_id, agency_id, district_id, title,
+    description, location, address, status, resolution, priority, acknowledged_at, started_at,
+    resolved_at, closed_at, reopened_at, reopen_count, acknowledge_due_at, resolve_due_at,
+    version, created_at, updated_at)
+SELECT s.id, s.public_id, s.category_id, s.reporter_id, s.agency_id, s.district_id,
+    coalesce(t.title, c.name_th), coalesce(t.description, ''),
+    ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), t.address, s.status, s.resolution, s.priority,
+    to_timestamp(s.acknowledged), to_timestamp(s.started),
     to_timestamp(s.resolved), to_timestamp(s.closed), to_timestamp(s.reopened), s.reopen_count,
     to_timestamp(s.created) + make_interval(hours => c.acknowledge_target_hours),
     to_timestamp(s.created) + make_interval(hours => c.resolve_target_hours),
@@ -526,7 +539,8 @@ def _load(url: str, city: CityModel, catalog: Catalog, data: Generated) -> None:
         _copy(
             connection,
             "bench_issue",
-            "id, centre, lon, lat, category_id, reporter_id, agency_id, status, resolution, "
+            "id, centre, lon, lat, category_id, reporter_id, agency_id, district_id, status, "
+            "resolution, "
             "priority, public_id, created, updated, acknowledged, started, resolved, closed, "
             "reopened, reopen_count, version",
             data.staging,

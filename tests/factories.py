@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import shapely
 from shapely.geometry import MultiPolygon
@@ -10,9 +11,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import Agency, Base, Category, Issue, LonLat, Role, User
+from app.models import (
+    Agency,
+    AttributeDatatype,
+    Base,
+    Category,
+    CategoryAttribute,
+    District,
+    Issue,
+    LonLat,
+    Role,
+    User,
+)
 from app.security import hash_password, issue_token
-from app.services import issues
+from app.services import accounts, issues
 from app.spatial import SpatialBackend
 
 _counter = itertools.count(1)
@@ -38,9 +50,11 @@ def make_category(
     *,
     acknowledge_hours: int = 24,
     resolve_hours: int = 120,
+    attributes: list[CategoryAttribute] | None = None,
 ) -> Category:
     n = next(_counter)
     category = Category(
+        attributes=attributes or [],
         code=code or f"category-{n}",
         group="roads",
         name_th=f"หมวด {n}",
@@ -52,6 +66,34 @@ def make_category(
     session.add(category)
     session.commit()
     return category
+
+
+def attribute(
+    code: str,
+    datatype: AttributeDatatype,
+    *,
+    order: int,
+    required: bool = False,
+    values: Sequence[tuple[str, str]] = (),
+    variable: bool = True,
+) -> CategoryAttribute:
+    return CategoryAttribute(
+        code=code,
+        datatype=datatype,
+        order=order,
+        required=required,
+        variable=variable,
+        description=f"Question {code}",
+        datatype_description="",
+        values=[{"key": k, "name": n} for k, n in values],
+    )
+
+
+def make_api_key(session: Session, owner: User) -> str:
+    """A new API key of the owner's; returns the secret."""
+    _, secret = accounts.create_api_key(session, owner=owner, name="test integration")
+    session.commit()
+    return secret
 
 
 def make_agency(
@@ -72,6 +114,15 @@ def make_agency(
     session.add(agency)
     session.commit()
     return agency
+
+
+def make_district(
+    session: Session, code: str, bounds: tuple[float, float, float, float]
+) -> District:
+    district = District(code=code, name_th=code, name_en=code.title(), area=area(bounds))
+    session.add(district)
+    session.commit()
+    return district
 
 
 def make_user(

@@ -12,7 +12,7 @@ from shapely.ops import unary_union
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Agency, Category, Role, User
+from app.models import Agency, Category, CategoryAttribute, District, Role, User
 from app.security import hash_password
 
 DEMO_EMAIL_DOMAIN = "demo.civicloop.example"
@@ -25,6 +25,7 @@ class DemoSummary:
     categories: int
     agencies: int
     users: int
+    districts: int
 
 
 def _read(name: str) -> Any:
@@ -35,8 +36,13 @@ def _multipolygon(geometry: Any) -> MultiPolygon:
     return geometry if isinstance(geometry, MultiPolygon) else MultiPolygon([geometry])
 
 
+def district_code(name_en: str) -> str:
+    return name_en.lower().replace(" ", "-")
+
+
 def district_slug(name_en: str) -> str:
-    return "district-" + name_en.lower().replace(" ", "-")
+    """The district office's agency slug."""
+    return "district-" + district_code(name_en)
 
 
 def load_demo_city(session: Session, *, password: str) -> DemoSummary:
@@ -48,8 +54,9 @@ def load_demo_city(session: Session, *, password: str) -> DemoSummary:
     for raw in _read("categories.json"):
         owner = raw.pop("owner")
         owners[raw["code"]] = owner if isinstance(owner, list) else [owner]
+        attributes = [CategoryAttribute(**a) for a in raw.pop("attributes", [])]
         if raw["code"] not in existing_codes:
-            categories[raw["code"]] = Category(**raw)
+            categories[raw["code"]] = Category(**raw, attributes=attributes)
             session.add(categories[raw["code"]])
             new_categories += 1
 
@@ -59,6 +66,18 @@ def load_demo_city(session: Session, *, password: str) -> DemoSummary:
     existing_slugs = set(session.scalars(select(Agency.slug)))
     layout = _read("agencies.json")
     districts = _read("bangkok-districts.geojson")["features"]
+    existing_districts = set(session.scalars(select(District.code)))
+    new_districts = [
+        District(
+            code=district_code(f["properties"]["ADM2_EN"]),
+            name_th=THAI_NAME_FIXES.get(f["properties"]["ADM2_TH"], f["properties"]["ADM2_TH"]),
+            name_en=f["properties"]["ADM2_EN"],
+            area=_multipolygon(shape(f["geometry"])),
+        )
+        for f in districts
+        if district_code(f["properties"]["ADM2_EN"]) not in existing_districts
+    ]
+    session.add_all(new_districts)
     agencies: list[Agency] = []
     for feature in districts:
         props = feature["properties"]
@@ -107,4 +126,9 @@ def load_demo_city(session: Session, *, password: str) -> DemoSummary:
         user.password_hash = password_hash
     session.add_all(new_users)
     session.flush()
-    return DemoSummary(categories=new_categories, agencies=len(new_agencies), users=len(new_users))
+    return DemoSummary(
+        categories=new_categories,
+        agencies=len(new_agencies),
+        users=len(new_users),
+        districts=len(new_districts),
+    )

@@ -1,11 +1,39 @@
-"""Categories of problems (Open311 "services") with their service-level targets."""
+"""Categories of problems (Open311 "services") with their service-level targets and the extra
+questions (Open311 service-definition attributes) a report of that kind answers."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from enum import StrEnum
 
-from app.models.base import Base, IdMixin, TimestampMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, IdMixin, IdType, TimestampMixin
+
+
+class AttributeDatatype(StrEnum):
+    """GeoReport v2 attribute datatypes."""
+
+    string = "string"
+    number = "number"
+    datetime = "datetime"
+    text = "text"
+    singlevaluelist = "singlevaluelist"
+    multivaluelist = "multivaluelist"
+
+    @property
+    def is_list(self) -> bool:
+        return self in (AttributeDatatype.singlevaluelist, AttributeDatatype.multivaluelist)
 
 
 class Category(IdMixin, TimestampMixin, Base):
@@ -27,3 +55,46 @@ class Category(IdMixin, TimestampMixin, Base):
     acknowledge_target_hours: Mapped[int] = mapped_column(Integer)
     resolve_target_hours: Mapped[int] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    attributes: Mapped[list[CategoryAttribute]] = relationship(
+        lazy="raise",
+        order_by="CategoryAttribute.order",
+        cascade="all, delete-orphan",
+        back_populates="category",
+    )
+
+
+class CategoryAttribute(IdMixin, Base):
+    """One question of a category's Open311 service definition."""
+
+    __tablename__ = "category_attribute"
+    __table_args__ = (
+        UniqueConstraint("category_id", "code", name="uq_category_attribute_category_id_code"),
+        UniqueConstraint(
+            "category_id", "display_order", name="uq_category_attribute_category_id_display_order"
+        ),
+        CheckConstraint("display_order > 0", name="display_order_positive"),
+    )
+
+    category_id: Mapped[int] = mapped_column(IdType, ForeignKey("category.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    # False: informational only, shown with the description; nothing to answer.
+    variable: Mapped[bool] = mapped_column(Boolean, default=True)
+    datatype: Mapped[AttributeDatatype] = mapped_column(
+        Enum(
+            AttributeDatatype,
+            native_enum=False,
+            length=16,
+            create_constraint=True,
+            name="attribute_datatype",
+        )
+    )
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    datatype_description: Mapped[str] = mapped_column(String(500), default="")
+    # "order" in Open311; a reserved word in SQL, hence the column name.
+    order: Mapped[int] = mapped_column("display_order", Integer)
+    description: Mapped[str] = mapped_column(Text)
+    # [{"key": ..., "name": ...}] for the list datatypes, [] otherwise.
+    values: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+    category: Mapped[Category] = relationship(lazy="raise", back_populates="attributes")

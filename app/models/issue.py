@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Enum,
@@ -15,12 +17,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.agency import Agency
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
 from app.models.category import Category
+from app.models.district import District
 from app.models.types import LonLat, PointType, UTCDateTime
 from app.models.user import User
 
@@ -74,16 +78,37 @@ class Issue(IdMixin, TimestampMixin, Base):
         Index("ix_issue_created_at_id", "created_at", "id"),
         Index("ix_issue_updated_at_id", "updated_at", "id"),
         Index("ix_issue_status_created_at", "status", "created_at"),
+        # Statistics of time to acknowledge and to resolve read only these (index-only scans).
+        Index(
+            "ix_issue_acknowledged_at",
+            "acknowledged_at",
+            "created_at",
+            "acknowledge_due_at",
+            postgresql_where=text("acknowledged_at IS NOT NULL"),
+            sqlite_where=text("acknowledged_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_issue_resolved_at",
+            "resolved_at",
+            "created_at",
+            "resolve_due_at",
+            postgresql_where=text("resolved_at IS NOT NULL"),
+            sqlite_where=text("resolved_at IS NOT NULL"),
+        ),
     )
 
     public_id: Mapped[str] = mapped_column(String(16), unique=True)
     category_id: Mapped[int] = mapped_column(IdType, ForeignKey("category.id"), index=True)
     reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
+    # The district covering the point when reported (None outside every district).
+    district_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("district.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[LonLat] = mapped_column(PointType())
     address: Mapped[str | None] = mapped_column(String(500))
+    # Answers to the category's attribute questions, checked against their definitions.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "issue_status"))
     resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution, "resolution"))
     priority: Mapped[Priority] = mapped_column(_enum(Priority, "priority"), default=Priority.normal)
@@ -100,6 +125,7 @@ class Issue(IdMixin, TimestampMixin, Base):
 
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")
+    district: Mapped[District | None] = relationship(lazy="raise")
     reporter: Mapped[User] = relationship(lazy="raise")
     candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")
 

@@ -21,6 +21,7 @@ from app.deps import (
 )
 from app.errors import answers, problem_responses
 from app.models import Issue, LonLat, Role, User
+from app.models.base import utcnow
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
 from app.routing import UnitOfWorkRoute
@@ -31,9 +32,10 @@ from app.schemas.issue import (
     IssueRead,
     IssueReadPage,
     IssueUpdate,
+    TimeframeRead,
     TransitionRequest,
 )
-from app.services import issues, lifecycle, permissions
+from app.services import issues, lifecycle, permissions, timeframes
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -86,6 +88,7 @@ def create_issue(
         description=body.description,
         location=LonLat(body.longitude, body.latitude),
         address=body.address,
+        answers=body.attributes,
     )
     issue.reporter = reporter
     response.headers["Location"] = str(request.url_for("get_issue", issue_id=issue.public_id))
@@ -260,3 +263,16 @@ def list_issue_events(
         viewer, issue, permissions.candidate_agency_ids(session, issue)
     )
     return [IssueEventRead.of(event, show_names=show_names) for event in events]
+
+
+@router.get(
+    "/{issue_id}/timeframe",
+    response_model=TimeframeRead,
+    responses=problem_responses(404),
+    summary="Its time frame: expected dates, on track or late",
+)
+def get_issue_timeframe(issue: CurrentIssue, session: SessionDep) -> TimeframeRead:
+    """When the issue should be acknowledged and resolved (its category's service-level
+    targets), and whether it is on track, late, or was resolved in time."""
+    frame = timeframes.of_issue(session, issue, utcnow())
+    return TimeframeRead(**vars(frame))

@@ -21,7 +21,8 @@ def _invalid(name: str, message: str, code: str = "invalid") -> ValidationFailed
     )
 
 
-def _bbox(raw: str | None) -> BBox | None:
+def parse_bbox(raw: str | None) -> BBox | None:
+    """west,south,east,north in WGS84 degrees."""
     if raw is None:
         return None
     parts = raw.split(",")
@@ -45,7 +46,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _csv(raw: str | None) -> tuple[str, ...]:
+def parse_csv(raw: str | None) -> tuple[str, ...]:
     if not raw:
         return ()
     return tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
@@ -92,7 +93,7 @@ def issue_filter(
     if sort == Sort.nearest and radius is None:
         raise _invalid("sort", "sort=nearest needs lat, lon and radius")
     statuses: list[IssueStatus] = []
-    for value in _csv(status):
+    for value in parse_csv(status):
         if value not in IssueStatus.__members__:
             raise _invalid("status", f"unknown status {value!r}; use {', '.join(IssueStatus)}")
         statuses.append(IssueStatus(value))
@@ -105,11 +106,11 @@ def issue_filter(
         if after is not None and before is not None and after >= before:
             raise _invalid(f"{prefix}_before", f"must be later than {prefix}_after")
     return IssueFilter(
-        bbox=_bbox(bbox),
+        bbox=parse_bbox(bbox),
         near=LonLat(lon, lat) if lat is not None and lon is not None else None,
         radius_m=radius,
         statuses=tuple(statuses),
-        category_codes=_csv(category),
+        category_codes=parse_csv(category),
         agency_id=agency,
         text=q,
         sort=sort,

@@ -6,11 +6,51 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from app.models import AttributeDatatype
 from app.schemas.base import ReadSchema, WriteSchema
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Hours = Annotated[int, Field(ge=1, le=24 * 365)]
+
+
+class AttributeValue(WriteSchema):
+    key: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CategoryAttributeWrite(WriteSchema):
+    """One question of the category (an Open311 service-definition attribute)."""
+
+    code: Code
+    datatype: AttributeDatatype
+    required: bool = False
+    variable: bool = Field(default=True, description="false: information only, not a question.")
+    order: int = Field(ge=1, le=1000, description="Display order, unique within the category.")
+    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    datatype_description: str = Field(default="", max_length=500)
+    values: list[AttributeValue] = Field(
+        default_factory=list, max_length=200, description="The choices of the list datatypes."
+    )
+
+    @model_validator(mode="after")
+    def _values_only_for_lists(self) -> CategoryAttributeWrite:
+        if self.datatype.is_list != bool(self.values):
+            raise ValueError("list datatypes need values, and only they take values")
+        if len({v.key for v in self.values}) != len(self.values):
+            raise ValueError("value keys must be unique")
+        return self
+
+
+class CategoryAttributeRead(ReadSchema):
+    code: str
+    datatype: AttributeDatatype
+    required: bool
+    variable: bool
+    order: int
+    description: str
+    datatype_description: str
+    values: list[dict[str, str]]
 
 
 class CategoryCreate(WriteSchema):
@@ -25,11 +65,15 @@ class CategoryCreate(WriteSchema):
     )
     acknowledge_target_hours: Hours
     resolve_target_hours: Hours
+    attributes: list[CategoryAttributeWrite] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _resolve_after_acknowledge(self) -> CategoryCreate:
         if self.resolve_target_hours < self.acknowledge_target_hours:
             raise ValueError("resolve_target_hours must be at least acknowledge_target_hours")
+        for name in ("code", "order"):
+            if len({getattr(a, name) for a in self.attributes}) != len(self.attributes):
+                raise ValueError(f"attribute {name}s must be unique within the category")
         return self
 
 
@@ -44,6 +88,9 @@ class CategoryRead(ReadSchema):
     acknowledge_target_hours: int
     resolve_target_hours: int
     is_active: bool
+    attributes: list[CategoryAttributeRead] = Field(
+        description="Questions a report of this category answers."
+    )
 
 
 class AgencyCreate(WriteSchema):

@@ -19,6 +19,7 @@ from app.models import (
 )
 from app.schemas.base import WriteSchema
 from app.services.lifecycle import Action
+from app.services.timeframes import TimeframeState
 
 Latitude = Annotated[
     float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False, examples=[13.7563])
@@ -32,6 +33,12 @@ Address = Annotated[str, Field(min_length=1, max_length=500)]
 Note = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
+AttributeAnswer = (
+    Annotated[str, Field(max_length=4000)]
+    | Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=50)]
+)
+
+
 class IssueCreate(WriteSchema):
     category: str = Field(
         min_length=1, max_length=64, description="A category code.", examples=["streetlight"]
@@ -41,6 +48,13 @@ class IssueCreate(WriteSchema):
     latitude: Latitude
     longitude: Longitude
     address: Address | None = None
+    attributes: dict[Annotated[str, Field(max_length=64)], AttributeAnswer] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Answers to the category's questions (GET /api/v1/categories lists them), "
+        "by attribute code; a list for multivaluelist attributes.",
+        examples=[{"light_state": "off"}],
+    )
 
 
 class IssueUpdate(WriteSchema):
@@ -87,6 +101,7 @@ class IssueProperties(BaseModel):
     title: str
     description: str
     address: str | None
+    attributes: dict[str, Any] = Field(description="Answers to the category's questions.")
     status: IssueStatus
     resolution: Resolution | None
     priority: Priority
@@ -112,6 +127,7 @@ class IssueProperties(BaseModel):
             "title": issue.title,
             "description": issue.description,
             "address": issue.address,
+            "attributes": issue.attributes,
             "status": issue.status,
             "resolution": issue.resolution,
             "priority": issue.priority,
@@ -261,3 +277,16 @@ class IssueEventRead(BaseModel):
                 role=event.actor_role, agency=AgencyRef.of(event.actor_agency), name=actor_name
             ),
         )
+
+
+class TimeframeRead(BaseModel):
+    """The issue's service-level time frame, as the reporter and the public see it."""
+
+    state: TimeframeState = Field(
+        description="on_track or late while unresolved (against the current step's deadline); "
+        "met or missed once resolved."
+    )
+    acknowledge_due_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    expected_datetime: dt.datetime = Field(description="When it should be resolved.")
+    resolved_at: dt.datetime | None

@@ -82,14 +82,19 @@ def user_from_token(session: Session, settings: Settings, token: str, *, refresh
     return user
 
 
-def user_from_api_key(session: Session, key: str) -> User:
+def api_key_owner(session: Session, key: str) -> tuple[ApiKey, User]:
+    """The live key with this secret and its active owner."""
     api_key = session.scalar(
         select(ApiKey).where(ApiKey.secret_hash == secret_digest(key), ApiKey.revoked_at.is_(None))
     )
     user = session.get(User, api_key.user_id) if api_key else None
     if api_key is None or user is None or not user.is_active:
         raise Unauthenticated("The API key is invalid or has been revoked.")
-    return user
+    return api_key, user
+
+
+def user_from_api_key(session: Session, key: str) -> User:
+    return api_key_owner(session, key)[1]
 
 
 def find_device_user(session: Session, device_id: str) -> User | None:

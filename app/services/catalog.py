@@ -9,13 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Agency, Category, Role, User
+from app.models import Agency, Category, CategoryAttribute, Role, User
 from app.schemas.problem import FieldProblem
 from app.spatial.geojson import parse_area
 
 
 def list_categories(session: Session, *, include_inactive: bool = False) -> list[Category]:
-    query = select(Category).order_by(Category.group, Category.code)
+    query = (
+        select(Category)
+        .options(selectinload(Category.attributes))
+        .order_by(Category.group, Category.code)
+    )
     if not include_inactive:
         query = query.where(Category.is_active)
     return list(session.scalars(query))
@@ -24,7 +28,8 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
 def create_category(session: Session, **fields: Any) -> Category:
     if session.scalar(select(Category.id).where(Category.code == fields["code"])) is not None:
         raise Conflict(f"A category with code {fields['code']!r} already exists.")
-    category = Category(**fields)
+    attributes = [CategoryAttribute(**a) for a in fields.pop("attributes", [])]
+    category = Category(**fields, attributes=attributes)
     session.add(category)
     session.flush()
     return category

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, null, or_, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.errors import Forbidden, InvalidCursor, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Forbidden, InvalidCursor, NotFound, PreconditionFailed, UnknownCategory
 from app.models import (
     Agency,
     Category,
@@ -27,7 +28,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
 from app.schemas.problem import FieldProblem
-from app.services import lifecycle, permissions, routing
+from app.services import attributes, lifecycle, permissions, routing
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -40,8 +41,8 @@ def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
-def _unknown_category(code: str, location: str) -> ValidationFailed:
-    return ValidationFailed(
+def _unknown_category(code: str, location: str) -> UnknownCategory:
+    return UnknownCategory(
         f"Unknown category {code!r}: GET /api/v1/categories lists the valid codes.",
         errors=[
             FieldProblem(location=location, message="unknown category", code="unknown_category")
@@ -59,13 +60,27 @@ def create_issue(
     description: str,
     location: LonLat,
     address: str | None,
+    answers: Mapping[str, str | Sequence[str]] | None = None,
+    field_names: Mapping[str, str] | None = None,
 ) -> Issue:
-    """Store a new report, route it to the covering agencies, and write its first event."""
+    """Store a new report with its answers to the category's questions, route it to the covering
+    agencies, place it in its district, and write its first event.
+
+    `field_names` says how the caller's wire format names the category and the answers in
+    error locations (Open311 calls them service_code and attribute)."""
+    names = {
+        "category": "body.category",
+        "attributes": "body.attributes.{code}",
+        **(field_names or {}),
+    }
     category = session.scalar(
-        select(Category).where(Category.code == category_code, Category.is_active)
+        select(Category)
+        .where(Category.code == category_code, Category.is_active)
+        .options(selectinload(Category.attributes))
     )
     if category is None:
-        raise _unknown_category(category_code, "body.category")
+        raise _unknown_category(category_code, names["category"])
+    checked = attributes.validate(category.attributes, answers or {}, location=names["attributes"])
     now = utcnow()
     issue = Issue(
         public_id=new_public_id(),
@@ -76,6 +91,8 @@ def create_issue(
         description=description,
         location=location,
         address=address,
+        attributes=checked,
+        district_id=spatial.district_id_at(session, point=location),
         status=IssueStatus.open,
         priority=Priority.normal,
         created_at=now,
@@ -202,9 +219,10 @@ def _utc(value: dt.datetime) -> ColumnElement[dt.datetime]:
     return bindparam(None, value, type_=UTCDateTime())
 
 
-def _conditions(
+def filter_conditions(
     session: Session, spatial: SpatialBackend, f: IssueFilter
 ) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter: lists, Open311 queries and exports share them."""
     conditions: list[ColumnElement[bool]] = []
     if f.bbox is not None:
         conditions.append(spatial.within_bbox(f.bbox))
@@ -213,10 +231,11 @@ def _conditions(
     if f.statuses:
         conditions.append(Issue.status.in_(f.statuses))
     if f.category_codes:
+        # .all(): a Result has .keys(), so dict() would take it for a mapping.
         ids: dict[str, int] = dict(
             session.execute(
                 select(Category.code, Category.id).where(Category.code.in_(f.category_codes))
-            )
+            ).all()
         )
         for code in f.category_codes:
             if code not in ids:
@@ -276,7 +295,7 @@ def list_issues(
         [distance, Issue.id] if distance is not None else [Issue.created_at.desc(), Issue.id.desc()]
     )
     query = select(Issue, (distance if distance is not None else null()).label("distance")).where(
-        *_conditions(session, spatial, f)
+        *filter_conditions(session, spatial, f)
     )
     if cursor is not None:
         query = query.where(_after(cursors.decode(cursor, scope=scope), distance))

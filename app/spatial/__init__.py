@@ -60,9 +60,17 @@ class SpatialBackend(Protocol):
 
     def distance_m(self, center: LonLat) -> ColumnElement[float]: ...
 
+    def lon_lat(self) -> tuple[ColumnElement[float], ColumnElement[float]]:
+        """The issue's longitude and latitude as numbers."""
+        ...
+
     def covering_agency_ids(
         self, session: Session, *, point: LonLat, category_id: int
     ) -> list[int]: ...
+
+    def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
+        """The district covering the point (the lowest id where districts overlap)."""
+        ...
 
 
 def backend_for(engine: Engine) -> SpatialBackend:

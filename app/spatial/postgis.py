@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Agency, Issue, agency_category
+from app.models import Agency, District, Issue, agency_category
 from app.models.types import WGS84, LonLat
 from app.spatial import BBox, enclosing_bbox
 
@@ -36,6 +36,9 @@ class PostgisBackend:
     def distance_m(self, center: LonLat) -> ColumnElement[float]:
         return func.ST_DistanceSphere(Issue.location, _point(center))
 
+    def lon_lat(self) -> tuple[ColumnElement[float], ColumnElement[float]]:
+        return func.ST_X(Issue.location), func.ST_Y(Issue.location)
+
     def covering_agency_ids(
         self, session: Session, *, point: LonLat, category_id: int
     ) -> list[int]:
@@ -49,3 +52,11 @@ class PostgisBackend:
             .order_by(Agency.id)
         )
         return list(session.scalars(query))
+
+    def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
+        return session.scalar(
+            select(District.id)
+            .where(func.ST_Covers(District.area, _point(point)))
+            .order_by(District.id)
+            .limit(1)
+        )

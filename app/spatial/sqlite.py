@@ -13,7 +13,7 @@ import shapely
 from sqlalchemy import Column, ColumnElement, Float, Integer, MetaData, Table, and_, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Agency, Issue, agency_category
+from app.models import Agency, District, Issue, agency_category
 from app.models.types import LonLat
 from app.spatial import BBox, enclosing_bbox, great_circle_m
 
@@ -90,6 +90,9 @@ class SqliteBackend:
     def distance_m(self, center: LonLat) -> ColumnElement[float]:
         return func.civicloop_distance_m(Issue.location, center.lon, center.lat)
 
+    def lon_lat(self) -> tuple[ColumnElement[float], ColumnElement[float]]:
+        return func.civicloop_lon(Issue.location), func.civicloop_lat(Issue.location)
+
     def covering_agency_ids(
         self, session: Session, *, point: LonLat, category_id: int
     ) -> list[int]:
@@ -101,3 +104,8 @@ class SqliteBackend:
         )
         here = shapely.Point(point.lon, point.lat)
         return [agency_id for agency_id, area in session.execute(query) if area.covers(here)]
+
+    def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
+        here = shapely.Point(point.lon, point.lat)
+        query = select(District.id, District.area).order_by(District.id)
+        return next((i for i, area in session.execute(query) if area.covers(here)), None)

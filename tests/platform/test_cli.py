@@ -128,7 +128,7 @@ def test_demo_city_loads_once_and_the_readme_story_works_over_http(
         first = rows(database)
         again = run([CIVICLOOP, "demo-data"], env=configured, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
-        assert "0 new categories, 0 new agencies, 0 new users" in again.stdout
+        assert "0 new categories, 0 new agencies, 0 new districts, 0 new users" in again.stdout
         assert rows(database) == first
 
         with database.session(write=False) as session:

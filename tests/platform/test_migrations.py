@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.sql import ClauseElement
 
 from app.db import Database
 from app.dbmigrate import (
@@ -35,6 +36,19 @@ def drift(engine: Engine) -> list[Any]:
         return diffs
 
 
+def _comparable(items: list[Any]) -> list[Any]:
+    """Reflected items with SQL expressions (partial-index predicates) as their text."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return str(value) if isinstance(value, ClauseElement) else value
+
+    return sorted((plain(item) for item in items), key=repr)
+
+
 def schema_snapshot(engine: Engine) -> dict[str, Any]:
     """Everything the migrations define, in a comparable form."""
     inspector = inspect(engine)
@@ -46,10 +60,10 @@ def schema_snapshot(engine: Engine) -> dict[str, Any]:
                 for c in inspector.get_columns(table)
             ],
             "primary_key": inspector.get_pk_constraint(table),
-            "foreign_keys": sorted(inspector.get_foreign_keys(table), key=repr),
-            "indexes": sorted(inspector.get_indexes(table), key=repr),
-            "unique": sorted(inspector.get_unique_constraints(table), key=repr),
-            "checks": sorted(inspector.get_check_constraints(table), key=repr),
+            "foreign_keys": _comparable(inspector.get_foreign_keys(table)),
+            "indexes": _comparable(inspector.get_indexes(table)),
+            "unique": _comparable(inspector.get_unique_constraints(table)),
+            "checks": _comparable(inspector.get_check_constraints(table)),
         }
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":

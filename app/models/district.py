@@ -1,0 +1,23 @@
+"""Districts: the administrative areas statistics are broken down by."""
+
+from __future__ import annotations
+
+from shapely.geometry import MultiPolygon
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdMixin, TimestampMixin
+from app.models.types import MultiPolygonType
+
+
+class District(IdMixin, TimestampMixin, Base):
+    __tablename__ = "district"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    area: Mapped[MultiPolygon] = mapped_column(MultiPolygonType())
+
+
+# A new issue asks "which district covers this point": GiST on PostGIS; SQLite tests in Shapely.
+Index("ix_district_area", District.area, postgresql_using="gist").ddl_if(dialect="postgresql")

@@ -1,0 +1,69 @@
+"""GeoReport v2 errors: every failure under /open311 answers the spec's list of {code,
+description} in the requested format, with the spec's HTTP status (400, 403 or 404)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from app.open311.serialisers import Format, errors
+from app.routing import UnitOfWorkRoute
+
+
+class UnknownFormat(NotFound):
+    pass
+
+
+def request_format(request: Request) -> Format:
+    """The format the path asks for; XML (the spec's required one) when it names none we know."""
+    suffix = str(request.path_params.get("fmt") or request.url.path.rsplit(".", 1)[-1])
+    return Format.json if suffix == Format.json else Format.xml
+
+
+def parse_format(fmt: str) -> Format:
+    if fmt not in Format.__members__:
+        raise UnknownFormat(f"Unknown format {fmt!r}: ask for .xml or .json.")
+    return Format(fmt)
+
+
+def _status(exc: DomainError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Unauthenticated | Forbidden):
+        return 403
+    return 413 if exc.status == 413 else 400
+
+
+def domain_error(request: Request, exc: DomainError) -> Response:
+    status = _status(exc)
+    problems = [(status, f"{p.location}: {p.message}") for p in exc.errors] or [
+        (status, exc.detail)
+    ]
+    return errors(problems, fmt=request_format(request), status_code=status)
+
+
+def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    problems = [(400, f"{e['loc'][-1]}: {e['msg']}") for e in exc.errors()]
+    return errors(problems, fmt=request_format(request), status_code=400)
+
+
+class Open311Route(UnitOfWorkRoute):
+    """A unit of work per request, with GeoReport's error format instead of problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return domain_error(request, exc)
+            except RequestValidationError as exc:
+                return validation_error(request, exc)
+
+        return route_handler

@@ -1,0 +1,88 @@
+"""Public statistics for dashboards and the public: cached briefly, with ETags.
+
+Each answer is computed at most once per CIVICLOOP_STATS_CACHE_SECONDS per process, sent with
+`Cache-Control: public, max-age=...` and an ETag; `If-None-Match` answers 304.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from app.deps import SessionDep, SettingsDep, SpatialDep
+from app.errors import problem_responses
+from app.routers.query import IssueFilterDep
+from app.routing import UnitOfWorkRoute
+from app.services import stats
+from app.services.cache import TTLCache
+from app.services.stats import Dimension, Event, Period, Scope, Stage
+
+router = APIRouter(prefix="/stats", tags=["statistics"], route_class=UnitOfWorkRoute)
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (If-None-Match)"},
+    **problem_responses(400, 422),
+}
+
+
+def scope(session: SessionDep, spatial: SpatialDep, issue_filter: IssueFilterDep) -> Scope:
+    found = Scope(session=session, spatial=spatial, issue_filter=issue_filter)
+    found.prepare()
+    return found
+
+
+ScopeDep = Annotated[Scope, Depends(scope)]
+
+
+def _cached(request: Request, compute: Callable[[], Any]) -> Response:
+    cache: TTLCache = request.app.state.stats_cache
+    key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+    entry = cache.get_or_compute(key, lambda: orjson.dumps(compute()))
+    headers = {"ETag": entry.etag, "Cache-Control": f"public, max-age={int(cache.ttl)}"}
+    if request.headers.get("if-none-match", "").strip() == entry.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, media_type="application/json", headers=headers)
+
+
+@router.get("/counts/{dimension}", responses=RESPONSES, summary="Issues per status, category, …")
+def count_issues(dimension: Dimension, request: Request, scope: ScopeDep) -> Response:
+    """How many issues per status, category, handling agency or district (most first), for
+    the issues the list filters select (all by default)."""
+    return _cached(request, lambda: {"by": dimension, "counts": stats.counts(scope, dimension)})
+
+
+@router.get("/series/{event}", responses=RESPONSES, summary="Reported or resolved per period")
+def issue_series(
+    event: Event,
+    request: Request,
+    scope: ScopeDep,
+    settings: SettingsDep,
+    period: Annotated[Period, Query(description="day, week (from Monday) or month")] = Period.day,
+) -> Response:
+    """Issues reported (or resolved) per local day, week or month (CIVICLOOP_TIMEZONE); periods
+    with none are left out."""
+    return _cached(
+        request,
+        lambda: {
+            "event": event,
+            "period": period,
+            "timezone": settings.timezone,
+            "series": stats.series(scope, event, period, settings.zone),
+        },
+    )
+
+
+@router.get("/patterns", responses=RESPONSES, summary="Busiest hours and weekdays")
+def reporting_patterns(request: Request, scope: ScopeDep, settings: SettingsDep) -> Response:
+    """Reports per local hour of day and per weekday (1 = Monday), with the busiest of each."""
+    return _cached(request, lambda: stats.patterns(scope, settings.zone))
+
+
+@router.get("/timings/{stage}", responses=RESPONSES, summary="Time to acknowledge or resolve")
+def issue_timings(stage: Stage, request: Request, scope: ScopeDep) -> Response:
+    """Median and 90th-percentile hours from report to acknowledgement (or to resolution), exact
+    to the minute, and the share within the categories' service-level targets."""
+    return _cached(request, lambda: {"stage": stage, **stats.timings(scope, stage)})

@@ -1,0 +1,3 @@
+from tests.known import known, settings
+
+__all__ = ["known", "settings"]
