@@ -213,10 +213,11 @@ def _conditions(
     if f.statuses:
         conditions.append(Issue.status.in_(f.statuses))
     if f.category_codes:
+        # Rows, not the Result: dict() would take a Result (it has keys()) for a mapping.
         ids: dict[str, int] = dict(
             session.execute(
                 select(Category.code, Category.id).where(Category.code.in_(f.category_codes))
-            )
+            ).all()
         )
         for code in f.category_codes:
             if code not in ids:
