@@ -9,12 +9,10 @@ from fastapi import Depends, Query, Request
 
 from app.errors import ValidationFailed
 from app.models import IssueStatus, LonLat
+from app.models.base import MAX_ID
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
 from app.spatial import BBox
-
-# Ids are BIGINT on PostgreSQL (and 64-bit on SQLite): larger numbers name nothing.
-MAX_ID = 2**63 - 1
 
 
 def _invalid(name: str, message: str, code: str = "invalid") -> ValidationFailed:

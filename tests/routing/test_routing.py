@@ -148,3 +148,31 @@ async def test_an_admin_assigns_an_unrouted_issue_by_transferring_it(
     assert await unrouted(client, town) == []
     assert await queues(client, town) == {**NOBODY, "west": [issue]}
     assert await queue(client, town, town.west) == [issue]
+
+
+@pytest.mark.parametrize("agency_id", ["0", "99999999999999999999", "9223372036854775808"])
+async def test_a_queue_of_an_impossible_agency_id_is_a_422_problem(
+    client: httpx.AsyncClient, town: Town, agency_id: str
+) -> None:
+    response = await client.get(f"/api/v1/agencies/{agency_id}/queue", headers=town.admin)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["location"] == "path.agency_id"
+
+
+async def test_a_transfer_to_an_unknown_or_impossible_agency_is_refused_and_moves_nothing(
+    client: httpx.AsyncClient, town: Town
+) -> None:
+    issue = await report(client, town, "pothole", IN_WEST)
+    await act(client, town.staff["west"], issue, action="claim")
+    # No such agency (the service looks), and an id no agency can have (the schema refuses).
+    for target, location in ((987_654, "body.to_agency"), (2**63, "body.transfer.to_agency")):
+        response = await client.post(
+            f"/api/v1/issues/{issue}/transitions",
+            headers=town.staff["west"],
+            json={"action": "transfer", "to_agency": target, "note": "Not ours"},
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["location"] for e in response.json()["errors"]] == [location]
+    assert await queues(client, town) == {**NOBODY, "west": [issue]}
