@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
+from app.db import Database
+from tests.factories import make_category, make_issue, make_user
 from tests.geodesy import haversine_m
 from tests.queries.catalogue import CENTRE, NEWEST_FIRST, SPECS, Catalogue
 
@@ -174,3 +177,31 @@ async def test_items_carry_what_was_reported(
     assert (item["status"], item["agency"]["slug"]) == ("acknowledged", "city")
     assert item["created_at"] == "2026-03-02T08:00:00Z"
     assert item["updated_at"] == "2026-03-11T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("café amazon", ["cafe"]),
+        ("CAFÉ", ["cafe"]),
+        ("straße", ["strasse"]),
+        ("STRASSE", []),  # case folds, spelling does not
+        ("cafe", []),  # nor do accents
+        ("ΑΘΉΝΑ", ["greek"]),
+    ],
+)
+async def test_text_search_ignores_case_beyond_ascii_on_both_databases(
+    client: httpx.AsyncClient, db: Session, database: Database, q: str, expected: list[str]
+) -> None:
+    titles = {
+        "cafe": "CAFÉ AMAZON sign blocks the footpath",
+        "strasse": "Sign for the Straße of the German school is down",
+        "greek": "Tour bus from Αθήνα parked on the footpath",
+    }
+    reporter, category = make_user(db), make_category(db)
+    ids = {}
+    for name, title in titles.items():
+        issue = make_issue(db, database.spatial, reporter=reporter, category=category, title=title)
+        ids[issue.public_id] = name
+    response = await client.get("/api/v1/issues", params={"q": q})
+    assert [ids[i["id"]] for i in response.json()["items"]] == expected
