@@ -176,3 +176,26 @@ async def test_a_transfer_to_an_unknown_or_impossible_agency_is_refused_and_move
         assert response.headers["content-type"] == "application/problem+json"
         assert [e["location"] for e in response.json()["errors"]] == [location]
     assert await queues(client, town) == {**NOBODY, "west": [issue]}
+
+
+async def test_a_queue_takes_the_list_filters(client: httpx.AsyncClient, town: Town) -> None:
+    west_pothole = await report(client, town, "pothole", IN_WEST)
+    east_pothole = await report(client, town, "pothole", IN_EAST)
+    light = await report(client, town, "streetlight", IN_WEST)
+    await act(client, town.staff["metro"], east_pothole, action="claim")
+    url = f"/api/v1/agencies/{town.metro.id}/queue"
+    headers = town.staff["metro"]
+
+    async def listed(**params: str) -> list[str]:
+        response = await client.get(url, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await listed() == [light, east_pothole, west_pothole]
+    assert await listed(status="open") == [light, west_pothole]
+    assert await listed(category="pothole") == [east_pothole, west_pothole]
+    assert await listed(bbox=",".join(map(str, WEST_DISTRICT))) == [light, west_pothole]
+    assert await listed(status="acknowledged", category="pothole") == [east_pothole]
+    # The queue shows the reporter to the agency; the public list never does.
+    response = await client.get(url, headers=headers)
+    assert {item["reporter"]["id"] for item in response.json()["items"]} == {town.citizen_id}

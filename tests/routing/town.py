@@ -27,6 +27,7 @@ class Town:
     staff: dict[str, dict[str, str]]  # agency slug -> an agent's auth headers
     admin: dict[str, str]
     citizen: dict[str, str]
+    citizen_id: int
 
 
 def build_town(db: Session, settings: Settings) -> Town:
@@ -41,6 +42,7 @@ def build_town(db: Session, settings: Settings) -> Town:
             db, bounds=WEST_DISTRICT, categories=[streetlight], slug="lights-west"
         ),
     }
+    citizen = _make_user(db)
     return Town(
         pothole=pothole,
         streetlight=streetlight,
@@ -54,7 +56,8 @@ def build_town(db: Session, settings: Settings) -> Town:
             for slug, agency in agencies.items()
         },
         admin=bearer(settings, _make_user(db, Role.admin)),
-        citizen=bearer(settings, _make_user(db)),
+        citizen=bearer(settings, citizen),
+        citizen_id=citizen.id,
     )
 
 
