@@ -206,3 +206,32 @@ async def test_text_search_ignores_case_beyond_ascii_on_both_databases(
         ids[issue.public_id] = name
     response = await client.get("/api/v1/issues", params={"q": q})
     assert [ids[i["id"]] for i in response.json()["items"]] == expected
+
+
+async def test_radius_search_over_http_reaches_across_the_antimeridian_and_the_pole(
+    client: httpx.AsyncClient, db: Session, database: Database
+) -> None:
+    reporter, category = make_user(db), make_category(db)
+    points = {
+        "east of the line": (179.9995, 0.0),
+        "west of the line": (-179.9995, 0.0),
+        "at the pole": (0.0, 90.0),
+        "across the pole": (180.0, 89.996),
+    }
+    names = {
+        make_issue(db, database.spatial, reporter=reporter, category=category, at=at).public_id: n
+        for n, at in points.items()
+    }
+    for centre, expected in (
+        ((-179.9999, 0.0), ["west of the line", "east of the line"]),
+        ((0.0, 89.997), ["at the pole", "across the pole"]),
+    ):
+        response = await client.get(
+            "/api/v1/issues",
+            params={"lon": centre[0], "lat": centre[1], "radius": 1000, "sort": "nearest"},
+        )
+        items = response.json()["items"]
+        assert [names[i["id"]] for i in items] == expected
+        for item in items:
+            at = points[names[item["id"]]]
+            assert item["distance_m"] == pytest.approx(haversine_m(centre, at), abs=1e-6)
