@@ -17,6 +17,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_OPTION = "civicloop_write"
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     from app.spatial.sqlite import register_functions
 
@@ -34,6 +38,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
         register_functions(dbapi_connection)
+        # SQLite's lower() folds ASCII only; PostgreSQL's folds every script. Text search
+        # (ILIKE, which SQLite runs as lower() LIKE lower()) must match alike on both.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

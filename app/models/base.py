@@ -20,6 +20,8 @@ NAMING_CONVENTION = {
 
 # BIGSERIAL on PostgreSQL; INTEGER PRIMARY KEY (the rowid alias) on SQLite, which the R*Tree needs.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
+# Both hold 64-bit signed ids: a larger number names nothing and must not reach the driver.
+MAX_ID = 2**63 - 1
 
 
 def utcnow() -> dt.datetime:

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 
 from app.errors import ValidationFailed, answers
 from app.models import IssueStatus, LonLat
+from app.models.base import MAX_ID
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
 from app.spatial import BBox
@@ -39,11 +40,14 @@ def parse_bbox(raw: str | None) -> BBox | None:
     return BBox(west, south, east, north)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
+def _utc(name: str, value: dt.datetime | None) -> dt.datetime | None:
     # A time without an offset is taken as UTC, as documented.
     if value is None:
         return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    try:
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except OverflowError:
+        raise _invalid(name, "is outside the years 1 to 9999 in UTC") from None
 
 
 def parse_csv(raw: str | None) -> tuple[str, ...]:
@@ -71,7 +75,9 @@ def issue_filter(
         str | None, Query(description="Comma-separated statuses.", examples=["open,acknowledged"])
     ] = None,
     category: Annotated[str | None, Query(description="Comma-separated category codes.")] = None,
-    agency: Annotated[int | None, Query(description="Id of the handling agency.")] = None,
+    agency: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Id of the handling agency.")
+    ] = None,
     created_after: Annotated[
         dt.datetime | None, Query(description="ISO 8601, inclusive; no offset means UTC.")
     ] = None,
@@ -92,13 +98,18 @@ def issue_filter(
         raise _invalid("radius", f"must be at most {max_radius:g} metres", "too_large")
     if sort == Sort.nearest and radius is None:
         raise _invalid("sort", "sort=nearest needs lat, lon and radius")
+    if q is not None and "\x00" in q:
+        # PostgreSQL text cannot hold NUL: refuse it on both databases alike.
+        raise _invalid("q", "must not contain NUL characters")
     statuses: list[IssueStatus] = []
     for value in parse_csv(status):
         if value not in IssueStatus.__members__:
             raise _invalid("status", f"unknown status {value!r}; use {', '.join(IssueStatus)}")
         statuses.append(IssueStatus(value))
-    created_after, created_before = _utc(created_after), _utc(created_before)
-    updated_after, updated_before = _utc(updated_after), _utc(updated_before)
+    created_after = _utc("created_after", created_after)
+    created_before = _utc("created_before", created_before)
+    updated_after = _utc("updated_after", updated_after)
+    updated_before = _utc("updated_before", updated_before)
     for prefix, after, before in (
         ("created", created_after, created_before),
         ("updated", updated_after, updated_before),

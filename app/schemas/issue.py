@@ -17,6 +17,7 @@ from app.models import (
     Priority,
     Resolution,
 )
+from app.models.base import MAX_ID
 from app.schemas.base import WriteSchema
 from app.services.lifecycle import Action
 from app.services.timeframes import TimeframeState
@@ -229,7 +230,7 @@ class ReopenRequest(WriteSchema):
 
 class TransferRequest(WriteSchema):
     action: Literal[Action.transfer]
-    to_agency: int = Field(description="Id of the agency that should handle it.")
+    to_agency: int = Field(ge=1, le=MAX_ID, description="Id of the agency that should handle it.")
     note: Note = Field(description="Why it belongs to that agency.")
     is_public: bool = True
 

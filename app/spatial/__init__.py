@@ -36,8 +36,13 @@ def enclosing_bbox(center: LonLat, radius_m: float) -> BBox:
     widest = max(abs(north), abs(south))
     if widest >= 89.9:
         return BBox(-180.0, south, 180.0, north)
-    dlon = min(dlat / math.cos(math.radians(widest)), 180.0)
-    return BBox(center.lon - dlon, south, center.lon + dlon, north)
+    dlon = dlat / math.cos(math.radians(widest))
+    west, east = center.lon - dlon, center.lon + dlon
+    if west < -180.0 or east > 180.0:
+        # The circle crosses the antimeridian: points on the far side have longitudes near the
+        # other end of the range. Out in the Pacific, every longitude is cheap enough.
+        return BBox(-180.0, south, 180.0, north)
+    return BBox(west, south, east, north)
 
 
 def great_circle_m(a: LonLat, b: LonLat) -> float:

@@ -23,12 +23,18 @@ def parse_area(geometry: dict[str, Any], *, location: str) -> MultiPolygon:
     """A valid WGS84 Polygon or MultiPolygon, as a MultiPolygon."""
     if geometry.get("type") not in ("Polygon", "MultiPolygon"):
         raise _invalid(location, "must be a GeoJSON Polygon or MultiPolygon")
+    if "coordinates" not in geometry:
+        raise _invalid(location, "has no coordinates")
     try:
-        parsed = shape(geometry)
+        # Positions may carry an altitude (RFC 7946 3.1.1); a jurisdiction is an area on the map.
+        parsed = shapely.force_2d(shape(geometry))
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
         raise _invalid(location, f"is not valid GeoJSON coordinates ({exc})") from None
     if parsed.is_empty:
         raise _invalid(location, "is empty")
+    polygons = parsed.geoms if isinstance(parsed, MultiPolygon) else [parsed]
+    if any(hole.is_empty for polygon in polygons for hole in polygon.interiors):
+        raise _invalid(location, "has an empty ring; a ring needs at least four positions")
     west, south, east, north = parsed.bounds
     if west < -180 or east > 180 or south < -90 or north > 90:
         raise _invalid(location, "has coordinates outside WGS84 longitude/latitude ranges")

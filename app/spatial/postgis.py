@@ -30,8 +30,14 @@ class PostgisBackend:
         )
 
     def within_bbox(self, bbox: BBox) -> ColumnElement[bool]:
-        # A point's box is the point, so the index operator alone is exact here.
-        return Issue.location.op("&&")(_envelope(bbox))
+        # `&&` (the GiST index) compares float32 boxes rounded outwards, so it admits points up to
+        # a metre or two outside the edges: the coordinates decide. (ST_Intersects would misjudge
+        # a degenerate box, whose envelope is not a valid polygon.)
+        return and_(
+            Issue.location.op("&&")(_envelope(bbox)),
+            func.ST_X(Issue.location).between(bbox.west, bbox.east),
+            func.ST_Y(Issue.location).between(bbox.south, bbox.north),
+        )
 
     def distance_m(self, center: LonLat) -> ColumnElement[float]:
         return func.ST_DistanceSphere(Issue.location, _point(center))
