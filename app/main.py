@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,9 +12,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from pydantic.json_schema import models_json_schema
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from app.config import Settings, get_settings
@@ -21,9 +24,10 @@ from app.db import Database
 from app.deps import IdempotentReplay
 from app.errors import DomainError, NotFound, install_error_handlers
 from app.routers import api_router, health
-from app.schemas.issue import IssueFeatureCollection
+from app.schemas.issue import IssueCreate, IssueFeatureCollection
 from app.schemas.problem import Problem
 from app.services.pagination import CursorCodec
+from app.storage import store_for
 
 API_TITLE = "civicloop"
 DESCRIPTION = """Crowdsourced civic issue reporting: citizens report geotagged problems, agencies
@@ -41,6 +45,20 @@ def _replay(request: Request, exc: Exception) -> Response:
         status_code=stored.status_code,
         headers={**stored.headers, "Idempotent-Replayed": "true"},
     )
+
+
+class BodySizeLimit:
+    """Request bodies are counted while they stream in: JSON up to max_body_bytes, multipart
+    photo uploads up to what the photo limits allow (each photo is also limited on its own)."""
+
+    def __init__(self, app: ASGIApp, *, default: int, multipart: int) -> None:
+        self.default = RequestBodyLimitMiddleware(app, default)
+        self.multipart = RequestBodyLimitMiddleware(app, multipart)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        upload = content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+        await (self.multipart if upload else self.default)(scope, receive, send)
 
 
 def _problem_types() -> dict[str, str]:
@@ -62,7 +80,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     _, extra = models_json_schema(
-        [(Problem, "serialization"), (IssueFeatureCollection, "serialization")],
+        [
+            (Problem, "serialization"),
+            (IssueFeatureCollection, "serialization"),
+            (IssueCreate, "validation"),
+        ],
         ref_template="#/components/schemas/{model}",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -86,13 +108,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title=API_TITLE,
         version="0.1.0",
         description=DESCRIPTION,
-        max_body_size=settings.max_body_bytes,
         docs_url=None,  # served below from packaged assets: no CDN, works offline
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
     app.state.cursors = CursorCodec(settings.secret_key)
+    app.state.photo_store = store_for(settings)
+    # Bounds the memory of photo processing: each decoded 12 MP photo takes ~150 MB.
+    app.state.photo_slots = threading.BoundedSemaphore(settings.photo_workers)
+    app.add_middleware(
+        BodySizeLimit, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
+    )
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:

@@ -7,6 +7,7 @@ from app.models.category import Category
 from app.models.idempotency import IdempotencyRecord
 from app.models.issue import Issue, IssueStatus, Priority, Resolution, issue_candidate
 from app.models.issue_event import EventAction, IssueEvent
+from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.types import LonLat
 from app.models.user import Language, Role, User
 
@@ -22,6 +23,10 @@ __all__ = [
     "IssueStatus",
     "Language",
     "LonLat",
+    "Photo",
+    "PhotoFile",
+    "PhotoKind",
+    "PhotoVariant",
     "Priority",
     "Resolution",
     "Role",

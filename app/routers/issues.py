@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    IdempotentAfterUpload,
     IfMatch,
     OptionalUser,
+    PhotoLinksDep,
+    PhotoSlotsDep,
+    PhotoStoreDep,
     Reporter,
     SessionDep,
     SettingsDep,
     SpatialDep,
     require_role,
 )
-from app.errors import problem_responses
-from app.models import Issue, LonLat, Role, User
+from app.errors import UnsupportedMediaType, problem_responses
+from app.models import Issue, LonLat, PhotoKind, Role, User
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
-from app.routing import UnitOfWorkRoute
+from app.routers.uploads import clean_upload, is_multipart
+from app.routing import UnitOfWorkRoute, is_json
 from app.schemas.issue import (
     IssueCreate,
     IssueEventRead,
@@ -33,7 +40,8 @@ from app.schemas.issue import (
     IssueUpdate,
     TransitionRequest,
 )
-from app.services import issues, lifecycle, permissions
+from app.services import issues, lifecycle, permissions, photos
+from app.storage.images import CleanPhoto
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -57,25 +65,83 @@ def _wants_geojson(request: Request) -> bool:
     return GEOJSON in request.headers.get("accept", "")
 
 
+@dataclass(frozen=True)
+class Report:
+    body: IssueCreate
+    photos: list[CleanPhoto]
+
+
+def _issue_create(raw: str | bytes, location: tuple[str, ...]) -> IssueCreate:
+    try:
+        return IssueCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+async def read_report(request: Request, settings: SettingsDep, slots: PhotoSlotsDep) -> Report:
+    """The report as JSON, or as multipart with the JSON in a part named `issue` and up to
+    `photo_max_per_issue` parts named `photo`: one call from a phone."""
+    if is_multipart(request):
+        fields, cleaned = await clean_upload(request, settings, slots, fields={"issue"})
+        return Report(_issue_create(fields.get("issue", ""), ("body", "issue")), cleaned)
+    if not is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(
+            "Send the report as JSON (Content-Type: application/json), or as multipart/form-data "
+            "with the JSON in a part named 'issue' and photos in parts named 'photo'."
+        )
+    return Report(_issue_create(await request.body(), ("body",)), [])
+
+
 @router.post(
     "",
     status_code=201,
     response_model=IssueRead,
-    dependencies=[Idempotent],
-    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/IssueCreate"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "issue": {
+                                "type": "string",
+                                "description": "The IssueCreate document as JSON.",
+                            },
+                            "photo": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                        "required": ["issue"],
+                    },
+                    "encoding": {"issue": {"contentType": "application/json"}},
+                },
+            },
+        }
+    },
     summary="Report an issue",
 )
 def create_issue(
-    body: IssueCreate,
+    report: Annotated[Report, Depends(read_report)],
     request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     spatial: SpatialDep,
+    store: PhotoStoreDep,
+    links: PhotoLinksDep,
     reporter: Reporter,
+    _idempotent: IdempotentAfterUpload,
 ) -> IssueRead:
-    """Report a problem at a point. It is routed to every agency covering the point that handles
-    the category; with none, it waits in the admins' unrouted queue."""
+    """Report a problem at a point, with photos if sent as multipart. It is routed to every agency
+    covering the point that handles the category; with none, it waits in the admins' unrouted
+    queue."""
+    body = report.body
     issue = issues.create_issue(
         session,
         spatial=spatial,
@@ -86,10 +152,20 @@ def create_issue(
         location=LonLat(body.longitude, body.latitude),
         address=body.address,
     )
+    if report.photos:
+        photos.add_photos(
+            session,
+            store=store,
+            issue=issue,
+            uploader=reporter,
+            kind=PhotoKind.report,
+            photos=report.photos,
+            max_per_issue=settings.photo_max_per_issue,
+        )
     issue.reporter = reporter
     response.headers["Location"] = str(request.url_for("get_issue", issue_id=issue.public_id))
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, reporter, settings.reopen_window)
+    return issue_read(session, issue, reporter, settings.reopen_window, links)
 
 
 @router.get(
@@ -143,6 +219,7 @@ def list_unrouted_issues(
     issue_filter: IssueFilterDep,
     page: PageParams,
     admin: AdminUser,
+    links: PhotoLinksDep,
 ) -> IssueReadPage:
     limit, cursor = page
     rows, next_cursor = issues.list_issues(
@@ -155,7 +232,8 @@ def list_unrouted_issues(
         with_reporter=True,
     )
     return IssueReadPage(
-        items=issue_reads(session, rows, admin, settings.reopen_window), next_cursor=next_cursor
+        items=issue_reads(session, rows, admin, settings.reopen_window, links),
+        next_cursor=next_cursor,
     )
 
 
@@ -171,6 +249,7 @@ def get_issue(
     settings: SettingsDep,
     viewer: OptionalUser,
     response: Response,
+    links: PhotoLinksDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> IssueRead | Response:
     """The issue with its deadlines and the actions you may take; reporter details only for
@@ -178,7 +257,7 @@ def get_issue(
     if if_none_match is not None and if_none_match.strip() == _etag(issue):
         return Response(status_code=304, headers={"ETag": _etag(issue)})
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, viewer, settings.reopen_window)
+    return issue_read(session, issue, viewer, settings.reopen_window, links)
 
 
 @router.patch(
@@ -195,6 +274,7 @@ def update_issue(
     user: CurrentUser,
     if_match: IfMatch,
     response: Response,
+    links: PhotoLinksDep,
 ) -> IssueRead:
     """Reporters may fix their text until it is claimed; the handling agency may edit anything."""
     issues.update_issue(
@@ -205,7 +285,7 @@ def update_issue(
         changes=body.model_dump(exclude_unset=True),
     )
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, user, settings.reopen_window)
+    return issue_read(session, issue, user, settings.reopen_window, links)
 
 
 @router.post(
@@ -223,6 +303,7 @@ def transition_issue(
     user: CurrentUser,
     if_match: IfMatch,
     response: Response,
+    links: PhotoLinksDep,
 ) -> IssueRead:
     """One lifecycle step. A step not allowed from the current status answers 409 naming the
     allowed actions; of two concurrent claims the first wins and the second gets 409."""
@@ -240,7 +321,7 @@ def transition_issue(
     )
     issue = issues.get_issue(session, issue.public_id)
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, user, settings.reopen_window)
+    return issue_read(session, issue, user, settings.reopen_window, links)
 
 
 @router.get(

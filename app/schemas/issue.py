@@ -18,6 +18,7 @@ from app.models import (
     Resolution,
 )
 from app.schemas.base import WriteSchema
+from app.schemas.photo import PhotoRead
 from app.services.lifecycle import Action
 
 Latitude = Annotated[
@@ -151,6 +152,10 @@ class IssueRead(IssuePublic):
         description="Present for the reporter, the agencies involved and admins."
     )
     allowed_actions: list[Action] = Field(description="What you may do with it now.")
+    photos: list[PhotoRead] = Field(
+        default_factory=list,
+        description="Report and resolution photos, oldest first; hidden ones only for staff.",
+    )
 
 
 class IssuePage(BaseModel):
