@@ -42,7 +42,8 @@ class UploadedPhoto:
 class Upload:
     fields: dict[str, str]
     photos: list[UploadedPhoto]
-    # SHA-256 of the raw body, for Idempotency-Key fingerprints: the body is not kept.
+    # SHA-256 over the parts' names and contents, for Idempotency-Key fingerprints: a retry
+    # with a new multipart boundary is still the same request.
     body_digest: str
 
 
@@ -69,6 +70,7 @@ class _Collector:
         self.part = _Part()
         self.header_name = b""
         self.header_value = b""
+        self.digest = hashlib.sha256()
 
     def on_part_begin(self) -> None:
         self.part = _Part()
@@ -127,6 +129,8 @@ class _Collector:
             )
 
     def on_part_end(self) -> None:
+        self.digest.update(self.part.name.encode() + b"\0")
+        self.digest.update(hashlib.sha256(self.part.data).digest())
         if self.part.name == PHOTO_FIELD:
             self.photos.append(
                 UploadedPhoto(len(self.photos) + 1, self.part.filename, bytes(self.part.data))
@@ -170,17 +174,15 @@ async def read_upload(
         "on_headers_finished": collector.on_headers_finished,
     }
     parser = MultipartParser(boundary, callbacks)
-    digest = hashlib.sha256()
     try:
         async for chunk in request.stream():
-            digest.update(chunk)
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:
         raise BadRequest(f"The multipart body is malformed: {exc}.") from None
     if collector.part.name:
         raise BadRequest("The multipart body ended in the middle of a part; send it again.")
-    return Upload(collector.fields, collector.photos, digest.hexdigest())
+    return Upload(collector.fields, collector.photos, collector.digest.hexdigest())
 
 
 async def clean_upload(

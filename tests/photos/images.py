@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -27,9 +28,19 @@ XMP = (
 
 
 def scene(width: int, height: int) -> Image.Image:
-    """A street-like picture whose top is marked, so orientation can be checked: a red band along
-    the top edge of the sensor image, noise elsewhere so JPEG has real work to do."""
-    picture = Image.effect_noise((width, height), 40).convert("RGB")
+    """A photo-like picture whose top is marked, so orientation can be checked: a red band along
+    the top edge of the sensor image; below it texture at several scales, so encoders have real
+    work to do (pure noise would be unlike any photo, and very slow to encode as HEVC)."""
+    coarse = Image.effect_noise((max(width // 16, 1), max(height // 16, 1)), 80)
+    fine = Image.effect_noise((max(width // 2, 1), max(height // 2, 1)), 20)
+    texture = Image.blend(
+        coarse.resize((width, height), Image.Resampling.BICUBIC),
+        fine.resize((width, height), Image.Resampling.NEAREST),
+        0.3,
+    )
+    picture = Image.merge(
+        "RGB", (texture, texture.rotate(180), Image.new("L", (width, height), 90))
+    )
     ImageDraw.Draw(picture).rectangle((0, 0, width, height // 10), fill=(220, 20, 20))
     return picture
 
@@ -47,6 +58,7 @@ def phone_exif(orientation: int = 1) -> Image.Exif:
     return exif
 
 
+@functools.cache
 def phone_jpeg(width: int = 4000, height: int = 3000, *, orientation: int = 6) -> bytes:
     """A 12-megapixel phone photo by default: landscape on the sensor, orientation 6 (the phone
     was held upright), GPS position, capture time, maker note and XMP."""
@@ -55,9 +67,17 @@ def phone_jpeg(width: int = 4000, height: int = 3000, *, orientation: int = 6) -
     return out.getvalue()
 
 
-def phone_heic(width: int = 4000, height: int = 3000) -> bytes:
+@functools.cache
+def phone_heic(width: int = 2016, height: int = 1512) -> bytes:
+    """An iPhone-style HEIC (smaller than a phone's by default: HEVC encoding is slow)."""
     out = io.BytesIO()
-    scene(width, height).save(out, format="HEIF", quality=60, exif=phone_exif(1).tobytes())
+    scene(width, height).save(
+        out,
+        format="HEIF",
+        quality=60,
+        exif=phone_exif(1).tobytes(),
+        enc_params={"preset": "ultrafast"},
+    )
     return out.getvalue()
 
 
