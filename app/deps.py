@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -195,11 +195,11 @@ def get_photo_links(request: Request) -> PhotoLinks:
     return PhotoLinks(api_base=api_base, store=request.app.state.photo_store)
 
 
-def get_photo_slots(request: Request) -> threading.BoundedSemaphore:
-    slots: threading.BoundedSemaphore = request.app.state.photo_slots
-    return slots
+def get_photo_workers(request: Request) -> ThreadPoolExecutor:
+    workers: ThreadPoolExecutor = request.app.state.photo_workers
+    return workers
 
 
 PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
 PhotoLinksDep = Annotated[PhotoLinks, Depends(get_photo_links)]
-PhotoSlotsDep = Annotated[threading.BoundedSemaphore, Depends(get_photo_slots)]
+PhotoWorkersDep = Annotated[ThreadPoolExecutor, Depends(get_photo_workers)]

@@ -17,8 +17,8 @@ from app.deps import (
     IfMatch,
     OptionalUser,
     PhotoLinksDep,
-    PhotoSlotsDep,
     PhotoStoreDep,
+    PhotoWorkersDep,
     Reporter,
     SessionDep,
     SettingsDep,
@@ -80,11 +80,11 @@ def _issue_create(raw: str | bytes, location: tuple[str, ...]) -> IssueCreate:
         ) from None
 
 
-async def read_report(request: Request, settings: SettingsDep, slots: PhotoSlotsDep) -> Report:
+async def read_report(request: Request, settings: SettingsDep, workers: PhotoWorkersDep) -> Report:
     """The report as JSON, or as multipart with the JSON in a part named `issue` and up to
     `photo_max_per_issue` parts named `photo`: one call from a phone."""
     if is_multipart(request):
-        fields, cleaned = await clean_upload(request, settings, slots, fields={"issue"})
+        fields, cleaned = await clean_upload(request, settings, workers, fields={"issue"})
         return Report(_issue_create(fields.get("issue", ""), ("body", "issue")), cleaned)
     if not is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType(

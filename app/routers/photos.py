@@ -12,8 +12,8 @@ from app.deps import (
     IdempotentAfterUpload,
     OptionalUser,
     PhotoLinksDep,
-    PhotoSlotsDep,
     PhotoStoreDep,
+    PhotoWorkersDep,
     SessionDep,
     SettingsDep,
 )
@@ -34,15 +34,40 @@ UPLOAD_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
 
 
 async def photos_only(
-    request: Request, settings: SettingsDep, slots: PhotoSlotsDep
+    request: Request, settings: SettingsDep, workers: PhotoWorkersDep
 ) -> list[CleanPhoto]:
-    _, cleaned = await clean_upload(request, settings, slots, fields=set())
+    _, cleaned = await clean_upload(request, settings, workers, fields=set())
     if not cleaned:
         detail = "Send at least one photo, each in a multipart part named 'photo'."
         raise ValidationFailed(
             detail, errors=[FieldProblem(location="body.photo", message=detail, code="missing")]
         )
     return cleaned
+
+
+def may_upload(
+    issue: CurrentIssue,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    kind: Annotated[
+        PhotoKind,
+        Query(description="`report` (the reporter's) or `resolution` (the agency's, the fix)."),
+    ] = PhotoKind.report,
+) -> PhotoKind:
+    """Refuse an upload the user may not make before its megabytes are read and decoded. Then end
+    this read: no database lock (SQLite's is per database) is held while photos stream in and
+    are processed; adding them checks everything again."""
+    photos.check_may_add(
+        session,
+        issue=issue,
+        uploader=user,
+        kind=kind,
+        adding=1,
+        max_per_issue=settings.photo_max_per_issue,
+    )
+    session.rollback()
+    return kind
 
 
 def load_photo(session: SessionDep, photo_id: PhotoId) -> tuple[Photo, Issue]:
@@ -79,6 +104,7 @@ CurrentPhoto = Annotated[tuple[Photo, Issue], Depends(load_photo)]
     summary="Attach photos to an issue",
 )
 def add_issue_photos(
+    kind: Annotated[PhotoKind, Depends(may_upload)],
     cleaned: Annotated[list[CleanPhoto], Depends(photos_only)],
     issue: CurrentIssue,
     session: SessionDep,
@@ -87,10 +113,6 @@ def add_issue_photos(
     links: PhotoLinksDep,
     user: CurrentUser,
     _idempotent: IdempotentAfterUpload,
-    kind: Annotated[
-        PhotoKind,
-        Query(description="`report` (the reporter's) or `resolution` (the agency's, the fix)."),
-    ] = PhotoKind.report,
 ) -> list[PhotoRead]:
     """Multipart, one part named `photo` per photo (JPEG, PNG, WebP or HEIC/HEIF). Each is
     checked, turned upright and stripped of all metadata (its GPS position included) before it is

@@ -3,6 +3,8 @@ passes the limit, so an oversized file is never read whole."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -10,9 +12,8 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.concurrency import run_in_threadpool
 
-from app.deps import PhotoSlotsDep, SettingsDep
+from app.deps import PhotoWorkersDep, SettingsDep
 from app.errors import BadRequest, PhotoTooLarge, UnsupportedMediaType, ValidationFailed
 from app.schemas.problem import FieldProblem
 from app.services import photos
@@ -186,10 +187,10 @@ async def read_upload(
 
 
 async def clean_upload(
-    request: Request, settings: SettingsDep, slots: PhotoSlotsDep, *, fields: set[str]
+    request: Request, settings: SettingsDep, workers: PhotoWorkersDep, *, fields: set[str]
 ) -> tuple[dict[str, str], list[CleanPhoto]]:
-    """Read a multipart upload as it streams, then clean its photos in a worker thread (at most
-    `photo_workers` at once), before the request touches the database."""
+    """Read a multipart upload as it streams, then clean its photos on the photo worker threads
+    (`photo_workers` of them; more uploads wait their turn), off the event loop."""
     upload = await read_upload(
         request,
         max_photo_bytes=settings.photo_max_bytes,
@@ -198,10 +199,9 @@ async def clean_upload(
     )
     request.state.body_digest = upload.body_digest
 
-    def work() -> list[CleanPhoto]:
-        with slots:
-            return photos.clean_uploads(
-                [(p.name, p.data) for p in upload.photos], photos.limits_of(settings)
-            )
-
-    return upload.fields, await run_in_threadpool(work)
+    work = functools.partial(
+        photos.clean_uploads,
+        [(p.name, p.data) for p in upload.photos],
+        photos.limits_of(settings),
+    )
+    return upload.fields, await asyncio.get_running_loop().run_in_executor(workers, work)

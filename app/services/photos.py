@@ -67,6 +67,35 @@ def _delete(store: PhotoStore, keys: Iterable[str]) -> None:
         store.delete(key)
 
 
+def check_may_add(
+    session: Session,
+    *,
+    issue: Issue,
+    uploader: User,
+    kind: PhotoKind,
+    adding: int,
+    max_per_issue: int,
+) -> None:
+    """Report photos from the reporter, resolution photos from the handling agency, none on a
+    closed issue, and no more than `max_per_issue` in all."""
+    if not permissions.may_add_photo(uploader, issue, kind):
+        raise Forbidden(
+            "Only the reporter may add report photos to this issue."
+            if kind == PhotoKind.report
+            else "Resolution photos come from the agency handling the issue."
+        )
+    if issue.status == IssueStatus.closed:
+        raise Conflict("The issue is closed; photos can no longer be added.")
+    held = session.scalar(select(func.count()).where(Photo.issue_id == issue.id)) or 0
+    if held + adding > max_per_issue:
+        raise PhotoLimitReached(
+            f"An issue holds at most {max_per_issue} photos; this one has {held} and "
+            f"{adding} more were sent.",
+            photos_held=held,
+            max_photos=max_per_issue,
+        )
+
+
 def add_photos(
     session: Session,
     *,
@@ -81,24 +110,16 @@ def add_photos(
 
     Files are stored before the rows; if the transaction then fails, the files this call created
     are deleted again (files another issue already shares are left alone)."""
-    if not permissions.may_add_photo(uploader, issue, kind):
-        raise Forbidden(
-            "Only the reporter may add report photos to this issue."
-            if kind == PhotoKind.report
-            else "Resolution photos come from the agency handling the issue."
-        )
-    if issue.status == IssueStatus.closed:
-        raise Conflict("The issue is closed; photos can no longer be added.")
     # Serialise uploads to one issue, so two at once cannot both pass the limit.
     session.execute(select(Issue.id).where(Issue.id == issue.id).with_for_update())
-    held = session.scalar(select(func.count()).where(Photo.issue_id == issue.id)) or 0
-    if held + len(photos) > max_per_issue:
-        raise PhotoLimitReached(
-            f"An issue holds at most {max_per_issue} photos; this one has {held} and "
-            f"{len(photos)} more were sent.",
-            photos_held=held,
-            max_photos=max_per_issue,
-        )
+    check_may_add(
+        session,
+        issue=issue,
+        uploader=uploader,
+        kind=kind,
+        adding=len(photos),
+        max_per_issue=max_per_issue,
+    )
     created = _store_files(store, photos)
     on_rollback(session, lambda: _delete(store, created))
     stored = []

@@ -78,6 +78,7 @@ async def test_the_bucket_can_hand_out_presigned_urls(
         via_api = await client.get(f"/api/v1/photos/{photo['id']}/thumbnail")
         assert via_api.status_code == 307
         assert "Signature=" in via_api.headers["location"]
+    app.state.photo_workers.shutdown(wait=True)
     async with httpx.AsyncClient(trust_env=False) as bucket_client:
         fetched = await bucket_client.get(display)
     assert fetched.status_code == 200
