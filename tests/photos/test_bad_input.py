@@ -77,6 +77,24 @@ async def test_one_bad_photo_among_good_ones_stores_none_of_them(
     nothing_stored(database, stored)
 
 
+def _streamed_body(boundary: str, total: int, counter: list[int]) -> AsyncIterator[bytes]:
+    """A multipart body of one `total`-byte photo part, counting in `counter` what was read."""
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=photo; filename=big.jpg\r\n"
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    chunk = 64 * 1024
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head + images.phone_jpeg(800, 600)[:100]
+        while counter[0] < total:
+            counter[0] += chunk
+            yield b"\0" * chunk
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    return body()
+
+
 async def test_an_oversized_photo_is_refused_while_it_streams(
     client: httpx.AsyncClient,
     db: Session,
@@ -87,36 +105,47 @@ async def test_an_oversized_photo_is_refused_while_it_streams(
 ) -> None:
     """The server stops reading at the limit: most of the 40 MB body is never sent."""
     issue_id = report(db, database, city)
-    boundary = "civicloop-test-boundary"
-    head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=photo; filename=big.jpg\r\n"
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode()
-    chunk = 64 * 1024
-    total = 40_000_000
-    sent = 0
-
-    async def body() -> AsyncIterator[bytes]:
-        nonlocal sent
-        yield head + images.phone_jpeg(800, 600)[:100]
-        while sent < total:
-            sent += chunk
-            yield b"\0" * chunk
-        yield f"\r\n--{boundary}--\r\n".encode()
+    read = [0]
 
     response = await client.post(
         f"/api/v1/issues/{issue_id}/photos",
         headers={
             **bearer(settings, city.reporter),
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Type": "multipart/form-data; boundary=b0undary",
         },
-        content=body(),
+        content=_streamed_body("b0undary", 40_000_000, read),
     )
 
     assert response.status_code == 413, response.text
     assert problem_type(response) == "photo-too-large"
     assert "larger than 10 MB" in response.json()["detail"]
-    assert settings.photo_max_bytes <= sent < settings.photo_max_bytes + 4 * chunk
+    assert settings.photo_max_bytes <= read[0] < settings.photo_max_bytes + 256 * 1024
+    nothing_stored(database, stored)
+
+
+@pytest.mark.parametrize("backend", ["local"])
+async def test_a_forbidden_upload_is_refused_before_its_bytes_are_read(
+    client: httpx.AsyncClient,
+    db: Session,
+    database: Database,
+    settings: Settings,
+    city: City,
+    stored: Stored,
+) -> None:
+    issue_id = report(db, database, city)
+    read = [0]
+
+    response = await client.post(
+        f"/api/v1/issues/{issue_id}/photos",
+        headers={
+            **bearer(settings, city.stranger),
+            "Content-Type": "multipart/form-data; boundary=b0undary",
+        },
+        content=_streamed_body("b0undary", 5_000_000, read),
+    )
+
+    assert response.status_code == 403
+    assert read[0] == 0
     nothing_stored(database, stored)
 
 
