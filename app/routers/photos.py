@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from app.deps import (
     CurrentUser,
@@ -151,11 +150,11 @@ def list_issue_photos(
         200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The image"},
         304: {"description": "Not modified (If-None-Match)"},
         307: {"description": "Redirect to a presigned bucket URL"},
-        **problem_responses(403, 404),
+        **problem_responses(403, 404, 503),
     },
     summary="One rendition of a photo",
 )
-async def get_photo_file(
+def get_photo_file(
     current: CurrentPhoto,
     variant: PhotoVariant,
     session: SessionDep,
@@ -168,9 +167,7 @@ async def get_photo_file(
     are public; the full size is for the agencies involved and admins; hidden photos exist only
     for them."""
     photo, issue = current
-    internal = await run_in_threadpool(
-        photos.check_visible, session, photo=photo, issue=issue, viewer=viewer
-    )
+    internal = photos.check_visible(session, photo=photo, issue=issue, viewer=viewer)
     if variant == PhotoVariant.full and not internal:
         raise Forbidden("The full-size photo is for the agencies handling the issue and admins.")
     file = next(f for f in photo.files if f.variant == variant)
@@ -191,8 +188,7 @@ async def get_photo_file(
     }
     if request.headers.get("if-none-match", "").strip() == file.etag:
         return Response(status_code=304, headers=headers)
-    data = await run_in_threadpool(store.read, file.key)
-    return Response(data, media_type=file.content_type, headers=headers)
+    return Response(photos.file_bytes(store, file), media_type=file.content_type, headers=headers)
 
 
 @router.patch(

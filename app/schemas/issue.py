@@ -247,6 +247,7 @@ class IssueEventRead(BaseModel):
     note: str | None
     is_public: bool
     actor: ActorRef
+    photo_id: int | None = Field(default=None, description="The photo a photo_* event is about.")
 
     @classmethod
     def of(cls, event: IssueEvent, *, show_names: bool) -> IssueEventRead:
@@ -265,4 +266,5 @@ class IssueEventRead(BaseModel):
             actor=ActorRef(
                 role=event.actor_role, agency=AgencyRef.of(event.actor_agency), name=actor_name
             ),
+            photo_id=event.photo_id,
         )

@@ -62,6 +62,13 @@ def _store_files(store: PhotoStore, photos: Sequence[CleanPhoto]) -> list[str]:
     return created
 
 
+def file_bytes(store: PhotoStore, file: PhotoFile) -> bytes:
+    try:
+        return store.read(file.key)
+    except StorageError as exc:
+        raise StorageUnavailable("The photo cannot be read just now; try again later.") from exc
+
+
 def _delete(store: PhotoStore, keys: Iterable[str]) -> None:
     for key in keys:
         store.delete(key)

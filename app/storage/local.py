@@ -25,16 +25,20 @@ class LocalPhotoStore:
             return False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Write aside and rename: a reader never sees half a file, a crash leaves no
-            # file under the key.
+            # Write aside, then link under the key: a reader never sees half a file, a crash
+            # leaves nothing under the key, and of two requests storing the same bytes at once
+            # exactly one creates the file (and only that one deletes it if it must undo).
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(data)
-                os.replace(temp, path)
-            except BaseException:
+                os.link(temp, path)
+            except FileExistsError:
+                if not path.is_file():
+                    raise
+                return False
+            finally:
                 Path(temp).unlink(missing_ok=True)
-                raise
         except OSError as exc:
             raise StorageError(f"cannot write {key}: {exc.strerror or exc}") from exc
         return True

@@ -64,16 +64,23 @@ class S3PhotoStore:
 
     def put(self, key: str, data: bytes, content_type: str) -> bool:
         if self.exists(key):
-            return False
+            return False  # no need to send the bytes again
         try:
+            # Conditional: of two requests storing the same bytes at once, one creates the object
+            # and the other gets 412, so only the creator deletes it if it must undo.
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=self._key(key),
                 Body=data,
                 ContentType=content_type,
                 CacheControl=IMMUTABLE,
+                IfNoneMatch="*",
             )
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                return False
+            raise StorageError(f"cannot store {key} in bucket {self.bucket}: {exc}") from exc
+        except BotoCoreError as exc:
             raise StorageError(f"cannot store {key} in bucket {self.bucket}: {exc}") from exc
         return True
 

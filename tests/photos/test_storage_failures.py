@@ -4,6 +4,7 @@ is refused and nothing is left behind: no rows, and no orphan file or object."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -32,14 +33,20 @@ POSTGRES_TRIGGER = (
 )
 
 
-@pytest.fixture
-def failing_photo_table(database: Database) -> Iterator[None]:
+@contextmanager
+def photo_rows_refused(database: Database) -> Iterator[None]:
     """The database refuses photo_file rows: a real failure after the files are stored."""
     postgres = database.engine.dialect.name == "postgresql"
     with database.engine.begin() as connection:
         for statement in POSTGRES_TRIGGER if postgres else SQLITE_TRIGGER:
             connection.execute(text(statement))
-    yield
+    try:
+        yield
+    finally:
+        _drop_trigger(database, postgres)
+
+
+def _drop_trigger(database: Database, postgres: bool) -> None:
     with database.engine.begin() as connection:
         connection.execute(
             text("DROP TRIGGER photo_file_fails" + (" ON photo_file" if postgres else ""))
@@ -55,16 +62,40 @@ async def test_a_database_failure_after_storing_leaves_no_orphan_files(
     settings: Settings,
     city: City,
     stored: Stored,
-    failing_photo_table: None,
 ) -> None:
     issue_id = report(db, database, city)
 
-    response = await upload(
-        client, settings, city.reporter, issue_id, ("p.jpg", images.phone_jpeg(2000, 1500))
-    )
+    with photo_rows_refused(database):
+        response = await upload(
+            client, settings, city.reporter, issue_id, ("p.jpg", images.phone_jpeg(2000, 1500))
+        )
 
     assert response.status_code == 409, response.text
     nothing_stored(database, stored)
+
+
+async def test_a_failed_upload_keeps_the_files_another_issue_shares(
+    client: httpx.AsyncClient,
+    db: Session,
+    database: Database,
+    settings: Settings,
+    city: City,
+    stored: Stored,
+) -> None:
+    """Files are keyed by their bytes: the same photo on two issues is stored once, and undoing
+    the second upload must not delete what the first one stored."""
+    photo = ("p.jpg", images.phone_jpeg(2000, 1500))
+    first = await upload(client, settings, city.reporter, report(db, database, city), photo)
+    assert first.status_code == 201
+    kept = stored.list_keys()
+
+    with photo_rows_refused(database):
+        second = await upload(client, settings, city.reporter, report(db, database, city), photo)
+
+    assert second.status_code == 409
+    assert stored.list_keys() == kept
+    shown = await client.get(first.json()[0]["urls"]["display"])
+    assert shown.status_code == 200
 
 
 @pytest.mark.parametrize("backend", ["local"])
