@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from app.deps import (
     CurrentUser,
@@ -18,21 +16,19 @@ from app.deps import (
     OptionalUser,
     PhotoLinksDep,
     PhotoStoreDep,
-    PhotoWorkersDep,
     Reporter,
     SessionDep,
     SettingsDep,
     SpatialDep,
     require_role,
 )
-from app.errors import UnsupportedMediaType, problem_responses
+from app.errors import problem_responses
 from app.models import Issue, LonLat, PhotoKind, Role, User
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
-from app.routers.uploads import clean_upload, is_multipart
-from app.routing import UnitOfWorkRoute, is_json
+from app.routers.uploads import REPORT_BODY, Report, read_report
+from app.routing import UnitOfWorkRoute
 from app.schemas.issue import (
-    IssueCreate,
     IssueEventRead,
     IssuePage,
     IssueRead,
@@ -41,7 +37,6 @@ from app.schemas.issue import (
     TransitionRequest,
 )
 from app.services import issues, lifecycle, permissions, photos
-from app.storage.images import CleanPhoto
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -65,65 +60,12 @@ def _wants_geojson(request: Request) -> bool:
     return GEOJSON in request.headers.get("accept", "")
 
 
-@dataclass(frozen=True)
-class Report:
-    body: IssueCreate
-    photos: list[CleanPhoto]
-
-
-def _issue_create(raw: str | bytes, location: tuple[str, ...]) -> IssueCreate:
-    try:
-        return IssueCreate.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
-
-
-async def read_report(request: Request, settings: SettingsDep, workers: PhotoWorkersDep) -> Report:
-    """The report as JSON, or as multipart with the JSON in a part named `issue` and up to
-    `photo_max_per_issue` parts named `photo`: one call from a phone."""
-    if is_multipart(request):
-        fields, cleaned = await clean_upload(request, settings, workers, fields={"issue"})
-        return Report(_issue_create(fields.get("issue", ""), ("body", "issue")), cleaned)
-    if not is_json(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType(
-            "Send the report as JSON (Content-Type: application/json), or as multipart/form-data "
-            "with the JSON in a part named 'issue' and photos in parts named 'photo'."
-        )
-    return Report(_issue_create(await request.body(), ("body",)), [])
-
-
 @router.post(
     "",
     status_code=201,
     response_model=IssueRead,
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/IssueCreate"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "issue": {
-                                "type": "string",
-                                "description": "The IssueCreate document as JSON.",
-                            },
-                            "photo": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "binary"},
-                            },
-                        },
-                        "required": ["issue"],
-                    },
-                    "encoding": {"issue": {"contentType": "application/json"}},
-                },
-            },
-        }
-    },
+    openapi_extra=REPORT_BODY,
     summary="Report an issue",
 )
 def create_issue(

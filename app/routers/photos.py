@@ -12,17 +12,15 @@ from app.deps import (
     OptionalUser,
     PhotoLinksDep,
     PhotoStoreDep,
-    PhotoWorkersDep,
     SessionDep,
     SettingsDep,
 )
-from app.errors import Forbidden, ValidationFailed, problem_responses
+from app.errors import Forbidden, problem_responses
 from app.models import Issue, Photo, PhotoKind, PhotoVariant
 from app.routers.issues import CurrentIssue
-from app.routers.uploads import clean_upload
+from app.routers.uploads import PHOTOS_BODY, photos_only
 from app.routing import UnitOfWorkRoute
 from app.schemas.photo import PhotoModeration, PhotoRead
-from app.schemas.problem import FieldProblem
 from app.services import photos
 from app.storage.images import CleanPhoto
 
@@ -30,18 +28,6 @@ router = APIRouter(tags=["photos"], route_class=UnitOfWorkRoute)
 
 PhotoId = Annotated[int, Path(ge=1, le=2**62, description="The photo's id.")]
 UPLOAD_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
-
-
-async def photos_only(
-    request: Request, settings: SettingsDep, workers: PhotoWorkersDep
-) -> list[CleanPhoto]:
-    _, cleaned = await clean_upload(request, settings, workers, fields=set())
-    if not cleaned:
-        detail = "Send at least one photo, each in a multipart part named 'photo'."
-        raise ValidationFailed(
-            detail, errors=[FieldProblem(location="body.photo", message=detail, code="missing")]
-        )
-    return cleaned
 
 
 def may_upload(
@@ -81,25 +67,7 @@ CurrentPhoto = Annotated[tuple[Photo, Issue], Depends(load_photo)]
     status_code=201,
     response_model=list[PhotoRead],
     responses=UPLOAD_ERRORS,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "photo": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "binary"},
-                            }
-                        },
-                        "required": ["photo"],
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=PHOTOS_BODY,
     summary="Attach photos to an issue",
 )
 def add_issue_photos(

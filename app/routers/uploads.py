@@ -1,5 +1,7 @@
-"""Streaming multipart uploads: each photo is counted while it arrives and refused the moment it
-passes the limit, so an oversized file is never read whole."""
+"""Request bodies that carry photos: a streaming multipart reader (each photo is counted while it
+arrives and refused the moment it passes the limit, so an oversized file is never read whole),
+the cleaning of the photos off the event loop, and the two shapes of a report (JSON, or JSON and
+photos in one multipart request)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,18 @@ import asyncio
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.deps import PhotoWorkersDep, SettingsDep
 from app.errors import BadRequest, PhotoTooLarge, UnsupportedMediaType, ValidationFailed
+from app.routing import is_json
+from app.schemas.issue import IssueCreate
 from app.schemas.problem import FieldProblem
 from app.services import photos
 from app.storage.images import CleanPhoto
@@ -205,3 +211,87 @@ async def clean_upload(
         photos.limits_of(settings),
     )
     return upload.fields, await asyncio.get_running_loop().run_in_executor(workers, work)
+
+
+async def photos_only(
+    request: Request, settings: SettingsDep, workers: PhotoWorkersDep
+) -> list[CleanPhoto]:
+    _, cleaned = await clean_upload(request, settings, workers, fields=set())
+    if not cleaned:
+        detail = "Send at least one photo, each in a multipart part named 'photo'."
+        raise ValidationFailed(
+            detail, errors=[FieldProblem(location="body.photo", message=detail, code="missing")]
+        )
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Report:
+    body: IssueCreate
+    photos: list[CleanPhoto]
+
+
+def _issue_create(raw: str | bytes, location: tuple[str, ...]) -> IssueCreate:
+    try:
+        return IssueCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+async def read_report(request: Request, settings: SettingsDep, workers: PhotoWorkersDep) -> Report:
+    """The report as JSON, or as multipart with the JSON in a part named `issue` and up to
+    `photo_max_per_issue` parts named `photo`: one call from a phone."""
+    if is_multipart(request):
+        fields, cleaned = await clean_upload(request, settings, workers, fields={"issue"})
+        if "issue" not in fields:
+            raise _problem(
+                "Send the report itself as JSON in a multipart part named 'issue'.",
+                "missing",
+                location="body.issue",
+            )
+        return Report(_issue_create(fields["issue"], ("body", "issue")), cleaned)
+    if not is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(
+            "Send the report as JSON (Content-Type: application/json), or as multipart/form-data "
+            "with the JSON in a part named 'issue' and photos in parts named 'photo'."
+        )
+    return Report(_issue_create(await request.body(), ("body",)), [])
+
+
+# OpenAPI request bodies (`openapi_extra`): the routes read their bodies themselves.
+_PHOTO_PARTS = {"type": "array", "items": {"type": "string", "format": "binary"}}
+PHOTOS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"photo": _PHOTO_PARTS},
+                    "required": ["photo"],
+                }
+            }
+        },
+    }
+}
+REPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/IssueCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "issue": {"type": "string", "description": "The IssueCreate as JSON."},
+                        "photo": _PHOTO_PARTS,
+                    },
+                    "required": ["issue"],
+                },
+                "encoding": {"issue": {"contentType": "application/json"}},
+            },
+        },
+    }
+}

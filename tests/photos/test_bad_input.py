@@ -269,3 +269,18 @@ async def test_malformed_upload_requests_get_clear_answers(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     nothing_stored(database, stored)
+
+
+@pytest.mark.parametrize("backend", ["local"])
+async def test_a_multipart_report_without_the_report_is_refused(
+    client: httpx.AsyncClient, database: Database, city: City, stored: Stored
+) -> None:
+    response = await client.post(
+        "/api/v1/issues",
+        headers={"X-Device-Id": "3f1c2a7e-0d4b-4c1e-9a55-6d9f0c1b2e3a"},
+        files=[("photo", ("a.jpg", images.phone_jpeg(320, 240), "image/jpeg"))],
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == "body.issue"
+    nothing_stored(database, stored)

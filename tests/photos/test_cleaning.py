@@ -112,3 +112,22 @@ def test_the_pixel_limit_is_checked_before_decoding() -> None:
 
     with pytest.raises(Exception, match=r"2000×1500 pixels \(3.0 megapixels\); at most 1 "):
         clean_photo(images.phone_jpeg(2000, 1500), small, name="p")
+
+
+def test_a_heic_taken_upright_comes_out_upright() -> None:
+    out = io.BytesIO()
+    images.scene(600, 400).save(
+        out,
+        format="HEIF",
+        quality=60,
+        exif=images.phone_exif(6).tobytes(),
+        enc_params={"preset": "ultrafast"},
+    )
+
+    clean = clean_photo(out.getvalue(), LIMITS, name="IMG.HEIC")
+
+    full = image(clean.renditions[PhotoVariant.full].data)
+    assert full.size == (400, 600)
+    assert _red_side(full) == "right"
+    assert metadata_of(clean.renditions[PhotoVariant.full].data) == {}
+    assert clean.captured_at == dt.datetime(2026, 11, 20, 1, 15, 30, tzinfo=dt.UTC)
