@@ -3,6 +3,7 @@ behind: no row, no timeline event, no file on disk, no object in the bucket."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
+from app.models import Photo
 from tests.factories import bearer
-from tests.lifecycle.helpers import City, drive, problem_type, report
+from tests.lifecycle.helpers import City, drive, problem_type, report, stored_count
 from tests.photos import images
 from tests.photos.helpers import Stored, nothing_stored, upload
 
@@ -284,3 +286,28 @@ async def test_a_multipart_report_without_the_report_is_refused(
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["location"] == "body.issue"
     nothing_stored(database, stored)
+
+
+@pytest.mark.parametrize("backend", ["local"])
+async def test_two_uploads_at_once_cannot_both_take_the_last_place(
+    client: httpx.AsyncClient,
+    db: Session,
+    database: Database,
+    settings: Settings,
+    city: City,
+) -> None:
+    issue_id = report(db, database, city)
+    four = [(f"{n}.jpg", images.phone_jpeg(320 + n, 240)) for n in range(4)]
+    assert (await upload(client, settings, city.reporter, issue_id, *four)).status_code == 201
+
+    racing = await asyncio.gather(
+        *(
+            upload(client, settings, city.reporter, issue_id, (f"{n}.jpg", images.webp(400 + n)))
+            for n in range(2)
+        )
+    )
+
+    assert sorted(r.status_code for r in racing) == [201, 409]
+    (loser,) = [r for r in racing if r.status_code == 409]
+    assert problem_type(loser) == "photo-limit-reached"
+    assert stored_count(database, Photo) == 5
