@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from app.schemas.photo import PhotoRead, PhotoUrls
 from app.services import lifecycle, permissions
 from app.storage import PhotoStore, StorageError, content_key
 from app.storage.images import CleanPhoto, Limits, clean_photo
+
+log = logging.getLogger(__name__)
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -70,8 +73,12 @@ def file_bytes(store: PhotoStore, file: PhotoFile) -> bytes:
 
 
 def _delete(store: PhotoStore, keys: Iterable[str]) -> None:
+    """Best effort, while already failing: a file that cannot be deleted is logged, not raised."""
     for key in keys:
-        store.delete(key)
+        try:
+            store.delete(key)
+        except StorageError:
+            log.exception("could not delete photo file %s: it is left orphaned", key)
 
 
 def check_may_add(
