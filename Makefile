@@ -10,7 +10,7 @@ WORKERS ?= 1
 BENCH_ISSUES ?= 100000
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools serve demo test lint type test-sqlite test-postgis migrate revision bench clean
+.PHONY: help install tools serve demo test lint type test-sqlite test-postgis migrate revision bench bench-photos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ revision: $(STAMP) ## autogenerate a migration: make revision m="what changed"
 bench: $(STAMP) ## API vs direct SQL on PostGIS: make bench BENCH_ISSUES=1000000
 	scripts/ensure-postgis.sh
 	$(BIN)/python -m bench.run --issues $(BENCH_ISSUES)
+
+bench-photos: $(STAMP) ## photo upload throughput and server memory (12 MP JPEG and HEIC), no database server needed
+	$(BIN)/python -m bench.photos
 
 clean: ## remove the virtualenv, caches and the embedded database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only signing secret: refused in production (see _refuse_unsafe_defaults).
@@ -50,6 +50,32 @@ class Settings(BaseSettings):
     open_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
     stats_cache_seconds: int = Field(default=60, ge=0, le=86400)
 
+    # Photos: limits, processing and where the files go (README, "Photos").
+    photo_max_bytes: int = Field(default=10_000_000, ge=1024)
+    photo_max_per_issue: int = Field(default=5, ge=1, le=50)
+    # Pillow itself refuses more than ~179 megapixels as a decompression bomb.
+    photo_max_pixels: int = Field(default=40_000_000, ge=10_000, le=150_000_000)
+    photo_display_px: int = Field(default=1600, ge=64)
+    photo_thumbnail_px: int = Field(default=320, ge=32)
+    photo_jpeg_quality: int = Field(default=85, ge=30, le=95)
+    # Photos decoded at once per process: each 12 MP photo needs ~150 MB while it is processed.
+    photo_workers: int = Field(default=2, ge=1, le=64)
+    # The zone of EXIF capture times that carry no offset (most older cameras).
+    photo_capture_timezone: str = "UTC"
+    photo_cache_seconds: int = Field(default=31_536_000, ge=0)
+    storage_backend: Literal["local", "s3"] = "local"
+    # Empty means `photos/` under data_dir.
+    storage_dir: Path | None = None
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_prefix: str = "photos/"
+    # Hand out presigned bucket URLs instead of serving the bytes through the API.
+    s3_presigned_urls: bool = False
+    s3_presigned_seconds: int = Field(default=3600, ge=60, le=604_800)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
@@ -58,6 +84,12 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("CIVICLOOP_SECRET_KEY must be at least 32 characters in production")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("CIVICLOOP_S3_BUCKET must be set when CIVICLOOP_STORAGE_BACKEND=s3")
+        if self.photo_thumbnail_px > self.photo_display_px:
+            raise ValueError(
+                "CIVICLOOP_PHOTO_THUMBNAIL_PX must not exceed CIVICLOOP_PHOTO_DISPLAY_PX"
+            )
         return self
 
     @model_validator(mode="after")
@@ -73,6 +105,15 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "photos"
+
+    @property
+    def upload_max_bytes(self) -> int:
+        """Largest multipart body: every photo a request may carry, plus room for the form."""
+        return self.photo_max_bytes * self.photo_max_per_issue + 1_000_000
 
     @property
     def idempotency_ttl(self) -> dt.timedelta:

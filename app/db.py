@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.config import Settings
 from app.spatial import SpatialBackend, backend_for
@@ -15,6 +16,31 @@ from app.spatial import SpatialBackend, backend_for
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Execution option read by the SQLite BEGIN hook: writers take the write lock up front.
 WRITE_OPTION = "civicloop_write"
+# Session.info key: what to undo outside the database if the transaction does not commit.
+UNDO_KEY = "civicloop_undo"
+
+log = logging.getLogger(__name__)
+
+
+def on_rollback(session: Session, undo: Callable[[], None]) -> None:
+    """Undo a side effect made outside the database (a stored file) unless this unit of work
+    commits: after a rollback, a failed commit, or a session closed without committing."""
+    session.info.setdefault(UNDO_KEY, []).append(undo)
+
+
+def _forget_undo(session: Session) -> None:
+    session.info.pop(UNDO_KEY, None)
+
+
+def _run_undo(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction decides
+    for undo in reversed(session.info.pop(UNDO_KEY, [])):
+        try:
+            undo()
+        except Exception:
+            # Already failing: log what is left behind rather than mask the first error.
+            log.exception("could not undo a side effect of a rolled-back transaction")
 
 
 def _lower(value: object) -> object:
@@ -85,6 +111,10 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        for maker in (self._read, self._write):
+            # after_commit comes first, so a committed transaction has nothing left to undo.
+            event.listen(maker, "after_commit", _forget_undo)
+            event.listen(maker, "after_transaction_end", _run_undo)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -16,7 +18,9 @@ from app.models import Role, User
 from app.security import secret_digest
 from app.services import accounts, idempotency
 from app.services.pagination import CursorCodec
+from app.services.photos import PhotoLinks
 from app.spatial import SpatialBackend
+from app.storage import PhotoStore
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -143,14 +147,17 @@ async def claim_idempotency_key(
 ) -> None:
     if idempotency_key is None:
         return
-    body = await request.body()
+    # Streamed uploads leave the digest of the body they read; other bodies are small.
+    digest = getattr(request.state, "body_digest", None)
+    if digest is None:
+        digest = hashlib.sha256(await request.body()).hexdigest()
     principal = _idempotency_principal(user, request.headers.get("x-device-id"))
     outcome = await run_in_threadpool(
         idempotency.claim,
         session,
         principal=principal,
         key=idempotency_key,
-        request_fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
+        request_fingerprint=idempotency.fingerprint(request.method, request.url.path, digest),
         ttl=settings.idempotency_ttl,
     )
     if isinstance(outcome, idempotency.StoredResponse):
@@ -166,6 +173,8 @@ class IdempotentReplay(Exception):
 
 
 Idempotent = Depends(claim_idempotency_key)
+# As a parameter after the upload: claimed once the photos are read, not before.
+IdempotentAfterUpload = Annotated[None, Idempotent]
 
 
 def get_spatial(request: Request) -> SpatialBackend:
@@ -180,3 +189,23 @@ def get_cursors(request: Request) -> CursorCodec:
 
 SpatialDep = Annotated[SpatialBackend, Depends(get_spatial)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
+
+
+def get_photo_store(request: Request) -> PhotoStore:
+    store: PhotoStore = request.app.state.photo_store
+    return store
+
+
+def get_photo_links(request: Request) -> PhotoLinks:
+    api_base = str(request.base_url).rstrip("/") + "/api/v1"
+    return PhotoLinks(api_base=api_base, store=request.app.state.photo_store)
+
+
+def get_photo_workers(request: Request) -> ThreadPoolExecutor:
+    workers: ThreadPoolExecutor = request.app.state.photo_workers
+    return workers
+
+
+PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
+PhotoLinksDep = Annotated[PhotoLinks, Depends(get_photo_links)]
+PhotoWorkersDep = Annotated[ThreadPoolExecutor, Depends(get_photo_workers)]

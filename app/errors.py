@@ -105,6 +105,34 @@ class UnsupportedMediaType(DomainError):
     title = "Unsupported media type"
 
 
+class UnsupportedPhotoType(UnsupportedMediaType):
+    slug = "unsupported-photo-type"
+    title = "Not a photo this service accepts"
+
+
+class PhotoTooLarge(DomainError):
+    status = 413
+    slug = "photo-too-large"
+    title = "Photo too large"
+
+
+class InvalidPhoto(DomainError):
+    status = 422
+    slug = "invalid-photo"
+    title = "The photo cannot be accepted"
+
+
+class PhotoLimitReached(Conflict):
+    slug = "photo-limit-reached"
+    title = "The issue has as many photos as it may hold"
+
+
+class StorageUnavailable(DomainError):
+    status = 503
+    slug = "storage-unavailable"
+    title = "Photo storage is unavailable"
+
+
 class ValidationFailed(DomainError):
     status = 422
     slug = "validation-failed"
@@ -145,7 +173,7 @@ STATUS_TITLES = {
     415: "Unsupported media type",
     422: "The request is not valid",
     500: "Internal server error",
-    503: "Not ready to serve requests",
+    503: "Service unavailable",
 }
 
 

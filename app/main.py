@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,9 +15,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic.json_schema import models_json_schema
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from app.config import Settings, get_settings
@@ -29,10 +34,11 @@ from app.errors import (
 )
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
-from app.schemas.issue import IssueFeatureCollection
+from app.schemas.issue import IssueCreate, IssueFeatureCollection
 from app.schemas.problem import Problem
 from app.services.cache import TTLCache
 from app.services.pagination import CursorCodec
+from app.storage import store_for
 
 API_TITLE = "civicloop"
 DESCRIPTION = """Crowdsourced civic issue reporting: citizens report geotagged problems, agencies
@@ -50,6 +56,26 @@ def _replay(request: Request, exc: Exception) -> Response:
         status_code=stored.status_code,
         headers={**stored.headers, "Idempotent-Replayed": "true"},
     )
+
+
+class BodySizeLimit:
+    """Request bodies are counted while they stream in: JSON up to max_body_bytes, multipart
+    photo uploads up to what the photo limits allow (each photo is also limited on its own)."""
+
+    def __init__(self, app: ASGIApp, *, default: int, multipart: int) -> None:
+        self.default = RequestBodyLimitMiddleware(app, default)
+        self.multipart = RequestBodyLimitMiddleware(app, multipart)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        upload = content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+        await (self.multipart if upload else self.default)(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.photo_workers.shutdown(wait=True, cancel_futures=True)
 
 
 def _problem_types() -> dict[str, str]:
@@ -93,7 +119,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     _, extra = models_json_schema(
-        [(Problem, "serialization"), (IssueFeatureCollection, "serialization")],
+        [
+            (Problem, "serialization"),
+            (IssueFeatureCollection, "serialization"),
+            (IssueCreate, "validation"),
+        ],
         ref_template="#/components/schemas/{model}",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -124,14 +154,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title=API_TITLE,
         version="0.1.0",
         description=DESCRIPTION,
-        max_body_size=settings.max_body_bytes,
         docs_url=None,  # served below from packaged assets: no CDN, works offline
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
     app.state.cursors = CursorCodec(settings.secret_key)
     app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
+    app.state.photo_store = store_for(settings)
+    # Photos are decoded on a few threads of their own: that bounds the memory (each 12 MP photo
+    # takes ~150 MB while processed) and keeps it in those threads' malloc arenas, instead of
+    # growing one arena per thread of the shared pool that runs every other request.
+    app.state.photo_workers = ThreadPoolExecutor(
+        max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
+    )
+    app.add_middleware(
+        BodySizeLimit, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
+    )
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:

@@ -19,7 +19,7 @@ from app.services import idempotency
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
@@ -44,7 +44,7 @@ class UnitOfWorkRoute(APIRoute):
                 expects_json
                 and request.method in BODY_METHODS
                 and _has_body(request)
-                and not _is_json(request.headers.get("content-type", ""))
+                and not is_json(request.headers.get("content-type", ""))
             ):
                 raise UnsupportedMediaType(
                     "Send the body as JSON with the header 'Content-Type: application/json'."

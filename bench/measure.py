@@ -506,24 +506,36 @@ def free_port() -> int:
 @contextmanager
 def api_server(url: str, workers: int, log_path: Path) -> Iterator[str]:
     """`civicloop serve` on a free loopback port, against the bench database; stopped after."""
+    with server_process(url, workers, log_path) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def server_process(
+    url: str, workers: int, log_path: Path, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The server, its base URL and its process (whose memory bench.photos watches)."""
     port = free_port()
     script = Path(sys.executable).with_name("civicloop")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
     command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    env = {
+    environment = {
         **os.environ,
         "CIVICLOOP_DATABASE_URL": url,
         "CIVICLOOP_AUTO_MIGRATE": "false",
         "CIVICLOOP_LOG_LEVEL": os.environ.get("CIVICLOOP_BENCH_SERVER_LOG_LEVEL", "WARNING"),
         "CIVICLOOP_ENVIRONMENT": "development",
+        **(env or {}),
     }
     base_url = f"http://127.0.0.1:{port}"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=environment, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         _wait_ready(base_url, process, log_path)
-        yield base_url
+        yield base_url, process
     finally:
         process.terminate()
         try:

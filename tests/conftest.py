@@ -106,8 +106,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database) -> FastAPI:
-    return create_app(settings, database)
+def app(settings: Settings, database: Database) -> Iterator[FastAPI]:
+    app = create_app(settings, database)
+    yield app
+    # What the lifespan does when a server stops (httpx's ASGI transport runs no lifespan).
+    app.state.photo_workers.shutdown(wait=True)
 
 
 @pytest.fixture

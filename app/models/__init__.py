@@ -9,6 +9,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.issue import Issue, IssueStatus, Priority, Resolution, issue_candidate
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.open311 import Open311Submission
+from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.types import LonLat
 from app.models.user import Language, Role, User
 
@@ -28,6 +29,10 @@ __all__ = [
     "Language",
     "LonLat",
     "Open311Submission",
+    "Photo",
+    "PhotoFile",
+    "PhotoKind",
+    "PhotoVariant",
     "Priority",
     "Resolution",
     "Role",

@@ -24,6 +24,9 @@ class EventAction(StrEnum):
     reopened = "reopened"
     transferred = "transferred"
     edited = "edited"
+    photo_added = "photo_added"
+    photo_hidden = "photo_hidden"
+    photo_restored = "photo_restored"
 
 
 def _enum(enum: type[StrEnum], name: str) -> Enum:
@@ -49,6 +52,10 @@ class IssueEvent(IdMixin, Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     # Role of the actor at the time, for public timelines that name no person.
     actor_role: Mapped[str] = mapped_column(String(16))
+    # The photo a photo_* event is about.
+    photo_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("photo.id", ondelete="SET NULL")
+    )
 
     actor: Mapped[User | None] = relationship(lazy="raise")
     actor_agency: Mapped[Agency | None] = relationship(foreign_keys=[actor_agency_id], lazy="raise")

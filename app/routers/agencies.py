@@ -12,6 +12,7 @@ from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    PhotoLinksDep,
     SessionDep,
     SettingsDep,
     SpatialDep,
@@ -139,6 +140,7 @@ def list_agency_queue(
     cursors: CursorsDep,
     issue_filter: IssueFilterDep,
     page: PageParams,
+    links: PhotoLinksDep,
 ) -> IssueReadPage:
     """Issues this agency handles, and open issues routed to it that no one has claimed yet,
     with the usual filters. For the agency's staff and admins."""
@@ -155,5 +157,6 @@ def list_agency_queue(
         with_reporter=True,
     )
     return IssueReadPage(
-        items=issue_reads(session, rows, user, settings.reopen_window), next_cursor=next_cursor
+        items=issue_reads(session, rows, user, settings.reopen_window, links),
+        next_cursor=next_cursor,
     )

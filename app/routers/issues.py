@@ -11,8 +11,11 @@ from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    IdempotentAfterUpload,
     IfMatch,
     OptionalUser,
+    PhotoLinksDep,
+    PhotoStoreDep,
     Reporter,
     SessionDep,
     SettingsDep,
@@ -20,13 +23,13 @@ from app.deps import (
     require_role,
 )
 from app.errors import answers, problem_responses
-from app.models import Issue, LonLat, Role, User
+from app.models import Issue, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
+from app.routers.uploads import REPORT_BODY, Report, read_report
 from app.routing import UnitOfWorkRoute
 from app.schemas.issue import (
-    IssueCreate,
     IssueEventRead,
     IssuePage,
     IssueRead,
@@ -35,7 +38,7 @@ from app.schemas.issue import (
     TimeframeRead,
     TransitionRequest,
 )
-from app.services import issues, lifecycle, permissions, timeframes
+from app.services import issues, lifecycle, permissions, photos, timeframes
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -64,21 +67,26 @@ def _wants_geojson(request: Request) -> bool:
     "",
     status_code=201,
     response_model=IssueRead,
-    dependencies=[Idempotent],
-    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
+    openapi_extra=REPORT_BODY,
     summary="Report an issue",
 )
 def create_issue(
-    body: IssueCreate,
+    report: Annotated[Report, Depends(read_report)],
     request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     spatial: SpatialDep,
+    store: PhotoStoreDep,
+    links: PhotoLinksDep,
     reporter: Reporter,
+    _idempotent: IdempotentAfterUpload,
 ) -> IssueRead:
-    """Report a problem at a point. It is routed to every agency covering the point that handles
-    the category; with none, it waits in the admins' unrouted queue."""
+    """Report a problem at a point, with photos if sent as multipart. It is routed to every agency
+    covering the point that handles the category; with none, it waits in the admins' unrouted
+    queue."""
+    body = report.body
     issue = issues.create_issue(
         session,
         spatial=spatial,
@@ -90,10 +98,20 @@ def create_issue(
         address=body.address,
         answers=body.attributes,
     )
+    if report.photos:
+        photos.add_photos(
+            session,
+            store=store,
+            issue=issue,
+            uploader=reporter,
+            kind=PhotoKind.report,
+            photos=report.photos,
+            max_per_issue=settings.photo_max_per_issue,
+        )
     issue.reporter = reporter
     response.headers["Location"] = str(request.url_for("get_issue", issue_id=issue.public_id))
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, reporter, settings.reopen_window)
+    return issue_read(session, issue, reporter, settings.reopen_window, links)
 
 
 @router.get(
@@ -147,6 +165,7 @@ def list_unrouted_issues(
     issue_filter: IssueFilterDep,
     page: PageParams,
     admin: AdminUser,
+    links: PhotoLinksDep,
 ) -> IssueReadPage:
     limit, cursor = page
     rows, next_cursor = issues.list_issues(
@@ -159,7 +178,8 @@ def list_unrouted_issues(
         with_reporter=True,
     )
     return IssueReadPage(
-        items=issue_reads(session, rows, admin, settings.reopen_window), next_cursor=next_cursor
+        items=issue_reads(session, rows, admin, settings.reopen_window, links),
+        next_cursor=next_cursor,
     )
 
 
@@ -175,6 +195,7 @@ def get_issue(
     settings: SettingsDep,
     viewer: OptionalUser,
     response: Response,
+    links: PhotoLinksDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> IssueRead | Response:
     """The issue with its deadlines and the actions you may take; reporter details only for
@@ -182,7 +203,7 @@ def get_issue(
     if if_none_match is not None and if_none_match.strip() == _etag(issue):
         return Response(status_code=304, headers={"ETag": _etag(issue)})
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, viewer, settings.reopen_window)
+    return issue_read(session, issue, viewer, settings.reopen_window, links)
 
 
 @router.patch(
@@ -199,6 +220,7 @@ def update_issue(
     user: CurrentUser,
     if_match: IfMatch,
     response: Response,
+    links: PhotoLinksDep,
 ) -> IssueRead:
     """Reporters may fix their text until it is claimed; the handling agency may edit anything."""
     issues.update_issue(
@@ -209,7 +231,7 @@ def update_issue(
         changes=body.model_dump(exclude_unset=True),
     )
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, user, settings.reopen_window)
+    return issue_read(session, issue, user, settings.reopen_window, links)
 
 
 @router.post(
@@ -227,6 +249,7 @@ def transition_issue(
     user: CurrentUser,
     if_match: IfMatch,
     response: Response,
+    links: PhotoLinksDep,
 ) -> IssueRead:
     """One lifecycle step. A step not allowed from the current status answers 409 naming the
     allowed actions; of two concurrent claims the first wins and the second gets 409."""
@@ -244,7 +267,7 @@ def transition_issue(
     )
     issue = issues.get_issue(session, issue.public_id)
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, user, settings.reopen_window)
+    return issue_read(session, issue, user, settings.reopen_window, links)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Issue, User, issue_candidate
+from app.models import Issue, Photo, User, issue_candidate
 from app.schemas.issue import (
     GeoJSONPoint,
     IssueFeature,
@@ -20,8 +20,9 @@ from app.schemas.issue import (
     IssueRead,
     ReporterRef,
 )
-from app.services import lifecycle, permissions
+from app.services import lifecycle, permissions, photos
 from app.services.issues import IssueRow
+from app.services.photos import PhotoLinks
 
 
 def _candidates_by_issue(session: Session, issues: Sequence[Issue]) -> dict[int, set[int]]:
@@ -43,8 +44,11 @@ def _read(
     candidates: set[int],
     distance: float | None,
     reopen_window: dt.timedelta,
+    issue_photos: Sequence[Photo],
+    links: PhotoLinks,
 ) -> IssueRead:
     private = permissions.can_see_private(viewer, issue, candidates)
+    internal = permissions.sees_internal(viewer, issue, candidates)
     reporter = (
         ReporterRef(
             id=issue.reporter.id,
@@ -58,23 +62,55 @@ def _read(
         **IssuePublic.of(issue, distance).model_dump(),
         reporter=reporter,
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
+        photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
     )
 
 
+def _photos(
+    session: Session,
+    issues: Sequence[Issue],
+    viewer: User | None,
+    candidates: dict[int, set[int]],
+) -> dict[int, list[Photo]]:
+    internal = {
+        i.id for i in issues if permissions.sees_internal(viewer, i, candidates.get(i.id, set()))
+    }
+    return photos.photos_by_issue(session, [i.id for i in issues], internal_ids=internal)
+
+
 def issue_read(
-    session: Session, issue: Issue, viewer: User | None, reopen_window: dt.timedelta
+    session: Session,
+    issue: Issue,
+    viewer: User | None,
+    reopen_window: dt.timedelta,
+    links: PhotoLinks,
 ) -> IssueRead:
     """Needs issue.reporter loaded (services.issues.get_issue does)."""
-    candidates = permissions.candidate_agency_ids(session, issue)
-    return _read(issue, viewer, candidates, None, reopen_window)
+    candidates = {issue.id: permissions.candidate_agency_ids(session, issue)}
+    issue_photos = _photos(session, [issue], viewer, candidates)[issue.id]
+    return _read(issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links)
 
 
 def issue_reads(
-    session: Session, rows: Sequence[IssueRow], viewer: User, reopen_window: dt.timedelta
+    session: Session,
+    rows: Sequence[IssueRow],
+    viewer: User,
+    reopen_window: dt.timedelta,
+    links: PhotoLinks,
 ) -> list[IssueRead]:
-    candidates = _candidates_by_issue(session, [row.issue for row in rows])
+    issues = [row.issue for row in rows]
+    candidates = _candidates_by_issue(session, issues)
+    by_issue = _photos(session, issues, viewer, candidates)
     return [
-        _read(row.issue, viewer, candidates[row.issue.id], row.distance_m, reopen_window)
+        _read(
+            row.issue,
+            viewer,
+            candidates[row.issue.id],
+            row.distance_m,
+            reopen_window,
+            by_issue[row.issue.id],
+            links,
+        )
         for row in rows
     ]
 

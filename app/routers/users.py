@@ -10,6 +10,7 @@ from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    PhotoLinksDep,
     SessionDep,
     SettingsDep,
     SpatialDep,
@@ -48,6 +49,7 @@ def list_my_issues(
     spatial: SpatialDep,
     cursors: CursorsDep,
     page: PageParams,
+    links: PhotoLinksDep,
 ) -> IssueReadPage:
     """Everything you reported (with an account or from this device), newest first."""
     limit, cursor = page
@@ -61,7 +63,8 @@ def list_my_issues(
         with_reporter=True,
     )
     return IssueReadPage(
-        items=issue_reads(session, rows, user, settings.reopen_window), next_cursor=next_cursor
+        items=issue_reads(session, rows, user, settings.reopen_window, links),
+        next_cursor=next_cursor,
     )
 
 

@@ -19,6 +19,7 @@ from app.models import (
 )
 from app.models.base import MAX_ID
 from app.schemas.base import WriteSchema
+from app.schemas.photo import PhotoRead
 from app.services.lifecycle import Action
 from app.services.timeframes import TimeframeState
 
@@ -168,6 +169,10 @@ class IssueRead(IssuePublic):
         description="Present for the reporter, the agencies involved and admins."
     )
     allowed_actions: list[Action] = Field(description="What you may do with it now.")
+    photos: list[PhotoRead] = Field(
+        default_factory=list,
+        description="Report and resolution photos, oldest first; hidden ones only for staff.",
+    )
 
 
 class IssuePage(BaseModel):
@@ -259,6 +264,7 @@ class IssueEventRead(BaseModel):
     note: str | None
     is_public: bool
     actor: ActorRef
+    photo_id: int | None = Field(default=None, description="The photo a photo_* event is about.")
 
     @classmethod
     def of(cls, event: IssueEvent, *, show_names: bool) -> IssueEventRead:
@@ -277,6 +283,7 @@ class IssueEventRead(BaseModel):
             actor=ActorRef(
                 role=event.actor_role, agency=AgencyRef.of(event.actor_agency), name=actor_name
             ),
+            photo_id=event.photo_id,
         )
 
 

@@ -31,8 +31,9 @@ class StoredResponse:
     body: bytes
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\0".join((method.encode(), path.encode(), body))).hexdigest()
+def fingerprint(method: str, path: str, body_digest: str) -> str:
+    """What makes two requests the same request; uploads are hashed while they stream in."""
+    return hashlib.sha256("\0".join((method, path, body_digest)).encode()).hexdigest()
 
 
 def claim(

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Issue, Role, User, issue_candidate
+from app.models import Issue, PhotoKind, Role, User, issue_candidate
 
 
 def candidate_agency_ids(session: Session, issue: Issue) -> set[int]:
@@ -53,3 +53,13 @@ def can_see_private(user: User | None, issue: Issue, candidates: Collection[int]
 
 def can_see_agency_queue(user: User, agency_id: int) -> bool:
     return is_admin(user) or (user.role.is_staff and user.agency_id == agency_id)
+
+
+def may_add_photo(user: User, issue: Issue, kind: PhotoKind) -> bool:
+    """Report photos come from the reporter, resolution photos from the handling agency;
+    admins may add either."""
+    if is_admin(user):
+        return True
+    if kind == PhotoKind.report:
+        return is_reporter(user, issue)
+    return is_handling_staff(user, issue)

@@ -1,0 +1,297 @@
+"""Request bodies that carry photos: a streaming multipart reader (each photo is counted while it
+arrives and refused the moment it passes the limit, so an oversized file is never read whole),
+the cleaning of the photos off the event loop, and the two shapes of a report (JSON, or JSON and
+photos in one multipart request)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from app.deps import PhotoWorkersDep, SettingsDep
+from app.errors import BadRequest, PhotoTooLarge, UnsupportedMediaType, ValidationFailed
+from app.routing import is_json
+from app.schemas.issue import IssueCreate
+from app.schemas.problem import FieldProblem
+from app.services import photos
+from app.storage.images import CleanPhoto
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
+PHOTO_FIELD = "photo"
+# Form fields other than photos hold small JSON documents.
+MAX_FIELD_BYTES = 64_000
+MAX_FIELDS = 8
+
+
+@dataclass
+class UploadedPhoto:
+    position: int  # 1-based, in the order sent
+    filename: str | None
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return f"Photo {self.position}" + (f" ({self.filename!r})" if self.filename else "")
+
+
+@dataclass
+class Upload:
+    fields: dict[str, str]
+    photos: list[UploadedPhoto]
+    # SHA-256 over the parts' names and contents, for Idempotency-Key fingerprints: a retry
+    # with a new multipart boundary is still the same request.
+    body_digest: str
+
+
+def is_multipart(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "multipart/form-data"
+
+
+@dataclass
+class _Part:
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    name: str = ""
+    filename: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+
+
+class _Collector:
+    def __init__(self, *, max_photo_bytes: int, max_photos: int, allowed_fields: set[str]) -> None:
+        self.max_photo_bytes = max_photo_bytes
+        self.max_photos = max_photos
+        self.allowed_fields = allowed_fields
+        self.fields: dict[str, str] = {}
+        self.photos: list[UploadedPhoto] = []
+        self.part = _Part()
+        self.header_name = b""
+        self.header_value = b""
+        self.digest = hashlib.sha256()
+
+    def on_part_begin(self) -> None:
+        self.part = _Part()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.part.headers[self.header_name.lower()] = self.header_value
+        self.header_name = self.header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
+        if b"name" not in options:
+            raise BadRequest("Every multipart part needs a Content-Disposition with a name.")
+        self.part.name = options[b"name"].decode("utf-8", "replace")
+        if b"filename" in options:
+            self.part.filename = options[b"filename"].decode("utf-8", "replace")[:255]
+        if self.part.name == PHOTO_FIELD:
+            if len(self.photos) >= self.max_photos:
+                raise _problem(
+                    f"At most {self.max_photos} photos may be sent for one issue.",
+                    "too_many_photos",
+                )
+        elif self.part.name not in self.allowed_fields:
+            expected = ", ".join(sorted({PHOTO_FIELD, *self.allowed_fields}))
+            raise _problem(
+                f"Unexpected form part {self.part.name!r}; the parts are: {expected}.",
+                "unexpected_part",
+                location=f"body.{self.part.name}",
+            )
+        elif len(self.fields) >= MAX_FIELDS:
+            raise _problem("Too many form fields.", "too_many_fields")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self.part.data += data[start:end]
+        if self.part.name == PHOTO_FIELD:
+            if len(self.part.data) > self.max_photo_bytes:
+                position = len(self.photos) + 1
+                name = f"Photo {position}" + (
+                    f" ({self.part.filename!r})" if self.part.filename else ""
+                )
+                raise PhotoTooLarge(
+                    f"{name} is larger than {self.max_photo_bytes / 1e6:g} MB; send a smaller "
+                    "version (phones can share photos at a reduced size).",
+                    max_bytes=self.max_photo_bytes,
+                )
+        elif len(self.part.data) > MAX_FIELD_BYTES:
+            raise _problem(
+                f"The form part {self.part.name!r} is larger than {MAX_FIELD_BYTES} bytes.",
+                "field_too_large",
+                location=f"body.{self.part.name}",
+            )
+
+    def on_part_end(self) -> None:
+        self.digest.update(self.part.name.encode() + b"\0")
+        self.digest.update(hashlib.sha256(self.part.data).digest())
+        if self.part.name == PHOTO_FIELD:
+            self.photos.append(
+                UploadedPhoto(len(self.photos) + 1, self.part.filename, bytes(self.part.data))
+            )
+        else:
+            if self.part.name in self.fields:
+                raise _problem(f"The form part {self.part.name!r} was sent twice.", "duplicate")
+            self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
+        self.part = _Part()
+
+
+def _problem(detail: str, code: str, *, location: str = "body.photo") -> ValidationFailed:
+    return ValidationFailed(
+        detail, errors=[FieldProblem(location=location, message=detail, code=code)]
+    )
+
+
+async def read_upload(
+    request: Request, *, max_photo_bytes: int, max_photos: int, fields: set[str]
+) -> Upload:
+    """Parse a multipart/form-data body as it streams in: `photo` parts (any number up to
+    `max_photos`, each up to `max_photo_bytes`) and the named small form fields."""
+    if not is_multipart(request):
+        raise UnsupportedMediaType(
+            "Send photos as multipart/form-data, each in a part named 'photo'."
+        )
+    _, params = parse_options_header(request.headers["content-type"])
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise BadRequest("The multipart Content-Type has no boundary.")
+    collector = _Collector(
+        max_photo_bytes=max_photo_bytes, max_photos=max_photos, allowed_fields=fields
+    )
+    callbacks: MultipartCallbacks = {
+        "on_part_begin": collector.on_part_begin,
+        "on_part_data": collector.on_part_data,
+        "on_part_end": collector.on_part_end,
+        "on_header_field": collector.on_header_field,
+        "on_header_value": collector.on_header_value,
+        "on_header_end": collector.on_header_end,
+        "on_headers_finished": collector.on_headers_finished,
+    }
+    parser = MultipartParser(boundary, callbacks)
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise BadRequest(f"The multipart body is malformed: {exc}.") from None
+    if collector.part.name:
+        raise BadRequest("The multipart body ended in the middle of a part; send it again.")
+    return Upload(collector.fields, collector.photos, collector.digest.hexdigest())
+
+
+async def clean_upload(
+    request: Request, settings: SettingsDep, workers: PhotoWorkersDep, *, fields: set[str]
+) -> tuple[dict[str, str], list[CleanPhoto]]:
+    """Read a multipart upload as it streams, then clean its photos on the photo worker threads
+    (`photo_workers` of them; more uploads wait their turn), off the event loop."""
+    upload = await read_upload(
+        request,
+        max_photo_bytes=settings.photo_max_bytes,
+        max_photos=settings.photo_max_per_issue,
+        fields=fields,
+    )
+    request.state.body_digest = upload.body_digest
+
+    work = functools.partial(
+        photos.clean_uploads,
+        [(p.name, p.data) for p in upload.photos],
+        photos.limits_of(settings),
+    )
+    return upload.fields, await asyncio.get_running_loop().run_in_executor(workers, work)
+
+
+async def photos_only(
+    request: Request, settings: SettingsDep, workers: PhotoWorkersDep
+) -> list[CleanPhoto]:
+    _, cleaned = await clean_upload(request, settings, workers, fields=set())
+    if not cleaned:
+        detail = "Send at least one photo, each in a multipart part named 'photo'."
+        raise ValidationFailed(
+            detail, errors=[FieldProblem(location="body.photo", message=detail, code="missing")]
+        )
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Report:
+    body: IssueCreate
+    photos: list[CleanPhoto]
+
+
+def _issue_create(raw: str | bytes, location: tuple[str, ...]) -> IssueCreate:
+    try:
+        return IssueCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+async def read_report(request: Request, settings: SettingsDep, workers: PhotoWorkersDep) -> Report:
+    """The report as JSON, or as multipart with the JSON in a part named `issue` and up to
+    `photo_max_per_issue` parts named `photo`: one call from a phone."""
+    if is_multipart(request):
+        fields, cleaned = await clean_upload(request, settings, workers, fields={"issue"})
+        if "issue" not in fields:
+            raise _problem(
+                "Send the report itself as JSON in a multipart part named 'issue'.",
+                "missing",
+                location="body.issue",
+            )
+        return Report(_issue_create(fields["issue"], ("body", "issue")), cleaned)
+    if not is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(
+            "Send the report as JSON (Content-Type: application/json), or as multipart/form-data "
+            "with the JSON in a part named 'issue' and photos in parts named 'photo'."
+        )
+    return Report(_issue_create(await request.body(), ("body",)), [])
+
+
+# OpenAPI request bodies (`openapi_extra`): the routes read their bodies themselves.
+_PHOTO_PARTS = {"type": "array", "items": {"type": "string", "format": "binary"}}
+PHOTOS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"photo": _PHOTO_PARTS},
+                    "required": ["photo"],
+                }
+            }
+        },
+    }
+}
+REPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/IssueCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "issue": {"type": "string", "description": "The IssueCreate as JSON."},
+                        "photo": _PHOTO_PARTS,
+                    },
+                    "required": ["issue"],
+                },
+                "encoding": {"issue": {"contentType": "application/json"}},
+            },
+        },
+    }
+}
