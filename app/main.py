@@ -16,10 +16,17 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from app.bodylimit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
-from app.errors import DomainError, NotFound, install_error_handlers
+from app.errors import (
+    STATUS_TITLES,
+    DomainError,
+    NotFound,
+    install_error_handlers,
+    status_slug,
+)
 from app.routers import api_router, health
 from app.schemas.issue import IssueFeatureCollection
 from app.schemas.problem import Problem
@@ -44,7 +51,8 @@ def _replay(request: Request, exc: Exception) -> Response:
 
 
 def _problem_types() -> dict[str, str]:
-    return {cls.slug: cls.title for cls in _subclasses(DomainError)}
+    by_status = {status_slug(status): title for status, title in STATUS_TITLES.items()}
+    return by_status | {cls.slug: cls.title for cls in _subclasses(DomainError)}
 
 
 def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
@@ -86,7 +94,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title=API_TITLE,
         version="0.1.0",
         description=DESCRIPTION,
-        max_body_size=settings.max_body_bytes,
         docs_url=None,  # served below from packaged assets: no CDN, works offline
         redoc_url=None,
     )
@@ -94,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database.from_settings(settings)
     app.state.cursors = CursorCodec(settings.secret_key)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
         app.add_middleware(

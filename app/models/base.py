@@ -20,6 +20,8 @@ NAMING_CONVENTION = {
 
 # BIGSERIAL on PostgreSQL; INTEGER PRIMARY KEY (the rowid alias) on SQLite, which the R*Tree needs.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id either can store: ids from outside are checked against it, not left to overflow.
+MAX_ID = 2**63 - 1
 
 
 def utcnow() -> dt.datetime:

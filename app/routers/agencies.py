@@ -19,6 +19,7 @@ from app.deps import (
 )
 from app.errors import Forbidden, problem_responses
 from app.models import Agency, Role, User
+from app.models.base import MAX_ID
 from app.routers.presenters import issue_reads
 from app.routers.query import IssueFilterDep, PageParams
 from app.routing import UnitOfWorkRoute
@@ -33,7 +34,7 @@ AdminUser = Annotated[User, require_role(Role.admin)]
 GEOJSON = "application/geo+json"
 
 
-def load_agency(session: SessionDep, agency_id: Annotated[int, Path(ge=1)]) -> Agency:
+def load_agency(session: SessionDep, agency_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Agency:
     return catalog.get_agency(session, agency_id)
 
 

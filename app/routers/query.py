@@ -9,6 +9,8 @@ from fastapi import Depends, Query, Request
 
 from app.errors import ValidationFailed
 from app.models import IssueStatus, LonLat
+from app.models.base import MAX_ID
+from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
 from app.spatial import BBox
@@ -45,6 +47,12 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def _text(name: str, raw: str | None) -> str | None:
+    if raw is not None and has_control_characters(raw):
+        raise _invalid(name, CONTROL_CHARACTERS_MESSAGE)
+    return raw
+
+
 def _csv(raw: str | None) -> tuple[str, ...]:
     if not raw:
         return ()
@@ -69,7 +77,9 @@ def issue_filter(
         str | None, Query(description="Comma-separated statuses.", examples=["open,acknowledged"])
     ] = None,
     category: Annotated[str | None, Query(description="Comma-separated category codes.")] = None,
-    agency: Annotated[int | None, Query(description="Id of the handling agency.")] = None,
+    agency: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Id of the handling agency.")
+    ] = None,
     created_after: Annotated[
         dt.datetime | None, Query(description="ISO 8601, inclusive; no offset means UTC.")
     ] = None,
@@ -108,9 +118,9 @@ def issue_filter(
         near=LonLat(lon, lat) if lat is not None and lon is not None else None,
         radius_m=radius,
         statuses=tuple(statuses),
-        category_codes=_csv(category),
+        category_codes=_csv(_text("category", category)),
         agency_id=agency,
-        text=q,
+        text=_text("q", q),
         sort=sort,
         created_after=created_after,
         created_before=created_before,

@@ -10,6 +10,7 @@ from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    NotByApiKey,
     SessionDep,
     SettingsDep,
     SpatialDep,
@@ -17,6 +18,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.models import Role, User
+from app.models.base import MAX_ID
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.routing import UnitOfWorkRoute
@@ -69,7 +71,7 @@ def list_my_issues(
     "",
     status_code=201,
     response_model=UserRead,
-    dependencies=[Idempotent],
+    dependencies=[Idempotent, NotByApiKey],
     responses=problem_responses(401, 403, 409, 413, 415, 422),
     summary="Create a staff or admin account",
 )
@@ -100,7 +102,7 @@ def list_api_keys(user: Integrator, session: SessionDep) -> list[ApiKeyRead]:
     "/me/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,
-    dependencies=[Idempotent],
+    dependencies=[Idempotent, NotByApiKey],
     responses=problem_responses(401, 403, 413, 415, 422),
     summary="Create an API key",
 )
@@ -119,6 +121,6 @@ def create_api_key(body: ApiKeyCreate, user: Integrator, session: SessionDep) ->
     summary="Revoke an API key",
 )
 def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1)], user: Integrator, session: SessionDep
+    key_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: Integrator, session: SessionDep
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(accounts.revoke_api_key(session, owner=user, key_id=key_id))

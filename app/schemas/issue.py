@@ -17,7 +17,7 @@ from app.models import (
     Priority,
     Resolution,
 )
-from app.schemas.base import WriteSchema
+from app.schemas.base import RecordId, WriteSchema
 from app.services.lifecycle import Action
 
 Latitude = Annotated[
@@ -213,7 +213,7 @@ class ReopenRequest(WriteSchema):
 
 class TransferRequest(WriteSchema):
     action: Literal[Action.transfer]
-    to_agency: int = Field(description="Id of the agency that should handle it.")
+    to_agency: RecordId = Field(description="Id of the agency that should handle it.")
     note: Note = Field(description="Why it belongs to that agency.")
     is_public: bool = True
 
