@@ -39,7 +39,11 @@ _device_id = APIKeyHeader(
 
 def _valid_device_id(device_id: str) -> str:
     if not 16 <= len(device_id) <= 128 or not device_id.isprintable():
-        raise BadRequest("X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID.")
+        # A credential that cannot be used, like a malformed token: 401, as every such endpoint
+        # documents.
+        raise Unauthenticated(
+            "X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID."
+        )
     return device_id
 
 

@@ -72,7 +72,7 @@ def list_my_issues(
     status_code=201,
     response_model=UserRead,
     dependencies=[Idempotent, NotByApiKey],
-    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     summary="Create a staff or admin account",
 )
 def create_staff(body: StaffCreate, session: SessionDep, creator: AdminOrManager) -> User:
@@ -103,7 +103,7 @@ def list_api_keys(user: Integrator, session: SessionDep) -> list[ApiKeyRead]:
     status_code=201,
     response_model=ApiKeyCreated,
     dependencies=[Idempotent, NotByApiKey],
-    responses=problem_responses(401, 403, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 413, 415, 422),
     summary="Create an API key",
 )
 def create_api_key(body: ApiKeyCreate, user: Integrator, session: SessionDep) -> ApiKeyCreated:

@@ -23,6 +23,17 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL_CHARACTERS.search(text) is not None
 
 
+def refuse_null(*fields: str) -> Any:
+    """For edits: these fields may be left out, but null would erase a value that is required."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
+
+    return field_validator(*fields)(check)
+
+
 class ReadSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -17,7 +17,7 @@ from app.models import (
     Priority,
     Resolution,
 )
-from app.schemas.base import RecordId, WriteSchema
+from app.schemas.base import RecordId, WriteSchema, refuse_null
 from app.services.lifecycle import Action
 
 Latitude = Annotated[
@@ -48,6 +48,8 @@ class IssueUpdate(WriteSchema):
     description: Description | None = None
     address: Address | None = None
     priority: Priority | None = Field(default=None, description="Handling staff only.")
+
+    _required = refuse_null("title", "description", "priority")
 
 
 class AgencyRef(BaseModel):

@@ -94,17 +94,15 @@ def create_issue(
 
 def get_issue(session: Session, public_id: str) -> Issue:
     # Ids are made only of the alphabet: anything else cannot exist, so it is not looked up.
-    issue = (
-        None
-        if set(public_id) - set(PUBLIC_ID_ALPHABET)
-        else session.scalar(
+    issue = None
+    if not set(public_id) - set(PUBLIC_ID_ALPHABET):
+        issue = session.scalar(
             select(Issue)
             .where(Issue.public_id == public_id)
             .options(
                 joinedload(Issue.category), joinedload(Issue.agency), joinedload(Issue.reporter)
             )
         )
-    )
     if issue is None:
         raise NotFound(f"No issue with id {public_id!r}.")
     return issue

@@ -4,6 +4,7 @@ and writes nothing (every row of every table is compared before and after)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -129,6 +131,12 @@ CASES: dict[str, Bad] = {
     "setting the status": report("body.status", status="closed"),
     "setting the version": Bad(
         "PATCH", "/issues/{issue}", "body.version", json={"version": 99}, actor="agent"
+    ),
+    "erasing the title": Bad(
+        "PATCH", "/issues/{issue}", "body.title", json={"title": None}, actor="agent"
+    ),
+    "erasing an agency's name": Bad(
+        "PATCH", "/agencies/{handling}", "body.name_en", json={"name_en": None}, actor="admin"
     ),
     # The body as a whole
     "malformed JSON": raw("not valid JSON", b'{"title": '),
@@ -265,8 +273,7 @@ CASES: dict[str, Bad] = {
         "POST",
         "/issues",
         "X-Device-Id",
-        400,
-        "bad-request",
+        401,
         json=REPORT,
         headers={"X-Device-Id": "phone"},
         actor="anonymous",
@@ -275,8 +282,7 @@ CASES: dict[str, Bad] = {
         "POST",
         "/issues",
         "X-Device-Id",
-        400,
-        "bad-request",
+        401,
         json=REPORT,
         headers={"X-Device-Id": "d" * 129},
         actor="anonymous",
@@ -294,6 +300,19 @@ CASES: dict[str, Bad] = {
     ),
     "garbage credentials with a device id": credentials(
         "Bearer <token>", "/users/me/issues", Authorization="Token abc", **DEVICE
+    ),
+    "garbage credentials on sign-up": Bad(
+        "POST",
+        "/auth/register",
+        "Bearer <token>",
+        401,
+        json={
+            "email": "new@example.org",
+            "password": "a long enough password",
+            "display_name": "N",
+        },
+        headers={"Authorization": "Basic bmV3Og=="},
+        actor="anonymous",
     ),
     "an unknown API key": credentials("API key", **{"X-API-Key": "clk_not-a-key"}),
     "a revoked API key": credentials("revoked", **{"X-API-Key": "{revoked_key}"}),
@@ -324,6 +343,7 @@ async def _context(
     revoked = await _revoked_key(client, world)
     return {
         "issue": issue,
+        "handling": str(world.handling.id),
         "cursor": cursor,
         "tampered_cursor": cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB"),
         "expired_token": _token(
@@ -351,9 +371,23 @@ async def _revoked_key(client: httpx.AsyncClient, world: World) -> str:
     return key
 
 
+def _documents(app: FastAPI, response: httpx.Response) -> bool:
+    """Whether the OpenAPI document lists this status for the operation that answered (a path
+    no operation has, or a method it does not take, has nothing to document it)."""
+    method, path = response.request.method.lower(), response.request.url.path
+    # Literal paths before templated ones: /issues/unrouted is not /issues/{issue_id}.
+    for template, operations in sorted(
+        app.openapi()["paths"].items(), key=lambda p: p[0].count("{")
+    ):
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path) and method in operations:
+            return str(response.status_code) in operations[method]["responses"]
+    return True
+
+
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 async def test_bad_input(
     case: Bad,
+    app: FastAPI,
     client: httpx.AsyncClient,
     db: Session,
     database: Database,
@@ -375,6 +409,7 @@ async def test_bad_input(
     body = assert_problem(response, case.status, case.problem_type)
     assert case.says in body["detail"], body
     assert stored_rows(database) == before, "a refused request wrote something"
+    assert _documents(app, response), f"{case.status} is not in the OpenAPI document"
     # RFC 9457: the type is a URI a person can open to read what the problem means.
     page = await client.get(urlsplit(body["type"]).path)
     assert page.status_code == 200, body["type"]
