@@ -43,12 +43,17 @@ _device_id = APIKeyHeader(
 
 def _valid_device_id(device_id: str) -> str:
     if not 16 <= len(device_id) <= 128 or not device_id.isprintable():
-        raise BadRequest("X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID.")
+        # A credential that cannot be used, like a malformed token: 401, as every such endpoint
+        # documents.
+        raise Unauthenticated(
+            "X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID."
+        )
     return device_id
 
 
 @answers(400, 401)
 def get_optional_user(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -58,6 +63,9 @@ def get_optional_user(
     """Whoever the credentials name; bad credentials are an error, not anonymity."""
     if bearer is not None:
         return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
+    if "authorization" in request.headers:
+        # Another scheme, or no token: the caller meant to identify and would be served as anyone.
+        raise Unauthenticated("Send the access token as 'Authorization: Bearer <token>'.")
     if api_key is not None:
         return accounts.user_from_api_key(session, api_key)
     if device_id is not None:
@@ -76,6 +84,23 @@ def get_current_user(user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+@answers(403)
+def refuse_api_key(
+    _: CurrentUser,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> None:
+    """Credentials are made by a person who logged in: a leaked API key must not be able to mint
+    keys or accounts that would outlive its revocation."""
+    if bearer is None and api_key is not None:
+        raise Forbidden(
+            "An API key cannot create API keys or accounts: log in and send the access token."
+        )
+
+
+NotByApiKey = Depends(refuse_api_key)
 
 
 @answers(400, 401)

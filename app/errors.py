@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from http import HTTPStatus
 from typing import Any, ClassVar, TypeVar
 
 from fastapi import FastAPI, Request
@@ -46,6 +47,11 @@ class BadRequest(DomainError):
     pass
 
 
+class MalformedJson(DomainError):
+    slug = "malformed-json"
+    title = "Malformed JSON"
+
+
 class InvalidCursor(DomainError):
     slug = "invalid-cursor"
     title = "Invalid pagination cursor"
@@ -83,6 +89,11 @@ class InvalidTransition(Conflict):
     title = "Transition not allowed from the current status"
 
 
+class ClaimFirst(Conflict):
+    slug = "claim-first"
+    title = "Claim the issue first"
+
+
 class AlreadyClaimed(Conflict):
     slug = "already-claimed"
     title = "Issue already claimed"
@@ -97,6 +108,12 @@ class PreconditionFailed(DomainError):
     status = 412
     slug = "stale-version"
     title = "The resource changed since you read it"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Request body too large"
 
 
 class UnsupportedMediaType(DomainError):
@@ -177,6 +194,11 @@ STATUS_TITLES = {
 }
 
 
+def status_slug(status: int) -> str:
+    """The problem type of an error that only has a status (no route, method not allowed...)."""
+    return STATUS_TITLES.get(status, "Error").lower().replace(" ", "-")
+
+
 def problem_type(request: Request, slug: str) -> str:
     return f"{str(request.base_url).rstrip('/')}/problems/{slug}"
 
@@ -209,8 +231,8 @@ def problem_response(
     )
 
 
-def _domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
+def domain_problem(request: Request, exc: DomainError) -> Response:
+    """The problem+json answer for a domain error (also for middleware outside the handlers)."""
     return problem_response(
         request,
         status=exc.status,
@@ -223,25 +245,20 @@ def _domain_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return domain_problem(request, exc)
+
+
 def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    raw = exc.errors()
-    if any(error.get("type") == "json_invalid" for error in raw):
-        return problem_response(
-            request,
-            status=400,
-            slug="malformed-json",
-            title="Malformed JSON",
-            detail="The request body is not valid JSON: "
-            + "; ".join(str(e.get("ctx", {}).get("error", e["msg"])) for e in raw),
-        )
     errors = [
         FieldProblem(location=_location(e["loc"]), message=str(e["msg"]), code=str(e["type"]))
-        for e in raw
+        for e in exc.errors()
     ]
     return problem_response(
         request,
@@ -257,10 +274,16 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = STATUS_TITLES.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else title
+    if detail == HTTPStatus(exc.status_code).phrase:
+        # Starlette's bare reason phrase (no such path, method not allowed): say what was asked.
+        allow = (exc.headers or {}).get("Allow")
+        detail += f": {request.method} {request.url.path}" + (
+            f"; allowed: {allow}" if allow else ""
+        )
     return problem_response(
         request,
         status=exc.status_code,
-        slug=title.lower().replace(" ", "-"),
+        slug=status_slug(exc.status_code),
         title=title,
         detail=detail,
         headers=dict(exc.headers or {}),
@@ -290,7 +313,7 @@ def _stale_data(request: Request, exc: Exception) -> Response:
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request,
         status=500,

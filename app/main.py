@@ -15,22 +15,23 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic.json_schema import models_json_schema
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from app.bodylimit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
 from app.errors import (
     ANSWERS_ATTRIBUTE,
+    STATUS_TITLES,
     DomainError,
     NotFound,
     install_error_handlers,
     problem_responses,
+    status_slug,
 )
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
@@ -58,20 +59,6 @@ def _replay(request: Request, exc: Exception) -> Response:
     )
 
 
-class BodySizeLimit:
-    """Request bodies are counted while they stream in: JSON up to max_body_bytes, multipart
-    photo uploads up to what the photo limits allow (each photo is also limited on its own)."""
-
-    def __init__(self, app: ASGIApp, *, default: int, multipart: int) -> None:
-        self.default = RequestBodyLimitMiddleware(app, default)
-        self.multipart = RequestBodyLimitMiddleware(app, multipart)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-        upload = content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
-        await (self.multipart if upload else self.default)(scope, receive, send)
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
@@ -79,7 +66,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _problem_types() -> dict[str, str]:
-    return {cls.slug: cls.title for cls in _subclasses(DomainError)}
+    by_status = {status_slug(status): title for status, title in STATUS_TITLES.items()}
+    return by_status | {cls.slug: cls.title for cls in _subclasses(DomainError)}
 
 
 def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
@@ -169,10 +157,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.photo_workers = ThreadPoolExecutor(
         max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
     )
-    app.add_middleware(
-        BodySizeLimit, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
-    )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
+    )
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
         app.add_middleware(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
 from fastapi import params
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import UnsupportedMediaType
+from app.errors import MalformedJson, UnsupportedMediaType
 from app.services import idempotency
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -32,6 +33,27 @@ def _has_body(request: Request) -> bool:
     )
 
 
+async def _check_json_body(request: Request) -> None:
+    """The body is JSON as RFC 8259 has it: UTF-8, no NaN or Infinity, nesting kept shallow.
+
+    Reading it here also enforces the size limit (app.bodylimit) before any dependency runs;
+    FastAPI reuses the bytes read.
+    """
+    if not is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(
+            "Send the body as JSON with the header 'Content-Type: application/json'."
+        )
+    check_json(await request.body())
+
+
+def check_json(raw: bytes) -> None:
+    """Refuse what is not strict JSON (orjson's reading of RFC 8259) with a 400 naming where."""
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
+
+
 class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -40,15 +62,8 @@ class UnitOfWorkRoute(APIRoute):
         )
 
         async def route_handler(request: Request) -> Response:
-            if (
-                expects_json
-                and request.method in BODY_METHODS
-                and _has_body(request)
-                and not is_json(request.headers.get("content-type", ""))
-            ):
-                raise UnsupportedMediaType(
-                    "Send the body as JSON with the header 'Content-Type: application/json'."
-                )
+            if expects_json and request.method in BODY_METHODS and _has_body(request):
+                await _check_json_body(request)
             response = await handler(request)
             session: Session | None = getattr(request.state, "session", None)
             if session is not None and response.status_code < 400:

@@ -175,6 +175,10 @@ def bearer(settings: Settings, user: User) -> dict[str, str]:
 
 
 def count(session: Session, model: type[Base]) -> int:
-    """Rows stored now (a fresh snapshot, not the session's cached view)."""
-    session.rollback()
-    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+    """Rows committed now, counted in a short session of its own on the same database.
+
+    The caller's session is left alone: rolling it back would expire the objects it holds, and
+    reloading them later would open a read transaction there that goes stale while the app writes.
+    """
+    with Session(session.get_bind()) as fresh:
+        return int(fresh.scalar(select(func.count()).select_from(model)) or 0)

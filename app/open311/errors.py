@@ -19,6 +19,31 @@ class UnknownFormat(NotFound):
     pass
 
 
+_ERROR_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+# What every GeoReport operation can answer besides success, in the spec's own error format.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {
+            "application/json": {"schema": _ERROR_LIST},
+            "text/xml": {"schema": {"type": "string", "description": "<errors><error>…"}},
+        },
+    }
+    for status, description in (
+        (400, "Invalid arguments (GeoReport errors list)"),
+        (403, "Missing or invalid api_key (GeoReport errors list)"),
+        (404, "Unknown service, request, token, jurisdiction or format (GeoReport errors list)"),
+    )
+}
+
+
 def request_format(request: Request) -> Format:
     """The format the path asks for; XML (the spec's required one) when it names none we know."""
     suffix = str(request.path_params.get("fmt") or request.url.path.rsplit(".", 1)[-1])

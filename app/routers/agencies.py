@@ -65,7 +65,7 @@ def list_agencies(session: SessionDep) -> list[AgencyRead]:
     status_code=201,
     response_model=AgencyRead,
     dependencies=[Idempotent],
-    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     summary="Add an agency (admins)",
 )
 def create_agency(body: AgencyCreate, session: SessionDep, admin: AdminUser) -> AgencyRead:
@@ -95,7 +95,7 @@ def get_agency(agency: CurrentAgency) -> AgencyRead:
 @router.patch(
     "/{agency_id}",
     response_model=AgencyRead,
-    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422),
     summary="Edit an agency (admins, its managers)",
 )
 def update_agency(

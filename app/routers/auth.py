@@ -18,7 +18,7 @@ router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
     status_code=201,
     response_model=TokenResponse,
     dependencies=[Idempotent],
-    responses=problem_responses(400, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 409, 413, 415, 422),
     summary="Create a citizen account",
 )
 def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
@@ -38,7 +38,7 @@ def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) 
 @router.post(
     "/login",
     response_model=TokenResponse,
-    responses=problem_responses(401, 413, 415, 422),
+    responses=problem_responses(400, 401, 413, 415, 422),
     summary="Log in with e-mail and password",
 )
 def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
@@ -50,7 +50,7 @@ def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> Tok
 @router.post(
     "/refresh",
     response_model=TokenResponse,
-    responses=problem_responses(401, 413, 415, 422),
+    responses=problem_responses(400, 401, 413, 415, 422),
     summary="Trade a refresh token for new tokens",
 )
 def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:

@@ -29,7 +29,7 @@ def list_categories(session: SessionDep) -> list[Category]:
     status_code=201,
     response_model=CategoryRead,
     dependencies=[Idempotent],
-    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     summary="Add a category (admins)",
 )
 def create_category(body: CategoryCreate, session: SessionDep, admin: AdminUser) -> Category:

@@ -186,7 +186,10 @@ def list_unrouted_issues(
 @router.get(
     "/{issue_id}",
     response_model=IssueRead,
-    responses={304: {"description": "Not modified (If-None-Match)"}, **problem_responses(404)},
+    responses={
+        304: {"description": "Not modified (If-None-Match)"},
+        **problem_responses(401, 404),
+    },
     summary="Read one issue",
 )
 def get_issue(
@@ -273,7 +276,7 @@ def transition_issue(
 @router.get(
     "/{issue_id}/events",
     response_model=list[IssueEventRead],
-    responses=problem_responses(404),
+    responses=problem_responses(401, 404),
     summary="The issue's timeline",
 )
 def list_issue_events(

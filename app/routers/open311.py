@@ -20,13 +20,15 @@ from app.errors import BadRequest, NotFound
 from app.models import LonLat
 from app.models.base import utcnow
 from app.open311 import serialisers
-from app.open311.errors import Open311Route, parse_format
+from app.open311.errors import ERROR_RESPONSES, Open311Route, parse_format
 from app.open311.serialisers import Format
 from app.routers.query import parse_bbox, parse_csv
 from app.services import open311
 from app.services.open311 import NewRequest, Open311Status, RequestQuery
 
-router = APIRouter(prefix="/open311", tags=["open311"], route_class=Open311Route)
+router = APIRouter(
+    prefix="/open311", tags=["open311"], route_class=Open311Route, responses=ERROR_RESPONSES
+)
 
 # The path's suffix, `.xml` or `.json`.
 FormatDep = Annotated[Format, Depends(parse_format)]

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from app.errors import ValidationFailed, answers
 from app.models import IssueStatus, LonLat
 from app.models.base import MAX_ID
+from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
 from app.spatial import BBox
@@ -48,6 +49,12 @@ def _utc(name: str, value: dt.datetime | None) -> dt.datetime | None:
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     except OverflowError:
         raise _invalid(name, "is outside the years 1 to 9999 in UTC") from None
+
+
+def _text(name: str, raw: str | None) -> str | None:
+    if raw is not None and has_control_characters(raw):
+        raise _invalid(name, CONTROL_CHARACTERS_MESSAGE)
+    return raw
 
 
 def parse_csv(raw: str | None) -> tuple[str, ...]:
@@ -98,9 +105,6 @@ def issue_filter(
         raise _invalid("radius", f"must be at most {max_radius:g} metres", "too_large")
     if sort == Sort.nearest and radius is None:
         raise _invalid("sort", "sort=nearest needs lat, lon and radius")
-    if q is not None and "\x00" in q:
-        # PostgreSQL text cannot hold NUL: refuse it on both databases alike.
-        raise _invalid("q", "must not contain NUL characters")
     statuses: list[IssueStatus] = []
     for value in parse_csv(status):
         if value not in IssueStatus.__members__:
@@ -121,9 +125,9 @@ def issue_filter(
         near=LonLat(lon, lat) if lat is not None and lon is not None else None,
         radius_m=radius,
         statuses=tuple(statuses),
-        category_codes=parse_csv(category),
+        category_codes=parse_csv(_text("category", category)),
         agency_id=agency,
-        text=q,
+        text=_text("q", q),
         sort=sort,
         created_after=created_after,
         created_before=created_before,

@@ -19,7 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.deps import PhotoWorkersDep, SettingsDep
 from app.errors import BadRequest, PhotoTooLarge, UnsupportedMediaType, ValidationFailed
-from app.routing import is_json
+from app.routing import check_json, is_json
 from app.schemas.issue import IssueCreate
 from app.schemas.problem import FieldProblem
 from app.services import photos
@@ -231,7 +231,8 @@ class Report:
     photos: list[CleanPhoto]
 
 
-def _issue_create(raw: str | bytes, location: tuple[str, ...]) -> IssueCreate:
+def _issue_create(raw: bytes, location: tuple[str, ...]) -> IssueCreate:
+    check_json(raw)
     try:
         return IssueCreate.model_validate_json(raw)
     except ValidationError as exc:
@@ -251,7 +252,7 @@ async def read_report(request: Request, settings: SettingsDep, workers: PhotoWor
                 "missing",
                 location="body.issue",
             )
-        return Report(_issue_create(fields["issue"], ("body", "issue")), cleaned)
+        return Report(_issue_create(fields["issue"].encode(), ("body", "issue")), cleaned)
     if not is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType(
             "Send the report as JSON (Content-Type: application/json), or as multipart/form-data "

@@ -10,6 +10,7 @@ from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    NotByApiKey,
     PhotoLinksDep,
     SessionDep,
     SettingsDep,
@@ -18,6 +19,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.models import Role, User
+from app.models.base import MAX_ID
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.routing import UnitOfWorkRoute
@@ -72,8 +74,8 @@ def list_my_issues(
     "",
     status_code=201,
     response_model=UserRead,
-    dependencies=[Idempotent],
-    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    dependencies=[Idempotent, NotByApiKey],
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     summary="Create a staff or admin account",
 )
 def create_staff(body: StaffCreate, session: SessionDep, creator: AdminOrManager) -> User:
@@ -103,8 +105,8 @@ def list_api_keys(user: Integrator, session: SessionDep) -> list[ApiKeyRead]:
     "/me/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,
-    dependencies=[Idempotent],
-    responses=problem_responses(401, 403, 413, 415, 422),
+    dependencies=[Idempotent, NotByApiKey],
+    responses=problem_responses(400, 401, 403, 413, 415, 422),
     summary="Create an API key",
 )
 def create_api_key(body: ApiKeyCreate, user: Integrator, session: SessionDep) -> ApiKeyCreated:
@@ -122,6 +124,6 @@ def create_api_key(body: ApiKeyCreate, user: Integrator, session: SessionDep) ->
     summary="Revoke an API key",
 )
 def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1)], user: Integrator, session: SessionDep
+    key_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: Integrator, session: SessionDep
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(accounts.revoke_api_key(session, owner=user, key_id=key_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from app.models import Language, Role
-from app.schemas.base import ReadSchema, WriteSchema
+from app.schemas.base import ReadSchema, RecordId, WriteSchema
 
 Password = Annotated[
     str,
@@ -66,7 +66,7 @@ class StaffCreate(WriteSchema):
     password: Password
     display_name: DisplayName
     role: Literal[Role.agent, Role.manager, Role.admin]
-    agency_id: int | None = Field(
+    agency_id: RecordId | None = Field(
         default=None,
         description="Required for agents and managers (admins: any agency; managers: their own).",
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, model_validator
 
 from app.models import AttributeDatatype
-from app.schemas.base import ReadSchema, WriteSchema
+from app.schemas.base import ReadSchema, WriteSchema, refuse_null
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -111,6 +111,8 @@ class AgencyUpdate(WriteSchema):
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
     categories: list[Code] | None = Field(default=None, max_length=500)
+
+    _required = refuse_null("name_th", "name_en", "categories")
 
 
 class AgencyRead(BaseModel):

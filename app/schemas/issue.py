@@ -17,8 +17,7 @@ from app.models import (
     Priority,
     Resolution,
 )
-from app.models.base import MAX_ID
-from app.schemas.base import WriteSchema
+from app.schemas.base import RecordId, WriteSchema, refuse_null
 from app.schemas.photo import PhotoRead
 from app.services.lifecycle import Action
 from app.services.timeframes import TimeframeState
@@ -64,6 +63,8 @@ class IssueUpdate(WriteSchema):
     description: Description | None = None
     address: Address | None = None
     priority: Priority | None = Field(default=None, description="Handling staff only.")
+
+    _required = refuse_null("title", "description", "priority")
 
 
 class AgencyRef(BaseModel):
@@ -235,7 +236,7 @@ class ReopenRequest(WriteSchema):
 
 class TransferRequest(WriteSchema):
     action: Literal[Action.transfer]
-    to_agency: int = Field(ge=1, le=MAX_ID, description="Id of the agency that should handle it.")
+    to_agency: RecordId = Field(description="Id of the agency that should handle it.")
     note: Note = Field(description="Why it belongs to that agency.")
     is_public: bool = True
 

@@ -110,11 +110,16 @@ def create_issue(
 
 
 def get_issue(session: Session, public_id: str) -> Issue:
-    issue = session.scalar(
-        select(Issue)
-        .where(Issue.public_id == public_id)
-        .options(joinedload(Issue.category), joinedload(Issue.agency), joinedload(Issue.reporter))
-    )
+    # Ids are made only of the alphabet: anything else cannot exist, so it is not looked up.
+    issue = None
+    if not set(public_id) - set(PUBLIC_ID_ALPHABET):
+        issue = session.scalar(
+            select(Issue)
+            .where(Issue.public_id == public_id)
+            .options(
+                joinedload(Issue.category), joinedload(Issue.agency), joinedload(Issue.reporter)
+            )
+        )
     if issue is None:
         raise NotFound(f"No issue with id {public_id!r}.")
     return issue
@@ -132,6 +137,10 @@ def update_issue(
     staff = permissions.is_handling_staff(editor, issue) or permissions.is_admin(editor)
     if not staff:
         if not permissions.is_reporter(editor, issue):
+            if issue.agency_id is None and permissions.is_candidate_staff(
+                editor, permissions.candidate_agency_ids(session, issue)
+            ):
+                raise lifecycle.claim_first(issue, "edit it")
             raise Forbidden("Only the reporter or the handling agency may edit this issue.")
         if issue.status != IssueStatus.open:
             raise Forbidden("Reporters can edit an issue only until an agency claims it.")

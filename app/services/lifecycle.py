@@ -7,12 +7,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import (
     AlreadyClaimed,
-    ConcurrentUpdate,
+    ClaimFirst,
+    DomainError,
     Forbidden,
     InvalidTransition,
     PreconditionFailed,
@@ -128,6 +129,43 @@ def record_event(
     return event
 
 
+def _refusal(user: User, action: Action, issue: Issue, candidates: Collection[int]) -> DomainError:
+    """Why `may_take` said no, worded so the caller knows what would work instead."""
+    if action == Action.reopen:
+        return Forbidden(
+            "Only the reporter, the handling agency or an admin may reopen this issue."
+        )
+    if action == Action.claim and permissions.is_admin(user):
+        return Forbidden(
+            "Admins belong to no agency, so they do not claim issues: transfer it to the agency "
+            "that should handle it."
+        )
+    if issue.agency_id is None and permissions.is_candidate_staff(user, candidates):
+        return claim_first(issue, f"{action} it")
+    if user.role.is_staff:
+        return Forbidden(
+            f"You may not {action} this issue: "
+            + (
+                "another agency handles it."
+                if issue.agency_id is not None
+                else "it was not routed to your agency."
+            )
+        )
+    if action == Action.claim:
+        return Forbidden("Only staff of an agency this issue was routed to may claim it.")
+    return Forbidden(f"Only staff of the agency handling this issue, or an admin, may {action} it.")
+
+
+def claim_first(issue: Issue, doing: str) -> ClaimFirst:
+    """Staff of an agency the issue was routed to, acting before any agency claimed it: nothing
+    is forbidden to them, a step is missing."""
+    return ClaimFirst(
+        f"No agency handles this issue yet: claim it before you {doing}.",
+        current_status=issue.status.value,
+        allowed_actions=[Action.claim.value],
+    )
+
+
 def _check_allowed(
     user: User,
     action: Action,
@@ -136,11 +174,7 @@ def _check_allowed(
     reopen_window: dt.timedelta,
 ) -> None:
     if not may_take(user, action, issue, candidates):
-        raise Forbidden(
-            f"You may not {action} this issue: it is handled by another agency or needs staff."
-            if action != Action.reopen
-            else "Only the reporter, the handling agency or an admin may reopen this issue."
-        )
+        raise _refusal(user, action, issue, candidates)
     # Only another agency holding it is "already claimed"; the user's own agency holding it past
     # `open` is an ordinary invalid transition, reported below.
     if action == Action.claim and issue.agency_id not in (None, user.agency_id):
@@ -183,9 +217,10 @@ def transition(
 ) -> IssueEvent:
     """Move the issue by one action and write its status event in the same transaction.
 
-    The UPDATE is conditional on the version read (SQLAlchemy's version counter), so of two
-    concurrent claims exactly one succeeds and the other gets 409.
+    Decided on the issue as the last committed change left it (see `_lock`), so of two
+    concurrent claims the first wins and the second is told, as a late claim is, who was first.
     """
+    _lock(session, issue)
     candidates = permissions.candidate_agency_ids(session, issue)
     _check_allowed(actor, action, issue, candidates, reopen_window)
     if expected_version is not None and expected_version != issue.version:
@@ -237,18 +272,29 @@ def transition(
         from_agency_id=from_agency_id if action in (Action.transfer, Action.claim) else None,
         to_agency_id=issue.agency_id if action in (Action.transfer, Action.claim) else None,
     )
-    try:
-        session.flush()
-    except StaleDataError:
-        if action == Action.claim:
-            raise AlreadyClaimed("Another agency claimed this issue at the same moment.") from None
-        raise ConcurrentUpdate(
-            "Someone changed this issue at the same moment; reload it."
-        ) from None
+    session.flush()
     if issue.agency_id != from_agency_id:
         # agency_id changed under an already loaded `agency`: let the next query load the new one.
         session.expire(issue, ["agency"])
     return event
+
+
+def _lock(session: Session, issue: Issue) -> None:
+    """Wait for any concurrent change to the issue to commit, then re-read it.
+
+    On PostgreSQL this is a row lock (SELECT ... FOR UPDATE) held to the end of the transaction;
+    on SQLite the write transaction's BEGIN IMMEDIATE already serialised the writers, and the
+    re-read sees nothing new. The version counter stays as the net for edits, which do not lock.
+    """
+    agency_id = issue.agency_id
+    session.scalars(
+        select(Issue)
+        .where(Issue.id == issue.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()  # rows update the loaded issue only as they are fetched
+    if issue.agency_id != agency_id:
+        session.expire(issue, ["agency"])
 
 
 def _check_transfer_target(session: Session, issue: Issue, to_agency_id: int | None) -> None:
