@@ -4,28 +4,47 @@ from app.models.agency import Agency, agency_category
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.category import Category
+from app.models.feedback import Answer, IssueFeedback
+from app.models.follow import AreaWatch, Follow
 from app.models.idempotency import IdempotencyRecord
 from app.models.issue import Issue, IssueStatus, Priority, Resolution, issue_candidate
 from app.models.issue_event import EventAction, IssueEvent
+from app.models.notification import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+)
 from app.models.types import LonLat
 from app.models.user import Language, Role, User
+from app.models.webhook import PushSubscription, Webhook
 
 __all__ = [
     "Agency",
+    "Answer",
     "ApiKey",
+    "AreaWatch",
     "Base",
     "Category",
+    "Channel",
     "EventAction",
+    "Follow",
     "IdempotencyRecord",
     "Issue",
     "IssueEvent",
+    "IssueFeedback",
     "IssueStatus",
     "Language",
     "LonLat",
+    "Notification",
+    "NotificationPreference",
+    "NotificationStatus",
     "Priority",
+    "PushSubscription",
     "Resolution",
     "Role",
     "User",
+    "Webhook",
     "agency_category",
     "issue_candidate",
 ]

@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
 from app.schemas.problem import FieldProblem
 from app.services import lifecycle, permissions, routing
+from app.services.notifications import follows
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -86,6 +87,8 @@ def create_issue(
     session.add(issue)
     session.flush()
     routing.route(session, spatial=spatial, issue=issue)
+    # The reporter follows their own report: every public step reaches them until they unsubscribe.
+    follows.follow(session, issue=issue, user=reporter)
     lifecycle.record_event(
         session, issue=issue, action=EventAction.reported, actor=reporter, from_status=None
     )
