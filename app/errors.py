@@ -51,6 +51,17 @@ class InvalidCursor(DomainError):
     title = "Invalid pagination cursor"
 
 
+class InvalidLink(DomainError):
+    slug = "invalid-link"
+    title = "The link is not valid"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    slug = "not-configured"
+    title = "Not configured on this server"
+
+
 class Unauthenticated(DomainError):
     status = 401
     slug = "unauthenticated"
@@ -129,6 +140,7 @@ STATUS_TITLES = {
     415: "Unsupported media type",
     422: "The request is not valid",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 

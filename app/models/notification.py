@@ -47,11 +47,12 @@ class Notification(IdMixin, TimestampMixin, Base):
     recipient_user_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
+    # SET NULL: a removed subscriber leaves the log of what was sent to it.
     webhook_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("webhook.id", ondelete="CASCADE"), index=True
+        IdType, ForeignKey("webhook.id", ondelete="SET NULL"), index=True
     )
     push_subscription_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("push_subscription.id", ondelete="CASCADE"), index=True
+        IdType, ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True
     )
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
     # E-mail address, webhook URL or push endpoint at the time of sending: the log shows it.

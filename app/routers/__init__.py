@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.routers import agencies, auth, categories, follows, issues, users
+from app.routers import agencies, auth, categories, follows, issues, subscriptions, users
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (auth, users, categories, agencies, issues, follows):
+for module in (auth, users, categories, agencies, issues, follows, subscriptions):
     api_router.include_router(module.router)

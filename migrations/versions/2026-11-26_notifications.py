@@ -250,7 +250,7 @@ def upgrade() -> None:
             ["push_subscription_id"],
             ["push_subscription.id"],
             name=op.f("fk_notification_push_subscription_id_push_subscription"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["recipient_user_id"],
@@ -262,7 +262,7 @@ def upgrade() -> None:
             ["webhook_id"],
             ["webhook.id"],
             name=op.f("fk_notification_webhook_id_webhook"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
         sa.UniqueConstraint("message_id", name=op.f("uq_notification_message_id")),

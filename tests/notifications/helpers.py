@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
 
+from sqlalchemy import select, update
+
+from app.config import Settings
 from app.db import Database
-from app.models import Issue, Notification
+from app.models import Issue, Notification, NotificationStatus
+from app.models.base import utcnow
+from app.services.notifications.delivery import Tally, Worker
 
 
 def outbox(database: Database, issue_id: str | None = None) -> list[Notification]:
@@ -22,3 +27,24 @@ def outbox(database: Database, issue_id: str | None = None) -> list[Notification
 def summary(rows: list[Notification]) -> set[tuple[int | None, str, str, str]]:
     """(recipient, channel, reason, template) of each row."""
     return {(r.recipient_user_id, r.channel.value, r.reason, r.template) for r in rows}
+
+
+def drain(database: Database, settings: Settings) -> Tally:
+    """Run a worker in this process until nothing is due; what it did."""
+    worker = Worker(database, settings)
+    try:
+        while worker.run_once():
+            pass
+    finally:
+        worker.close()
+    return worker.tally
+
+
+def due_now(database: Database) -> None:
+    """Make every pending message due at once (skip the backoff wait)."""
+    with database.session(write=True) as session, session.begin():
+        session.execute(
+            update(Notification)
+            .where(Notification.status == NotificationStatus.pending)
+            .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
+        )

@@ -280,6 +280,7 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
         agency = {"id": row.id, "slug": row.slug, "name_th": row.name_th, "name_en": row.name_en}
     return {
         "issue": {
+            "pk": issue.id,
             "id": issue.public_id,
             "title": issue.title,
             "category": {
