@@ -92,8 +92,17 @@ class Database:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work; `app.routing.UnitOfWorkRoute` commits it before responding."""
+    yield from _unit_of_work(request, write=request.method not in SAFE_METHODS)
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """For the few GETs that change state (one-tap links in messages): a writer from the start."""
+    yield from _unit_of_work(request, write=True)
+
+
+def _unit_of_work(request: Request, *, write: bool) -> Iterator[Session]:
     database: Database = request.app.state.database
-    with database.session(write=request.method not in SAFE_METHODS) as session:
+    with database.session(write=write) as session:
         request.state.session = session
         try:
             yield session

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
-from app.db import get_session
+from app.db import get_session, get_write_session
 from app.errors import BadRequest, Forbidden, Unauthenticated
 from app.models import Role, User
 from app.security import secret_digest
@@ -25,6 +25,7 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login.")

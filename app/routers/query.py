@@ -38,7 +38,7 @@ def _bbox(raw: str | None) -> BBox | None:
     return BBox(west, south, east, north)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     # A time without an offset is taken as UTC, as documented.
     if value is None:
         return None
@@ -95,8 +95,8 @@ def issue_filter(
         if value not in IssueStatus.__members__:
             raise _invalid("status", f"unknown status {value!r}; use {', '.join(IssueStatus)}")
         statuses.append(IssueStatus(value))
-    created_after, created_before = _utc(created_after), _utc(created_before)
-    updated_after, updated_before = _utc(updated_after), _utc(updated_before)
+    created_after, created_before = as_utc(created_after), as_utc(created_before)
+    updated_after, updated_before = as_utc(updated_after), as_utc(updated_before)
     for prefix, after, before in (
         ("created", created_after, created_before),
         ("updated", updated_after, updated_before),

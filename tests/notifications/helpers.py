@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 
 from sqlalchemy import select, update
 
@@ -11,6 +12,7 @@ from app.db import Database
 from app.models import Issue, Notification, NotificationStatus
 from app.models.base import utcnow
 from app.services.notifications.delivery import Tally, Worker
+from tests.notifications.receivers import SmtpServer, free_port
 
 
 def outbox(database: Database, issue_id: str | None = None) -> list[Notification]:
@@ -48,3 +50,24 @@ def due_now(database: Database) -> None:
             .where(Notification.status == NotificationStatus.pending)
             .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
         )
+
+
+def delivered_mail(database: Database, settings: Settings) -> list[EmailMessage]:
+    """Run a worker against a fresh SMTP server on loopback; the messages it received."""
+    smtp = SmtpServer(free_port()).start()
+    try:
+        drain(
+            database, settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port})
+        )
+    finally:
+        smtp.stop()
+    return smtp.messages
+
+
+def link(message: EmailMessage, label: str) -> str:
+    """The API path of the link on the line starting with `label` (e.g. "Stop these messages")."""
+    for line in message.get_content().splitlines():
+        if line.strip().startswith(label):
+            url: str = line.rsplit(" ", 1)[-1]
+            return "/" + url.split("://", 1)[1].split("/", 1)[1]
+    raise AssertionError(f"no {label!r} link in:\n{message.get_content()}")

@@ -57,7 +57,9 @@ def create_watch(
 ) -> AreaWatch:
     """Watch a polygon, or a circle around a point, for new reports in these categories."""
     ids: dict[str, int] = dict(
-        session.execute(select(Category.code, Category.id).where(Category.code.in_(category_codes)))
+        session.execute(
+            select(Category.code, Category.id).where(Category.code.in_(category_codes))
+        ).all()
     )
     unknown = [code for code in category_codes if code not in ids]
     if unknown:
