@@ -111,6 +111,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int
 
 
 @dataclass
@@ -121,12 +122,19 @@ class HttpReceiver:
     script: list[int] = field(default_factory=list)
     default: int = 200
     stall_seconds: float = 2.0
+    # Time each request takes: a slow receiver keeps a batch in flight long enough to kill it.
+    delay_seconds: float = 0.0
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_status(self) -> int:
         with self.lock:
             return self.script.pop(0) if self.script else self.default
+
+    def ids(self) -> list[str]:
+        """The webhook-id of every request the receiver accepted (2xx), repeats included."""
+        with self.lock:
+            return [r.headers["webhook-id"] for r in self.received if r.status < 300]
 
 
 @contextmanager
@@ -137,14 +145,14 @@ def http_receiver(receiver: HttpReceiver) -> Iterator[str]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             status = receiver.next_status()
+            time.sleep(receiver.delay_seconds)
             if status == 0:
+                # Accepted, but too late for the sender, which retries: a real duplicate.
                 time.sleep(receiver.stall_seconds)
                 status = 200
-            else:
-                with receiver.lock:
-                    receiver.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            with receiver.lock:
+                receiver.received.append(Received(self.path, headers, body, status))
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
