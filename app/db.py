@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -74,10 +74,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.engine = create_db_engine(url, pool_size=pool_size)
         self.spatial: SpatialBackend = backend_for(self.engine)
+        self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-        )
+        self._write = sessionmaker(self._writer, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -85,6 +84,10 @@ class Database:
 
     def session(self, *, write: bool) -> Session:
         return (self._write if write else self._read)()
+
+    def connect(self, *, write: bool) -> Connection:
+        """A connection for a run of short Core transactions (the worker's bookkeeping)."""
+        return (self._writer if write else self.engine).connect()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -113,18 +113,29 @@ def delete_watch(
     return Response(status_code=204)
 
 
-def _unsubscribe(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
+def _unsubscribe(session: WriteSessionDep, settings: SettingsDep, token: str) -> Outcome:
     ref = LinkSigner(settings.secret_key).read_unsubscribe(token)
     return Outcome(detail=follows.unsubscribe(session, ref=ref))
 
 
-router.add_api_route(
+@router.get(
     "/unsubscribe",
-    _unsubscribe,
-    methods=["GET", "POST"],
     response_model=Outcome,
     responses=problem_responses(400, 422),
-    summary="One-click unsubscribe (no login)",
-    description="The link in every message; mail clients POST to it (RFC 8058). Idempotent.",
-    name="unsubscribe",
+    summary="Unsubscribe from the link in a message (no login)",
 )
+def unsubscribe_by_link(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
+    """Ends what the message came from: following the issue, the area watch, or a staff
+    member's new-issue alerts. Idempotent."""
+    return _unsubscribe(session, settings, token)
+
+
+@router.post(
+    "/unsubscribe",
+    response_model=Outcome,
+    responses=problem_responses(400, 422),
+    summary="One-click unsubscribe (RFC 8058)",
+)
+def unsubscribe_one_click(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
+    """What mail clients POST to from the List-Unsubscribe header."""
+    return _unsubscribe(session, settings, token)

@@ -17,6 +17,7 @@ from app.models import (
     Agency,
     Category,
     EventAction,
+    Follow,
     Issue,
     IssueEvent,
     IssueStatus,
@@ -28,7 +29,6 @@ from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
 from app.schemas.problem import FieldProblem
 from app.services import lifecycle, permissions, routing
-from app.services.notifications import follows
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -88,7 +88,7 @@ def create_issue(
     session.flush()
     routing.route(session, spatial=spatial, issue=issue)
     # The reporter follows their own report: every public step reaches them until they unsubscribe.
-    follows.follow(session, issue=issue, user=reporter)
+    session.add(Follow(issue_id=issue.id, user_id=reporter.id))
     lifecycle.record_event(
         session, issue=issue, action=EventAction.reported, actor=reporter, from_status=None
     )

@@ -5,6 +5,7 @@ and expire. Issues nobody disputes are closed by the worker after a while."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from email.message import EmailMessage
 
 import httpx
@@ -18,6 +19,7 @@ from app.models.base import utcnow
 from app.services.notifications.feedback import auto_close_all
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner
 from tests.lifecycle.helpers import City, drive, problem_type, report, stored_events, stored_issue
+from tests.notifications.conftest import Spawn
 from tests.notifications.helpers import delivered_mail, link, outbox
 
 
@@ -122,8 +124,6 @@ async def test_links_are_signed_expire_and_belong_to_one_resolution(
 async def test_an_expired_link_is_refused_with_advice(
     client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
 ) -> None:
-    import time
-
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     issue_id, _ = await resolved_message(client, settings, database, db, city)
@@ -185,3 +185,30 @@ def _token(settings: Settings, city: City) -> str:
     from app.security import issue_token
 
     return issue_token(settings, user_id=city.reporter.id, token_type="access")[0]
+
+
+async def test_the_running_worker_process_does_the_auto_closing(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    database: Database,
+    db: Session,
+    city: City,
+    spawn_worker: Spawn,
+) -> None:
+    issue_id = report(db, database, city)
+    await drive(client, settings, city.agent, issue_id, "resolved")
+    with database.session(write=True) as session, session.begin():
+        session.execute(
+            update(Issue)
+            .where(Issue.public_id == issue_id)
+            .values(resolved_at=utcnow() - dt.timedelta(days=2))
+        )
+    worker = spawn_worker(CIVICLOOP_AUTO_CLOSE_DAYS="1", CIVICLOOP_AUTO_CLOSE_CHECK_SECONDS="0.5")
+    deadline = time.monotonic() + 30
+    while stored_issue(database, issue_id).status != "closed":
+        assert time.monotonic() < deadline, "the worker did not close the issue"
+        assert worker.poll() is None
+        time.sleep(0.2)
+    assert stored_events(database, issue_id)[-1].note == (
+        "Closed automatically: resolved 1 day ago and not disputed."
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Role
+from app.models.base import utcnow
 from app.services.notifications.delivery import backoff_seconds
 from tests.factories import bearer, make_user
 from tests.lifecycle.helpers import City, act, problem_type, report
@@ -207,3 +208,40 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
         high = backoff_seconds(attempt, base=30, cap=3600, rand=lambda: 1.0)
         assert (low, high) == (ceiling / 2, ceiling)
         assert low <= backoff_seconds(attempt, base=30, cap=3600) <= high
+
+
+async def test_a_stopping_worker_hands_back_what_it_claimed_but_did_not_send(
+    loopback_settings: Settings, database: Database, db: Session, city: City
+) -> None:
+    import threading
+
+    from app.services.notifications.delivery import Worker
+
+    issue_id = report(db, database, city)
+    stop = threading.Event()
+    stop.set()  # SIGTERM arrived just after the claim
+    worker = Worker(database, loopback_settings)
+    try:
+        assert worker.run_once(stop) == 3
+    finally:
+        worker.close()
+    rows = outbox(database, issue_id)
+    assert {(r.status, r.attempts) for r in rows} == {("pending", 0)}
+    assert all(r.next_attempt_at <= utcnow() for r in rows)
+
+
+async def test_a_message_that_cannot_be_rendered_is_dead_lettered_not_fatal(
+    loopback_settings: Settings, database: Database, db: Session, city: City
+) -> None:
+    from sqlalchemy import update
+
+    from app.models import Notification
+
+    issue_id = report(db, database, city)
+    with database.session(write=True) as session, session.begin():
+        session.execute(update(Notification).values(payload={"issue": {}}))
+    tally = drain(database, loopback_settings)
+    assert tally.dead == 3
+    rows = outbox(database, issue_id)
+    assert {r.status for r in rows} == {"dead"}
+    assert all((r.last_error or "").startswith("internal error: KeyError") for r in rows)

@@ -10,17 +10,18 @@ SQLite the claim runs under BEGIN IMMEDIATE, one writer at a time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
@@ -38,6 +39,7 @@ from app.services.notifications.channels import (
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RATINGS = (1, 2, 3, 4, 5)
 
 
@@ -247,10 +249,18 @@ def _public(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "issue": issue}
 
 
-def mark_sent(database: Database, envelope: Envelope) -> None:
+def _bookkeeping(connection: Connection) -> None:
+    """Marks need no fsync of their own: one lost in a server crash only means the message is
+    sent again, which at-least-once delivery allows. (SQLite has no such switch.)"""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def mark_sent(connection: Connection, envelope: Envelope) -> None:
     now = utcnow()
-    with database.session(write=True) as session, session.begin():
-        session.execute(
+    with connection.begin():
+        _bookkeeping(connection)
+        connection.execute(
             update(Notification)
             .where(
                 Notification.id == envelope.id, Notification.status == NotificationStatus.pending
@@ -260,7 +270,7 @@ def mark_sent(database: Database, envelope: Envelope) -> None:
 
 
 def mark_failed(
-    database: Database, settings: Settings, envelope: Envelope, error: DeliveryError
+    connection: Connection, settings: Settings, envelope: Envelope, error: DeliveryError
 ) -> bool:
     """Schedule a retry with backoff, or dead-letter it; True when it went to the dead letters."""
     now = utcnow()
@@ -275,8 +285,9 @@ def mark_failed(
             cap=settings.notify_backoff_max_seconds,
         )
         values["next_attempt_at"] = now + dt.timedelta(seconds=delay)
-    with database.session(write=True) as session, session.begin():
-        session.execute(
+    with connection.begin():
+        _bookkeeping(connection)
+        connection.execute(
             update(Notification)
             .where(
                 Notification.id == envelope.id, Notification.status == NotificationStatus.pending
@@ -284,19 +295,17 @@ def mark_failed(
             .values(**values)
         )
         if isinstance(error, SubscriptionGone) and envelope.push_subscription_id is not None:
-            session.execute(
+            connection.execute(
                 delete(PushSubscription).where(PushSubscription.id == envelope.push_subscription_id)
             )
     return dead
 
 
-def release(database: Database, envelopes: list[Envelope]) -> None:
+def release(connection: Connection, envelopes: list[Envelope]) -> None:
     """Hand claimed but unattempted messages back at once (graceful shutdown)."""
-    if not envelopes:
-        return
     now = utcnow()
-    with database.session(write=True) as session, session.begin():
-        session.execute(
+    with connection.begin():
+        connection.execute(
             update(Notification)
             .where(
                 Notification.id.in_([e.id for e in envelopes]),
@@ -304,6 +313,32 @@ def release(database: Database, envelopes: list[Envelope]) -> None:
             )
             .values(attempts=Notification.attempts - 1, next_attempt_at=now, updated_at=now)
         )
+
+
+class Bookkeeper:
+    """The worker's connection for marking outcomes. A connection cut after a send is replaced
+    and the mark tried once more, so a database blip does not turn into a duplicate."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.connection: Connection | None = None
+
+    def __call__(self, mark: Callable[[Connection], T]) -> T:
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = self.database.connect(write=True)
+            try:
+                return mark(self.connection)
+            except DBAPIError as exc:
+                self.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 @dataclass
@@ -334,23 +369,48 @@ class Worker:
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Claim one batch and work through it; the number of messages claimed."""
+        settings = self.settings
+        # Past this, the rest of the batch may already be another worker's: leave it to them
+        # rather than send it twice (a send may take up to the timeout).
+        lease_ends = time.monotonic() + settings.notify_lease_seconds
         batch = claim(
             self.database,
-            limit=self.settings.worker_batch_size,
-            lease=dt.timedelta(seconds=self.settings.notify_lease_seconds),
+            limit=settings.worker_batch_size,
+            lease=dt.timedelta(seconds=settings.notify_lease_seconds),
         )
-        for index, envelope in enumerate(batch):
-            if stop is not None and stop.is_set():
-                release(self.database, batch[index:])
-                break
-            self.deliver(envelope)
+        if not batch:
+            return 0
+        bookkeeper = Bookkeeper(self.database)
+        try:
+            for index, envelope in enumerate(batch):
+                if stop is not None and stop.is_set():
+                    bookkeeper(functools.partial(release, envelopes=batch[index:]))
+                    break
+                longest_send = max(settings.webhook_timeout_seconds, settings.smtp_timeout_seconds)
+                if time.monotonic() + longest_send >= lease_ends:
+                    log.warning("lease running out: %d messages left to others", len(batch) - index)
+                    break
+                self.deliver(bookkeeper, envelope)
+        finally:
+            bookkeeper.close()
         return len(batch)
 
-    def deliver(self, envelope: Envelope) -> None:
+    def deliver(self, bookkeeper: Bookkeeper, envelope: Envelope) -> None:
         try:
-            self.sender.send(envelope)
+            try:
+                self.sender.send(envelope)
+            except DeliveryError:
+                raise
+            except Exception as exc:
+                # A message that breaks the sender must not stop the worker or come back forever.
+                log.exception("message %s could not be prepared", envelope.message_id)
+                raise DeliveryError(f"internal error: {exc!r}", permanent=True) from exc
         except DeliveryError as error:
-            dead = mark_failed(self.database, self.settings, envelope, error)
+            dead = bookkeeper(
+                functools.partial(
+                    mark_failed, settings=self.settings, envelope=envelope, error=error
+                )
+            )
             if dead:
                 self.tally.dead += 1
             else:
@@ -364,7 +424,7 @@ class Worker:
                 error,
             )
             return
-        mark_sent(self.database, envelope)
+        bookkeeper(functools.partial(mark_sent, envelope=envelope))
         self.tally.sent += 1
 
     def run(self, stop: threading.Event) -> None:

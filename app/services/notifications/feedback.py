@@ -119,7 +119,8 @@ def auto_close_due(session: Session, *, resolved_before: dt.datetime, days: int)
             issue=issue,
             action=Action.close,
             actor=None,
-            note=f"Closed automatically: resolved {days} days ago and not disputed.",
+            note=f"Closed automatically: resolved {days} day{'s' * (days != 1)} ago and "
+            "not disputed.",
         )
     session.flush()
     return len(due)

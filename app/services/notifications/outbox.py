@@ -71,18 +71,20 @@ def enqueue_for_event(
     """Queue every message this event causes; called by `lifecycle.record_event` only."""
     if event.action in SILENT_ACTIONS:
         return []
-    audience = _audience(session, issue, event, actor)
+    receiving = _receiving_agencies(session, issue, event)
+    audience = _audience(session, issue, event, actor, receiving)
     payload = snapshot(session, issue, event)
+    involved = {*receiving, *(a for a in (issue.agency_id, event.from_agency_id) if a is not None)}
     rows = [
         *_user_rows(session, audience, issue, event, payload),
-        *_webhook_rows(session, issue, event, payload),
+        *_webhook_rows(session, involved, issue, event, payload),
     ]
     session.add_all(rows)
     return rows
 
 
 def _audience(
-    session: Session, issue: Issue, event: IssueEvent, actor: User | None
+    session: Session, issue: Issue, event: IssueEvent, actor: User | None, receiving: list[int]
 ) -> list[Audience]:
     found: dict[int, Audience] = {}
     if event.is_public:
@@ -91,7 +93,6 @@ def _audience(
         ):
             reason = Reason.reporter if user_id == issue.reporter_id else Reason.follower
             found[user_id] = Audience(user_id, reason, f"follow:{follow_id}")
-    receiving = _receiving_agencies(session, issue, event)
     if receiving:
         staff = session.execute(
             select(User.id)
@@ -134,15 +135,6 @@ def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> li
     if event.action == EventAction.transferred and event.to_agency_id is not None:
         return [event.to_agency_id]
     return []
-
-
-def _involved_agencies(session: Session, issue: Issue, event: IssueEvent) -> set[int]:
-    """Agencies whose systems hear of every step: receiving, handling, or handing it over."""
-    involved = set(_receiving_agencies(session, issue, event))
-    for agency_id in (issue.agency_id, event.from_agency_id):
-        if agency_id is not None:
-            involved.add(agency_id)
-    return involved
 
 
 def _user_rows(
@@ -204,9 +196,13 @@ def _user_rows(
 
 
 def _webhook_rows(
-    session: Session, issue: Issue, event: IssueEvent, payload: dict[str, Any]
+    session: Session,
+    agencies: set[int],
+    issue: Issue,
+    event: IssueEvent,
+    payload: dict[str, Any],
 ) -> Iterable[Notification]:
-    agencies = _involved_agencies(session, issue, event)
+    """Agencies' systems hear of every step of issues they receive, handle or hand over."""
     if not agencies:
         return
     for hook in session.scalars(
