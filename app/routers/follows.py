@@ -95,7 +95,12 @@ def create_watch(
     return _watch_read(session, watch)
 
 
-@router.get("/watches", response_model=list[WatchRead], summary="Your area watches")
+@router.get(
+    "/watches",
+    response_model=list[WatchRead],
+    responses=problem_responses(400, 401),
+    summary="Your area watches",
+)
 def list_watches(session: SessionDep, user: CurrentUser) -> list[WatchRead]:
     return [_watch_read(session, w) for w in areas.list_watches(session, user=user)]
 

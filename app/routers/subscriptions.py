@@ -30,7 +30,7 @@ router = APIRouter(tags=["subscriptions"], route_class=UnitOfWorkRoute)
     status_code=201,
     response_model=WebhookCreated,
     dependencies=[Idempotent],
-    responses=problem_responses(401, 403, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     summary="Add a webhook",
 )
 def create_webhook(
@@ -49,7 +49,12 @@ def create_webhook(
     return WebhookCreated.model_validate(hook)
 
 
-@router.get("/webhooks", response_model=list[WebhookRead], summary="Your webhooks")
+@router.get(
+    "/webhooks",
+    response_model=list[WebhookRead],
+    responses=problem_responses(400, 401),
+    summary="Your webhooks",
+)
 def list_webhooks(session: SessionDep, user: CurrentUser) -> list[WebhookRead]:
     """Yours; a manager's also their agency's; an admin's all."""
     return [WebhookRead.model_validate(h) for h in subscriptions.list_webhooks(session, user=user)]
