@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # leaves its messages to be taken again after this.
     notify_lease_seconds: float = Field(default=120, gt=0)
     worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    # Messages a worker sends at once: receivers far away are slow, the CPU is not.
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)

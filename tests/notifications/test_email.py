@@ -45,8 +45,8 @@ async def test_the_reporter_is_told_in_thai_what_changed_who_handles_it_and_by_w
     assert tally.sent == len(rows)
     assert {r.status for r in rows} == {"sent"}
     to_reporter = [m for m in smtp.messages if m["To"] == city.reporter.email]
-    assert len(to_reporter) == 2  # the receipt of the report, then the claim
-    claim = to_reporter[1]
+    assert len(to_reporter) == 2  # the receipt of the report, and the claim
+    claim = next(m for m in to_reporter if "หน่วยงานรับเรื่องแล้ว" in m["Subject"])
     claim_row = next(
         r for r in rows if r.reason == "reporter" and r.payload["event"]["action"] == "claimed"
     )

@@ -30,8 +30,10 @@ async def resolved_message(
     db.commit()
     issue_id = report(db, database, city)
     await drive(client, settings, city.agent, issue_id, "resolved")
-    mail = [m for m in delivered_mail(database, settings) if m["To"] == city.reporter.email]
-    return issue_id, mail[-1]
+    mail = delivered_mail(database, settings)
+    resolved = [m for m in mail if m["To"] == city.reporter.email and "resolved" in m["Subject"]]
+    assert len(resolved) == 1
+    return issue_id, resolved[0]
 
 
 async def test_yes_it_is_fixed_closes_the_issue_in_one_tap(

@@ -16,7 +16,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -346,10 +347,16 @@ class Tally:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, outcome: str) -> None:
+        with self.lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 class Worker:
-    """One delivery loop. Several may run against PostgreSQL; one suffices on SQLite."""
+    """One delivery loop sending up to `worker_concurrency` messages at a time (receivers are
+    slow, not the CPU). Several workers may run against PostgreSQL; one suffices on SQLite."""
 
     def __init__(
         self,
@@ -363,8 +370,10 @@ class Worker:
         self.sender = Sender(settings)
         self.housekeeping = housekeeping
         self.tally = Tally()
+        self.pool = ThreadPoolExecutor(settings.worker_concurrency, thread_name_prefix="deliver")
 
     def close(self) -> None:
+        self.pool.shutdown()
         self.sender.close()
 
     def run_once(self, stop: threading.Event | None = None) -> int:
@@ -380,19 +389,35 @@ class Worker:
         )
         if not batch:
             return 0
-        bookkeeper = Bookkeeper(self.database)
+        # One bookkeeping connection per sending thread, for this batch.
+        local = threading.local()
+        bookkeepers: list[Bookkeeper] = []
+        longest_send = max(settings.webhook_timeout_seconds, settings.smtp_timeout_seconds)
+
+        def work(envelope: Envelope) -> bool:
+            if stop is not None and stop.is_set():
+                return False
+            if time.monotonic() + longest_send >= lease_ends:
+                return False
+            if not hasattr(local, "bookkeeper"):
+                local.bookkeeper = Bookkeeper(self.database)
+                bookkeepers.append(local.bookkeeper)
+            self.deliver(local.bookkeeper, envelope)
+            return True
+
+        futures = [self.pool.submit(work, envelope) for envelope in batch]
+        wait(futures)  # all of them, even when one fails, before their connections are closed
         try:
-            for index, envelope in enumerate(batch):
-                if stop is not None and stop.is_set():
-                    bookkeeper(functools.partial(release, envelopes=batch[index:]))
-                    break
-                longest_send = max(settings.webhook_timeout_seconds, settings.smtp_timeout_seconds)
-                if time.monotonic() + longest_send >= lease_ends:
-                    log.warning("lease running out: %d messages left to others", len(batch) - index)
-                    break
-                self.deliver(bookkeeper, envelope)
+            attempted = [future.result() for future in futures]  # re-raises a database failure
+            left = [e for e, done in zip(batch, attempted, strict=True) if not done]
+            if left and stop is not None and stop.is_set():
+                with self.database.connect(write=True) as connection:
+                    release(connection, left)
+            elif left:
+                log.warning("lease running out: %d messages left to others", len(left))
         finally:
-            bookkeeper.close()
+            for bookkeeper in bookkeepers:
+                bookkeeper.close()
         return len(batch)
 
     def deliver(self, bookkeeper: Bookkeeper, envelope: Envelope) -> None:
@@ -411,10 +436,7 @@ class Worker:
                     mark_failed, settings=self.settings, envelope=envelope, error=error
                 )
             )
-            if dead:
-                self.tally.dead += 1
-            else:
-                self.tally.retried += 1
+            self.tally.add("dead" if dead else "retried")
             log.warning(
                 "message %s via %s failed (attempt %d, %s): %s",
                 envelope.message_id,
@@ -425,7 +447,7 @@ class Worker:
             )
             return
         bookkeeper(functools.partial(mark_sent, envelope=envelope))
-        self.tally.sent += 1
+        self.tally.add("sent")
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set; database outages are waited out, not fatal."""
