@@ -10,7 +10,7 @@ WORKERS ?= 1
 BENCH_ISSUES ?= 100000
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools serve demo test lint type test-sqlite test-postgis migrate revision bench bench-photos clean
+.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ tools: ## command-line tools the suite calls (docker-compose; installed with apt
 
 serve: $(STAMP) ## run the API on http://$(HOST):$(PORT) (embedded SQLite unless CIVICLOOP_DATABASE_URL is set)
 	$(BIN)/civicloop serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+worker: $(STAMP) ## deliver queued notifications until Ctrl-C (e-mail needs CIVICLOOP_SMTP_HOST)
+	$(BIN)/civicloop worker
 
 demo: $(STAMP) ## load the Bangkok demo city into the configured database
 	$(BIN)/civicloop demo-data

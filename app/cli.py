@@ -1,4 +1,4 @@
-"""`civicloop` command: serve, migrate, demo-data, create-admin."""
+"""`civicloop` command: serve, migrate, worker, demo-data, create-admin."""
 
 from __future__ import annotations
 
@@ -61,6 +61,44 @@ def migrate(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(f"database migrated: {database.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Deliver the outbox until SIGTERM/SIGINT (or, with --once, until nothing is due)."""
+    import logging
+    import signal
+    import threading
+
+    from app.services.notifications.delivery import Worker
+    from app.services.notifications.feedback import auto_close_all
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    database = _database()
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        # Finish the message in hand, hand the rest of the batch back, then exit.
+        logging.getLogger("civicloop.worker").info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    loop = Worker(database, settings, housekeeping=lambda: auto_close_all(database, settings))
+    try:
+        if args.once:
+            while not stop.is_set() and loop.run_once(stop):
+                pass
+        else:
+            loop.run(stop)
+    finally:
+        loop.close()
+        database.dispose()
+    tally = loop.tally
+    print(
+        f"worker stopped: {tally.sent} sent, {tally.retried} to retry, {tally.dead} dead-lettered"
+    )
     return 0
 
 
@@ -131,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "migrate", help="upgrade the database schema to the latest revision"
     ).set_defaults(handler=migrate)
+    p = commands.add_parser(
+        "worker", help="deliver queued notifications (e-mail, webhooks, web push) until stopped"
+    )
+    p.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    p.set_defaults(handler=worker)
     p = commands.add_parser(
         "demo-data", help="load the Bangkok demo city (districts, categories, staff)"
     )

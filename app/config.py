@@ -76,6 +76,38 @@ class Settings(BaseSettings):
     s3_presigned_urls: bool = False
     s3_presigned_seconds: int = Field(default=3600, ge=60, le=604_800)
 
+    # Closing the loop: where links in messages point, and how the worker delivers.
+    public_base_url: str = "http://127.0.0.1:8000"
+    display_timezone: str = "Asia/Bangkok"
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "civicloop <no-reply@civicloop.example>"
+    # A CA bundle to trust for STARTTLS/TLS besides the system's (a private relay's own CA).
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    webhook_timeout_seconds: float = Field(default=10, gt=0)
+    # Hosts or networks (e.g. "127.0.0.1", "10.1.0.0/16", "hooks.internal") webhooks and push
+    # endpoints may reach although they are private, loopback or link-local.
+    outbound_allow_list: list[str] = []
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:no-reply@civicloop.example"
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_backoff_base_seconds: float = Field(default=30, gt=0)
+    notify_backoff_max_seconds: float = Field(default=3600, gt=0)
+    # How long a claimed message stays invisible to other workers: a worker that dies mid-batch
+    # leaves its messages to be taken again after this.
+    notify_lease_seconds: float = Field(default=120, gt=0)
+    worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    # Messages a worker sends at once: receivers far away are slow, the CPU is not.
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    feedback_link_days: int = Field(default=14, ge=1)
+    auto_close_days: int = Field(default=7, ge=1)
+    auto_close_check_seconds: float = Field(default=300, gt=0)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
@@ -122,6 +154,14 @@ class Settings(BaseSettings):
     @property
     def reopen_window(self) -> dt.timedelta:
         return dt.timedelta(days=self.reopen_window_days)
+
+    @property
+    def feedback_link_max_age(self) -> dt.timedelta:
+        return dt.timedelta(days=self.feedback_link_days)
+
+    @property
+    def auto_close_after(self) -> dt.timedelta:
+        return dt.timedelta(days=self.auto_close_days)
 
     @property
     def effective_database_url(self) -> str:

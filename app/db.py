@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.config import Settings
@@ -107,10 +107,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.engine = create_db_engine(url, pool_size=pool_size)
         self.spatial: SpatialBackend = backend_for(self.engine)
+        self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-        )
+        self._write = sessionmaker(self._writer, expire_on_commit=False)
         for maker in (self._read, self._write):
             # after_commit comes first, so a committed transaction has nothing left to undo.
             event.listen(maker, "after_commit", _forget_undo)
@@ -123,14 +122,27 @@ class Database:
     def session(self, *, write: bool) -> Session:
         return (self._write if write else self._read)()
 
+    def connect(self, *, write: bool) -> Connection:
+        """A connection for a run of short Core transactions (the worker's bookkeeping)."""
+        return (self._writer if write else self.engine).connect()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work; `app.routing.UnitOfWorkRoute` commits it before responding."""
+    yield from _unit_of_work(request, write=request.method not in SAFE_METHODS)
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """For the few GETs that change state (one-tap links in messages): a writer from the start."""
+    yield from _unit_of_work(request, write=True)
+
+
+def _unit_of_work(request: Request, *, write: bool) -> Iterator[Session]:
     database: Database = request.app.state.database
-    with database.session(write=request.method not in SAFE_METHODS) as session:
+    with database.session(write=write) as session:
         request.state.session = session
         try:
             yield session

@@ -6,15 +6,16 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
-from app.db import get_session
+from app.db import get_session, get_write_session
 from app.errors import BadRequest, Forbidden, Unauthenticated, answers
 from app.models import Role, User
+from app.models.base import MAX_ID
 from app.security import secret_digest
 from app.services import accounts, idempotency
 from app.services.pagination import CursorCodec
@@ -29,6 +30,7 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login.")
@@ -84,6 +86,8 @@ def get_current_user(user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+# A stored row's id in a path: larger numbers name nothing and must not reach the driver.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @answers(403)

@@ -57,6 +57,17 @@ class InvalidCursor(DomainError):
     title = "Invalid pagination cursor"
 
 
+class InvalidLink(DomainError):
+    slug = "invalid-link"
+    title = "The link is not valid"
+
+
+class NotConfigured(DomainError):
+    status = 503
+    slug = "not-configured"
+    title = "Not configured on this server"
+
+
 class Unauthenticated(DomainError):
     status = 401
     slug = "unauthenticated"

@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import MalformedJson, UnsupportedMediaType
+from app.errors import MalformedJson, UnsupportedMediaType, ValidationFailed
+from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from app.schemas.problem import FieldProblem
 from app.services import idempotency
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -54,6 +56,21 @@ def check_json(raw: bytes) -> None:
         raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
 
 
+def _check_query_text(request: Request) -> None:
+    """No query parameter may carry control characters (PostgreSQL text cannot hold NUL, and
+    none belongs in a search, a code or an address): refused alike on every route."""
+    for name, value in request.query_params.multi_items():
+        if has_control_characters(value):
+            raise ValidationFailed(
+                f"{name}: {CONTROL_CHARACTERS_MESSAGE}",
+                errors=[
+                    FieldProblem(
+                        location=f"query.{name}", message=CONTROL_CHARACTERS_MESSAGE, code="invalid"
+                    )
+                ],
+            )
+
+
 class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -62,6 +79,7 @@ class UnitOfWorkRoute(APIRoute):
         )
 
         async def route_handler(request: Request) -> Response:
+            _check_query_text(request)
             if expects_json and request.method in BODY_METHODS and _has_body(request):
                 await _check_json_body(request)
             response = await handler(request)

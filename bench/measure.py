@@ -17,11 +17,13 @@ import datetime as dt
 import math
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -268,16 +270,23 @@ class Statement:
         return " ".join(self.sql.split())[:90]
 
 
-# The statements one "report an issue" request executes, in order, recognised by their start.
+# The statements one "report an issue" request executes, in order, recognised by their start:
+# these first, then the outbox's (see OUTBOX_HEADS), then CREATE_TAIL.
 CREATE_SHAPE = (
     ("reporter", "SELECT user_account."),
     ("category", "SELECT category."),
     ("issue", "INSERT INTO issue ("),
     ("routing", "SELECT agency.id"),
     ("candidates", "INSERT INTO issue_candidate"),
+    ("follow", "INSERT INTO follow"),
     ("event", "INSERT INTO issue_event"),
-    ("candidates_read", "SELECT issue_candidate.agency_id"),
 )
+# The outbox (app/services/notifications/outbox.py) reads who to tell and inserts their messages;
+# how many statements depends on the recipients, so they are replayed as the sample ran them.
+OUTBOX_HEADS = ("SELECT ", "INSERT INTO notification")
+CREATE_TAIL = ("candidates_read", "SELECT issue_candidate.agency_id")
+# Parameters of the outbox statements that belong to the new report, by name without suffixes.
+_FRESH_ISSUE = re.compile(r"issue_id(_\d+)?")
 
 
 @dataclass
@@ -285,6 +294,7 @@ class Captured:
     radius: list[ReadTask] = field(default_factory=list)
     bbox: list[ReadTask] = field(default_factory=list)
     create: dict[str, Statement] = field(default_factory=dict)
+    outbox: list[Statement] = field(default_factory=list)
 
 
 class SqlRecorder:
@@ -348,8 +358,14 @@ def capture(
                 raise BenchError(f"the sample create answered {response.status_code}")
             statements = recorder.take()
             shape = [head for _name, head in CREATE_SHAPE]
-            if len(statements) != len(shape) or not all(
-                s.sql.lstrip().startswith(head) for s, head in zip(statements, shape, strict=True)
+            first, outbox = statements[: len(shape)], statements[len(shape) : -1]
+            if (
+                len(statements) < len(shape) + 1
+                or not all(
+                    s.sql.lstrip().startswith(head) for s, head in zip(first, shape, strict=True)
+                )
+                or not all(s.sql.lstrip().startswith(OUTBOX_HEADS) for s in outbox)
+                or not statements[-1].sql.lstrip().startswith(CREATE_TAIL[1])
             ):
                 found = "\n  ".join(s.head for s in statements)
                 raise BenchError(
@@ -357,8 +373,10 @@ def capture(
                     f"directly; update CREATE_SHAPE and direct_create. The app ran:\n  {found}"
                 )
             captured.create = {
-                name: s for (name, _head), s in zip(CREATE_SHAPE, statements, strict=True)
+                name: s for (name, _head), s in zip(CREATE_SHAPE, first, strict=True)
             }
+            captured.create[CREATE_TAIL[0]] = statements[-1]
+            captured.outbox = outbox
 
     try:
         asyncio.run(run())
@@ -423,6 +441,7 @@ def direct_read(connection: psycopg.Connection[Any], task: ReadTask) -> None:
 @dataclass(frozen=True)
 class DirectCreate:
     statements: dict[str, Statement]
+    outbox: list[Statement]
 
     def __call__(self, connection: psycopg.Connection[Any], task: CreateTask) -> None:
         """The app's create, statement by statement, with the values the app would compute."""
@@ -468,21 +487,46 @@ class DirectCreate:
                     [{"issue_id": issue["id"], "agency_id": a["id"]} for a in agencies],
                 )
             cursor.execute(
-                s["event"].sql,
-                s["event"].bind(
-                    issue_id=issue["id"],
-                    created_at=dt.datetime.now(dt.UTC),
-                    actor_id=reporter["id"],
-                    actor_agency_id=reporter["agency_id"],
-                    actor_role=reporter["role"],
-                ),
+                s["follow"].sql,
+                s["follow"].bind(issue_id=issue["id"], user_id=reporter["id"], created_at=now),
             )
-            if cursor.description is not None:
-                cursor.fetchall()
+            event = _one(
+                cursor.execute(
+                    s["event"].sql,
+                    s["event"].bind(
+                        issue_id=issue["id"],
+                        created_at=dt.datetime.now(dt.UTC),
+                        actor_id=reporter["id"],
+                        actor_agency_id=reporter["agency_id"],
+                        actor_role=reporter["role"],
+                    ),
+                )
+            )
+            for statement in self.outbox:
+                cursor.execute(statement.sql, _fresh(statement, issue["id"], event["id"], now))
+                if cursor.description is not None:
+                    cursor.fetchall()
             cursor.execute(
                 s["candidates_read"].sql, s["candidates_read"].bind(issue_id_1=issue["id"])
             ).fetchall()
         connection.commit()
+
+
+def _fresh(statement: Statement, issue_id: int, event_id: int, now: dt.datetime) -> dict[str, Any]:
+    """An outbox statement's sample parameters, with the new report's ids, times and message ids
+    (the recipients stay the sample's: the same number of rows, the same cost)."""
+    params = dict(statement.params)
+    for name in params:
+        base = name.split("__", 1)[0]
+        if _FRESH_ISSUE.fullmatch(base):
+            params[name] = issue_id
+        elif base == "event_id":
+            params[name] = event_id
+        elif base == "message_id":
+            params[name] = str(uuid.uuid4())
+        elif base in ("created_at", "updated_at", "next_attempt_at"):
+            params[name] = now
+    return params
 
 
 def _one(cursor: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:

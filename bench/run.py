@@ -58,7 +58,9 @@ BASELINE = (
     "work. Lists: the one SELECT the app runs for that very query string (LIMIT 51, joined "
     "category and agency). Create: the reporter look-up by device, the category look-up, the "
     "issue INSERT ... RETURNING, the routing SELECT (ST_Covers), the issue_candidate INSERT, the "
-    "'reported' issue_event INSERT and the candidates SELECT for the response, then COMMIT. "
+    "reporter's follow INSERT, the 'reported' issue_event INSERT, the outbox's reads and its "
+    "notification INSERT (as the sample create ran them, with fresh ids) and the candidates "
+    "SELECT for the response, then COMMIT. "
     "Not in direct: HTTP, FastAPI/Pydantic validation, the ORM, JSON rendering, the client."
 )
 
@@ -309,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 *split_creates(creates),
                 levels,
                 http_worker(base_url, api_create),
-                driver_worker(database, DirectCreate(captured.create)),
+                driver_worker(database, DirectCreate(captured.create, captured.outbox)),
             ),
         ]
 

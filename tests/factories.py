@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Sequence
 
 import shapely
+from py_vapid import Vapid01
 from shapely.geometry import MultiPolygon
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -182,3 +184,15 @@ def count(session: Session, model: type[Base]) -> int:
     """
     with Session(session.get_bind()) as fresh:
         return int(fresh.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def vapid_key() -> str:
+    """A fresh Web Push (VAPID) signing key, as CIVICLOOP_VAPID_PRIVATE_KEY takes it."""
+    vapid = Vapid01()
+    vapid.generate_keys()
+    raw = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+    return b64url(raw)

@@ -5,38 +5,57 @@ from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.category import AttributeDatatype, Category, CategoryAttribute
 from app.models.district import District
+from app.models.feedback import Answer, IssueFeedback
+from app.models.follow import AreaWatch, Follow
 from app.models.idempotency import IdempotencyRecord
 from app.models.issue import Issue, IssueStatus, Priority, Resolution, issue_candidate
 from app.models.issue_event import EventAction, IssueEvent
+from app.models.notification import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+)
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.types import LonLat
 from app.models.user import Language, Role, User
+from app.models.webhook import PushSubscription, Webhook
 
 __all__ = [
     "Agency",
+    "Answer",
     "ApiKey",
+    "AreaWatch",
     "AttributeDatatype",
     "Base",
     "Category",
     "CategoryAttribute",
+    "Channel",
     "District",
     "EventAction",
+    "Follow",
     "IdempotencyRecord",
     "Issue",
     "IssueEvent",
+    "IssueFeedback",
     "IssueStatus",
     "Language",
     "LonLat",
+    "Notification",
+    "NotificationPreference",
+    "NotificationStatus",
     "Open311Submission",
     "Photo",
     "PhotoFile",
     "PhotoKind",
     "PhotoVariant",
     "Priority",
+    "PushSubscription",
     "Resolution",
     "Role",
     "User",
+    "Webhook",
     "agency_category",
     "issue_candidate",
 ]

@@ -2,8 +2,34 @@
 
 from fastapi import APIRouter
 
-from app.routers import agencies, auth, categories, exports, issues, photos, stats, users
+from app.routers import (
+    agencies,
+    auth,
+    categories,
+    exports,
+    feedback,
+    follows,
+    issues,
+    notifications,
+    photos,
+    stats,
+    subscriptions,
+    users,
+)
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (auth, users, categories, agencies, issues, photos, exports, stats):
+for module in (
+    auth,
+    users,
+    categories,
+    agencies,
+    issues,
+    photos,
+    follows,
+    subscriptions,
+    feedback,
+    notifications,
+    exports,
+    stats,
+):
     api_router.include_router(module.router)

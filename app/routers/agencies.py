@@ -6,12 +6,13 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 
 from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
+    PathId,
     PhotoLinksDep,
     SessionDep,
     SettingsDep,
@@ -20,7 +21,6 @@ from app.deps import (
 )
 from app.errors import Forbidden, answers, problem_responses
 from app.models import Agency, Role, User
-from app.models.base import MAX_ID
 from app.routers.presenters import issue_reads
 from app.routers.query import IssueFilterDep, PageParams
 from app.routing import UnitOfWorkRoute
@@ -36,7 +36,7 @@ GEOJSON = "application/geo+json"
 
 
 @answers(404, 422)
-def load_agency(session: SessionDep, agency_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Agency:
+def load_agency(session: SessionDep, agency_id: PathId) -> Agency:
     return catalog.get_agency(session, agency_id)
 
 

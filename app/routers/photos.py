@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.deps import (
     CurrentUser,
     IdempotentAfterUpload,
     OptionalUser,
+    PathId,
     PhotoLinksDep,
     PhotoStoreDep,
     SessionDep,
@@ -26,7 +27,6 @@ from app.storage.images import CleanPhoto
 
 router = APIRouter(tags=["photos"], route_class=UnitOfWorkRoute)
 
-PhotoId = Annotated[int, Path(ge=1, le=2**62, description="The photo's id.")]
 UPLOAD_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
 
 
@@ -55,7 +55,7 @@ def may_upload(
     return kind
 
 
-def load_photo(session: SessionDep, photo_id: PhotoId) -> tuple[Photo, Issue]:
+def load_photo(session: SessionDep, photo_id: PathId) -> tuple[Photo, Issue]:
     return photos.get_photo(session, photo_id)
 
 

@@ -10,7 +10,6 @@ from fastapi import Depends, Query, Request
 from app.errors import ValidationFailed, answers
 from app.models import IssueStatus, LonLat
 from app.models.base import MAX_ID
-from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
 from app.spatial import BBox
@@ -41,7 +40,7 @@ def parse_bbox(raw: str | None) -> BBox | None:
     return BBox(west, south, east, north)
 
 
-def _utc(name: str, value: dt.datetime | None) -> dt.datetime | None:
+def as_utc(name: str, value: dt.datetime | None) -> dt.datetime | None:
     # A time without an offset is taken as UTC, as documented.
     if value is None:
         return None
@@ -49,12 +48,6 @@ def _utc(name: str, value: dt.datetime | None) -> dt.datetime | None:
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     except OverflowError:
         raise _invalid(name, "is outside the years 1 to 9999 in UTC") from None
-
-
-def _text(name: str, raw: str | None) -> str | None:
-    if raw is not None and has_control_characters(raw):
-        raise _invalid(name, CONTROL_CHARACTERS_MESSAGE)
-    return raw
 
 
 def parse_csv(raw: str | None) -> tuple[str, ...]:
@@ -110,10 +103,10 @@ def issue_filter(
         if value not in IssueStatus.__members__:
             raise _invalid("status", f"unknown status {value!r}; use {', '.join(IssueStatus)}")
         statuses.append(IssueStatus(value))
-    created_after = _utc("created_after", created_after)
-    created_before = _utc("created_before", created_before)
-    updated_after = _utc("updated_after", updated_after)
-    updated_before = _utc("updated_before", updated_before)
+    created_after = as_utc("created_after", created_after)
+    created_before = as_utc("created_before", created_before)
+    updated_after = as_utc("updated_after", updated_after)
+    updated_before = as_utc("updated_before", updated_before)
     for prefix, after, before in (
         ("created", created_after, created_before),
         ("updated", updated_after, updated_before),
@@ -125,9 +118,9 @@ def issue_filter(
         near=LonLat(lon, lat) if lat is not None and lon is not None else None,
         radius_m=radius,
         statuses=tuple(statuses),
-        category_codes=parse_csv(_text("category", category)),
+        category_codes=parse_csv(category),
         agency_id=agency,
-        text=_text("q", q),
+        text=q,
         sort=sort,
         created_after=created_after,
         created_before=created_before,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from app.deps import (
     CurrentUser,
     CursorsDep,
     Idempotent,
     NotByApiKey,
+    PathId,
     PhotoLinksDep,
     SessionDep,
     SettingsDep,
@@ -19,7 +20,6 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.models import Role, User
-from app.models.base import MAX_ID
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.routing import UnitOfWorkRoute
@@ -123,7 +123,5 @@ def create_api_key(body: ApiKeyCreate, user: Integrator, session: SessionDep) ->
     responses=problem_responses(401, 403, 404),
     summary="Revoke an API key",
 )
-def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: Integrator, session: SessionDep
-) -> ApiKeyRead:
+def revoke_api_key(key_id: PathId, user: Integrator, session: SessionDep) -> ApiKeyRead:
     return ApiKeyRead.model_validate(accounts.revoke_api_key(session, owner=user, key_id=key_id))

@@ -18,6 +18,7 @@ from app.models import (
     Agency,
     Category,
     EventAction,
+    Follow,
     Issue,
     IssueEvent,
     IssueStatus,
@@ -103,6 +104,8 @@ def create_issue(
     session.add(issue)
     session.flush()
     routing.route(session, spatial=spatial, issue=issue)
+    # The reporter follows their own report: every public step reaches them until they unsubscribe.
+    session.add(Follow(issue_id=issue.id, user_id=reporter.id))
     lifecycle.record_event(
         session, issue=issue, action=EventAction.reported, actor=reporter, from_status=None
     )

@@ -23,6 +23,7 @@ from app.models import Agency, EventAction, Issue, IssueEvent, IssueStatus, Reso
 from app.models.base import utcnow
 from app.schemas.problem import FieldProblem
 from app.services import permissions
+from app.services.notifications import outbox
 
 
 class Action(StrEnum):
@@ -42,6 +43,7 @@ class Rule:
 
 
 S = IssueStatus
+SYSTEM_ACTOR = "system"
 RULES: dict[Action, Rule] = {
     Action.claim: Rule(frozenset({S.open}), S.acknowledged, EventAction.claimed),
     Action.start: Rule(frozenset({S.acknowledged}), S.in_progress, EventAction.started),
@@ -103,20 +105,23 @@ def record_event(
     *,
     issue: Issue,
     action: EventAction,
-    actor: User,
+    actor: User | None,
     from_status: IssueStatus | None,
     note: str | None = None,
     is_public: bool = True,
     from_agency_id: int | None = None,
     to_agency_id: int | None = None,
 ) -> IssueEvent:
-    """Append to the issue's audit trail, in the caller's transaction."""
+    """Append to the issue's audit trail and enqueue its notifications, in the caller's
+    transaction: the change, its event and its messages commit together or not at all.
+    No actor means the system (for example the worker's auto-close)."""
     event = IssueEvent(
         issue_id=issue.id,
+        created_at=utcnow(),
         action=action,
-        actor_id=actor.id,
-        actor_agency_id=actor.agency_id,
-        actor_role=actor.role.value,
+        actor_id=actor.id if actor else None,
+        actor_agency_id=actor.agency_id if actor else None,
+        actor_role=actor.role.value if actor else SYSTEM_ACTOR,
         from_status=from_status,
         to_status=issue.status,
         from_agency_id=from_agency_id,
@@ -126,6 +131,7 @@ def record_event(
         is_public=is_public,
     )
     session.add(event)
+    outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)
     return event
 
 
@@ -229,10 +235,42 @@ def transition(
             "decide again.",
             current_version=issue.version,
         )
+    return apply_action(
+        session,
+        issue=issue,
+        action=action,
+        actor=actor,
+        note=note,
+        is_public=is_public,
+        resolution=resolution,
+        to_agency_id=to_agency_id,
+    )
+
+
+def apply_action(
+    session: Session,
+    *,
+    issue: Issue,
+    action: Action,
+    actor: User | None,
+    note: str | None = None,
+    is_public: bool = True,
+    resolution: Resolution | None = None,
+    to_agency_id: int | None = None,
+) -> IssueEvent:
+    """Take a step whose permission the caller settled (a checked request, a reporter's signed
+    answer, the worker's auto-close); the status must still allow it."""
     rule = RULES[action]
+    if issue.status not in rule.sources:
+        raise InvalidTransition(
+            f"Cannot {action} an issue that is {issue.status}.",
+            current_status=issue.status.value,
+            allowed_actions=[],
+        )
     now = utcnow()
     from_status, from_agency_id = issue.status, issue.agency_id
     if action == Action.claim:
+        assert actor is not None, "a claim is always someone's"
         issue.agency_id = actor.agency_id
         issue.acknowledged_at = issue.acknowledged_at or now
     elif action == Action.start:
@@ -260,7 +298,7 @@ def transition(
         issue.agency_id = to_agency_id
     issue.status = rule.target
     # Public by default; only staff may keep a note internal.
-    public = is_public or not (actor.role.is_staff or permissions.is_admin(actor))
+    public = is_public or actor is None or not (actor.role.is_staff or permissions.is_admin(actor))
     event = record_event(
         session,
         issue=issue,

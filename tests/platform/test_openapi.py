@@ -235,7 +235,8 @@ async def test_every_answer_an_operation_gives_is_documented(
                 content=body,
             )
             where = f"{operation} with {probe.name}: {answer.status_code}"
-            assert answer.status_code < 500, f"{where} {answer.text}"
+            # 503 is the server's own state (a feature not configured here), never the input's.
+            assert answer.status_code < 500 or answer.status_code == 503, f"{where} {answer.text}"
             if answer.status_code < 400:
                 continue
             seen.add(answer.status_code)

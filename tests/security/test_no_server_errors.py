@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
+from tests.factories import vapid_key
 from tests.security.helpers import World, build_world, report_issue
 
 # The document is the same whatever the database, so it is read from an app that never connects
@@ -32,6 +33,12 @@ schema = schemathesis.openapi.from_dict(
         Settings(environment="test", database_url=_UNUSED_DATABASE, _env_file=None)
     ).openapi()
 )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Every feature switched on, Web Push included, so that every route really runs."""
+    return settings.model_copy(update={"vapid_private_key": vapid_key()})
 
 
 @pytest.fixture

@@ -1,0 +1,144 @@
+"""Following issues and watching areas; the one-click unsubscribe of every message."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from app.deps import CurrentUser, PathId, Reporter, SessionDep, SettingsDep, WriteSessionDep
+from app.errors import ValidationFailed, problem_responses
+from app.models import AreaWatch, Category, LonLat
+from app.routers.issues import CurrentIssue
+from app.routing import UnitOfWorkRoute
+from app.schemas.notification import FollowState, Outcome, WatchCreate, WatchRead
+from app.schemas.problem import FieldProblem
+from app.services.notifications import areas, follows
+from app.services.notifications.tokens import LinkSigner
+from app.spatial.geojson import area_geometry, parse_area
+
+router = APIRouter(tags=["following"], route_class=UnitOfWorkRoute)
+Token = Annotated[str, Query(min_length=10, max_length=500, description="From the message.")]
+
+
+@router.post(
+    "/issues/{issue_id}/follow",
+    response_model=FollowState,
+    responses=problem_responses(400, 401, 404),
+    summary="Follow an issue",
+)
+def follow_issue(issue: CurrentIssue, session: SessionDep, user: Reporter) -> FollowState:
+    """Be told of its public steps, with an account or only an `X-Device-Id`."""
+    follows.follow(session, issue=issue, user=user)
+    return FollowState(issue=issue.public_id, following=True)
+
+
+@router.delete(
+    "/issues/{issue_id}/follow",
+    response_model=FollowState,
+    responses=problem_responses(400, 401, 404),
+    summary="Stop following an issue",
+)
+def unfollow_issue(issue: CurrentIssue, session: SessionDep, user: Reporter) -> FollowState:
+    follows.unfollow(session, issue=issue, user=user)
+    return FollowState(issue=issue.public_id, following=False)
+
+
+def _watch_read(session: SessionDep, watch: AreaWatch) -> WatchRead:
+    codes = dict(
+        session.execute(
+            select(Category.id, Category.code).where(Category.id.in_(watch.category_ids))
+        ).all()
+    )
+    return WatchRead(
+        id=watch.id,
+        area=area_geometry(watch.area) if watch.area is not None else None,
+        latitude=watch.center.lat if watch.center else None,
+        longitude=watch.center.lon if watch.center else None,
+        radius_m=watch.radius_m,
+        categories=sorted(codes[i] for i in watch.category_ids if i in codes),
+        created_at=watch.created_at,
+    )
+
+
+@router.post(
+    "/watches",
+    status_code=201,
+    response_model=WatchRead,
+    responses=problem_responses(400, 401, 413, 415, 422),
+    summary="Watch an area for new reports",
+)
+def create_watch(
+    body: WatchCreate, session: SessionDep, settings: SettingsDep, user: Reporter
+) -> WatchRead:
+    """A polygon, or a point and radius, and optionally some categories (FixMyStreet's local
+    alerts). New reports there reach you on your channels."""
+    if body.radius_m is not None and body.radius_m > settings.max_radius_m:
+        raise ValidationFailed(
+            f"radius_m may be at most {settings.max_radius_m:g} metres; draw an area instead.",
+            errors=[FieldProblem(location="body.radius_m", message="too large", code="too_large")],
+        )
+    center = (
+        LonLat(body.longitude, body.latitude)
+        if body.longitude is not None and body.latitude is not None
+        else None
+    )
+    watch = areas.create_watch(
+        session,
+        user=user,
+        area=parse_area(body.area, location="body.area") if body.area is not None else None,
+        center=center,
+        radius_m=body.radius_m,
+        category_codes=body.categories,
+    )
+    return _watch_read(session, watch)
+
+
+@router.get(
+    "/watches",
+    response_model=list[WatchRead],
+    responses=problem_responses(400, 401),
+    summary="Your area watches",
+)
+def list_watches(session: SessionDep, user: CurrentUser) -> list[WatchRead]:
+    return [_watch_read(session, w) for w in areas.list_watches(session, user=user)]
+
+
+@router.delete(
+    "/watches/{watch_id}",
+    status_code=204,
+    responses=problem_responses(400, 401, 404),
+    summary="Stop watching an area",
+)
+def delete_watch(session: SessionDep, user: Reporter, watch_id: PathId) -> Response:
+    areas.delete_watch(session, user=user, watch_id=watch_id)
+    return Response(status_code=204)
+
+
+def _unsubscribe(session: WriteSessionDep, settings: SettingsDep, token: str) -> Outcome:
+    ref = LinkSigner(settings.secret_key).read_unsubscribe(token)
+    return Outcome(detail=follows.unsubscribe(session, ref=ref))
+
+
+@router.get(
+    "/unsubscribe",
+    response_model=Outcome,
+    responses=problem_responses(400, 422),
+    summary="Unsubscribe from the link in a message (no login)",
+)
+def unsubscribe_by_link(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
+    """Ends what the message came from: following the issue, the area watch, or a staff
+    member's new-issue alerts. Idempotent."""
+    return _unsubscribe(session, settings, token)
+
+
+@router.post(
+    "/unsubscribe",
+    response_model=Outcome,
+    responses=problem_responses(400, 422),
+    summary="One-click unsubscribe (RFC 8058)",
+)
+def unsubscribe_one_click(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
+    """What mail clients POST to from the List-Unsubscribe header."""
+    return _unsubscribe(session, settings, token)

@@ -1,0 +1,141 @@
+"""The reporter answers back: fixed (closes), not fixed (reopens to the agency), a 1-5 rating;
+and issues resolved but not disputed for a while are closed by the worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database
+from app.errors import Conflict, InvalidLink, NotFound
+from app.models import Answer, Issue, IssueFeedback, IssueStatus, User
+from app.models.base import utcnow
+from app.services import lifecycle
+from app.services.lifecycle import Action
+from app.services.notifications.tokens import FeedbackClaim
+
+AUTO_CLOSE_BATCH = 200
+
+
+def respond(
+    session: Session,
+    *,
+    claim: FeedbackClaim,
+    answer: Answer | None,
+    rating: int | None,
+    comment: str | None,
+) -> tuple[Issue, IssueFeedback]:
+    """Record the reporter's answer to one resolution; "fixed" closes, "not fixed" reopens.
+
+    The signed link is the permission. Answering the same way again changes nothing; changing
+    the answer, or answering after the issue moved on, is refused with 409."""
+    issue = session.get(Issue, claim.issue_id)
+    if issue is None:
+        raise NotFound("The issue of this link no longer exists.")
+    if issue.reporter_id != claim.reporter_id:
+        raise InvalidLink("This link was not made for this issue's reporter.")
+    reporter = session.get(User, claim.reporter_id)
+    assert reporter is not None
+    feedback = session.scalar(
+        select(IssueFeedback).where(
+            IssueFeedback.issue_id == issue.id, IssueFeedback.resolved_at == claim.resolved_at
+        )
+    )
+    if feedback is None:
+        feedback = IssueFeedback(
+            issue_id=issue.id, reporter_id=reporter.id, resolved_at=claim.resolved_at
+        )
+        session.add(feedback)
+    if answer is not None and feedback.answer != answer:
+        if feedback.answer is not None:
+            raise Conflict(
+                f"You already answered {feedback.answer.value.replace('_', ' ')} for this "
+                "resolution; open the issue in the app if something changed."
+            )
+        _apply_answer(session, issue, reporter, claim, answer, comment)
+        feedback.answer = answer
+    if rating is not None:
+        feedback.rating = rating
+    if comment is not None:
+        feedback.comment = comment
+    session.flush()
+    return issue, feedback
+
+
+def _apply_answer(
+    session: Session,
+    issue: Issue,
+    reporter: User,
+    claim: FeedbackClaim,
+    answer: Answer,
+    comment: str | None,
+) -> None:
+    same_round = issue.resolved_at == claim.resolved_at
+    if same_round and issue.status == IssueStatus.resolved:
+        if answer == Answer.fixed:
+            lifecycle.apply_action(
+                session,
+                issue=issue,
+                action=Action.close,
+                actor=reporter,
+                note=comment or "The reporter confirmed it is fixed.",
+            )
+        else:
+            lifecycle.apply_action(
+                session,
+                issue=issue,
+                action=Action.reopen,
+                actor=reporter,
+                note=comment or "The reporter says it is not fixed.",
+            )
+        return
+    if same_round and issue.status == IssueStatus.closed and answer == Answer.fixed:
+        return  # closed already (by the agency or automatically): the confirmation still counts
+    raise Conflict(
+        f"The issue is {issue.status.value} now and has changed since this message; "
+        + (
+            "report the problem again if it is back."
+            if issue.status == IssueStatus.closed
+            else "you will be asked again when it is resolved."
+        )
+    )
+
+
+def auto_close_due(session: Session, *, resolved_before: dt.datetime, days: int) -> int:
+    """Close issues resolved before the cut-off that nobody reopened: silence counts as yes."""
+    due = session.scalars(
+        select(Issue)
+        .where(Issue.status == IssueStatus.resolved, Issue.resolved_at <= resolved_before)
+        .order_by(Issue.resolved_at)
+        .limit(AUTO_CLOSE_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for issue in due:
+        lifecycle.apply_action(
+            session,
+            issue=issue,
+            action=Action.close,
+            actor=None,
+            note=f"Closed automatically: resolved {days} day{'s' * (days != 1)} ago and "
+            "not disputed.",
+        )
+    session.flush()
+    return len(due)
+
+
+def auto_close_all(database: Database, settings: Settings) -> int:
+    """The worker's housekeeping: close every undisputed resolved issue that is due."""
+    closed = 0
+    while True:
+        with database.session(write=True) as session, session.begin():
+            count = auto_close_due(
+                session,
+                resolved_before=utcnow() - settings.auto_close_after,
+                days=settings.auto_close_days,
+            )
+        closed += count
+        if count < AUTO_CLOSE_BATCH:
+            return closed

@@ -1,0 +1,305 @@
+"""Who is told of a change, on which channels: outbox rows in the change's own transaction.
+
+Nothing here touches the network. Each row is one message to one destination, with a snapshot
+of what to say; the worker (`delivery.py`) renders and sends it later.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Agency,
+    Category,
+    Channel,
+    EventAction,
+    Follow,
+    Issue,
+    IssueEvent,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+    Role,
+    User,
+    Webhook,
+    issue_candidate,
+)
+from app.models.base import utcnow
+from app.services.notifications import areas
+
+# Edits change words, not where the issue stands: followers are not told of them.
+SILENT_ACTIONS = frozenset({EventAction.edited})
+
+
+class Reason:
+    reporter = "reporter"
+    follower = "follower"
+    watcher = "watcher"
+    agency = "agency"
+    webhook = "webhook"
+
+
+# Which message each kind of recipient gets.
+TEMPLATE_OF = {
+    Reason.reporter: "issue_update",
+    Reason.follower: "issue_update",
+    Reason.agency: "agency_new_issue",
+    Reason.watcher: "area_new_issue",
+    Reason.webhook: "webhook_event",
+}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One person to tell, why, and what a one-click unsubscribe in their message ends."""
+
+    user_id: int
+    reason: str
+    unsubscribe_ref: str
+
+
+def enqueue_for_event(
+    session: Session, *, issue: Issue, event: IssueEvent, actor: User | None
+) -> list[Notification]:
+    """Queue every message this event causes; called by `lifecycle.record_event` only."""
+    if event.action in SILENT_ACTIONS:
+        return []
+    receiving = _receiving_agencies(session, issue, event)
+    audience = _audience(session, issue, event, actor, receiving)
+    payload = snapshot(session, issue, event)
+    involved = {*receiving, *(a for a in (issue.agency_id, event.from_agency_id) if a is not None)}
+    rows = [
+        *_user_rows(session, audience, issue, event, payload),
+        *_webhook_rows(session, involved, issue, event, payload),
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def _audience(
+    session: Session, issue: Issue, event: IssueEvent, actor: User | None, receiving: list[int]
+) -> list[Audience]:
+    found: dict[int, Audience] = {}
+    if event.is_public:
+        for follow_id, user_id in session.execute(
+            select(Follow.id, Follow.user_id).where(Follow.issue_id == issue.id).order_by(Follow.id)
+        ):
+            reason = Reason.reporter if user_id == issue.reporter_id else Reason.follower
+            found[user_id] = Audience(user_id, reason, f"follow:{follow_id}")
+    if receiving:
+        staff = session.execute(
+            select(User.id)
+            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+            .where(
+                User.agency_id.in_(receiving),
+                User.role.in_((Role.agent, Role.manager)),
+                User.is_active,
+                NotificationPreference.agency_alerts.is_not(False),
+            )
+            .order_by(User.id)
+        )
+        for (user_id,) in staff:
+            found.setdefault(user_id, Audience(user_id, Reason.agency, f"alerts:{user_id}"))
+    if event.action == EventAction.reported:
+        for watch in areas.watches_covering(
+            session, point=issue.location, category_id=issue.category_id
+        ):
+            found.setdefault(
+                watch.user_id, Audience(watch.user_id, Reason.watcher, f"watch:{watch.id}")
+            )
+    # Staff and admins know what they just did; a reporter still gets a receipt of their own step.
+    if (
+        actor is not None
+        and actor.id in found
+        and (actor.role.is_staff or actor.role == Role.admin)
+    ):
+        del found[actor.id]
+    return list(found.values())
+
+
+def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> list[int]:
+    """Agencies whose queue just gained the issue: a report's candidates, a transfer's target."""
+    if event.action == EventAction.reported:
+        return list(
+            session.scalars(
+                select(issue_candidate.c.agency_id).where(issue_candidate.c.issue_id == issue.id)
+            )
+        )
+    if event.action == EventAction.transferred and event.to_agency_id is not None:
+        return [event.to_agency_id]
+    return []
+
+
+def _user_rows(
+    session: Session,
+    audience: list[Audience],
+    issue: Issue,
+    event: IssueEvent,
+    payload: dict[str, Any],
+) -> Iterable[Notification]:
+    if not audience:
+        return
+    ids = [a.user_id for a in audience]
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids), User.is_active))}
+    prefs = {
+        p.user_id: p
+        for p in session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id.in_(ids))
+        )
+    }
+    pushes: dict[int, list[PushSubscription]] = {}
+    for sub in session.scalars(
+        select(PushSubscription)
+        .where(PushSubscription.user_id.in_(ids))
+        .order_by(PushSubscription.id)
+    ):
+        pushes.setdefault(sub.user_id, []).append(sub)
+    hooks: dict[int, list[Webhook]] = {}
+    for hook in session.scalars(
+        select(Webhook)
+        .where(Webhook.owner_id.in_(ids), Webhook.agency_id.is_(None), Webhook.is_active)
+        .order_by(Webhook.id)
+    ):
+        hooks.setdefault(hook.owner_id, []).append(hook)
+    for who in audience:
+        user = users.get(who.user_id)
+        if user is None:
+            continue
+        pref = prefs.get(user.id)
+        row = functools.partial(
+            _row,
+            issue,
+            event,
+            payload,
+            reason=who.reason,
+            language=user.language.value,
+            recipient_user_id=user.id,
+            unsubscribe_ref=who.unsubscribe_ref,
+        )
+        if user.email and (pref is None or pref.email):
+            yield row(channel=Channel.email, destination=user.email)
+        if pref is None or pref.webpush:
+            for sub in pushes.get(user.id, []):
+                yield row(
+                    channel=Channel.webpush, destination=sub.endpoint, push_subscription_id=sub.id
+                )
+        if pref is None or pref.webhook:
+            for hook in hooks.get(user.id, []):
+                yield row(channel=Channel.webhook, destination=hook.url, webhook_id=hook.id)
+
+
+def _webhook_rows(
+    session: Session,
+    agencies: set[int],
+    issue: Issue,
+    event: IssueEvent,
+    payload: dict[str, Any],
+) -> Iterable[Notification]:
+    """Agencies' systems hear of every step of issues they receive, handle or hand over."""
+    if not agencies:
+        return
+    for hook in session.scalars(
+        select(Webhook)
+        .where(Webhook.agency_id.in_(agencies), Webhook.is_active)
+        .order_by(Webhook.id)
+    ):
+        yield _row(
+            issue,
+            event,
+            payload,
+            channel=Channel.webhook,
+            destination=hook.url,
+            reason=Reason.webhook,
+            language="en",
+            webhook_id=hook.id,
+        )
+
+
+def _row(
+    issue: Issue,
+    event: IssueEvent,
+    payload: dict[str, Any],
+    *,
+    channel: Channel,
+    destination: str,
+    reason: str,
+    language: str,
+    recipient_user_id: int | None = None,
+    webhook_id: int | None = None,
+    push_subscription_id: int | None = None,
+    unsubscribe_ref: str | None = None,
+) -> Notification:
+    now = utcnow()
+    return Notification(
+        message_id=str(uuid.uuid4()),
+        issue_id=issue.id,
+        event=event,
+        recipient_user_id=recipient_user_id,
+        webhook_id=webhook_id,
+        push_subscription_id=push_subscription_id,
+        channel=channel,
+        destination=destination,
+        reason=reason,
+        template=TEMPLATE_OF[reason],
+        language=language,
+        payload=payload,
+        unsubscribe_ref=unsubscribe_ref,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any]:
+    """What the message says, as things stand at this change (JSON-ready)."""
+    category = session.get(Category, issue.category_id)
+    assert category is not None
+    agency = None
+    if issue.agency_id is not None:
+        row = session.execute(
+            select(Agency.id, Agency.slug, Agency.name_th, Agency.name_en).where(
+                Agency.id == issue.agency_id
+            )
+        ).one()
+        agency = {"id": row.id, "slug": row.slug, "name_th": row.name_th, "name_en": row.name_en}
+    return {
+        "issue": {
+            "pk": issue.id,
+            "id": issue.public_id,
+            "title": issue.title,
+            "category": {
+                "code": category.code,
+                "name_th": category.name_th,
+                "name_en": category.name_en,
+            },
+            "status": issue.status.value,
+            "resolution": issue.resolution.value if issue.resolution else None,
+            "agency": agency,
+            "latitude": issue.location.lat,
+            "longitude": issue.location.lon,
+            "acknowledge_due_at": _iso(issue.acknowledge_due_at),
+            "resolve_due_at": _iso(issue.resolve_due_at),
+            "resolved_at": _iso(issue.resolved_at),
+        },
+        "event": {
+            "action": event.action.value,
+            "from_status": event.from_status.value if event.from_status else None,
+            "to_status": event.to_status.value,
+            "note": event.note if event.is_public else None,
+            "is_public": event.is_public,
+            "actor_role": event.actor_role,
+            "at": _iso(event.created_at),
+        },
+    }

@@ -1,0 +1,66 @@
+"""Signed links that work without logging in: one-click unsubscribe and the reporter's answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from app.errors import InvalidLink
+
+
+@dataclass(frozen=True)
+class FeedbackClaim:
+    """Whose answer to which resolution of which issue a feedback link carries."""
+
+    issue_id: int
+    reporter_id: int
+    resolved_at: dt.datetime
+
+
+class LinkSigner:
+    def __init__(self, secret_key: str) -> None:
+        # Unsubscribing never expires: an old message's link must still work (RFC 8058).
+        self._unsubscribe = URLSafeSerializer(secret_key, salt="civicloop.unsubscribe")
+        self._feedback = URLSafeTimedSerializer(secret_key, salt="civicloop.feedback")
+
+    def unsubscribe_token(self, ref: str) -> str:
+        return self._unsubscribe.dumps(ref)
+
+    def read_unsubscribe(self, token: str) -> str:
+        try:
+            ref = self._unsubscribe.loads(token)
+        except BadSignature:
+            raise InvalidLink(
+                "This unsubscribe link is not one we sent (it may be cut short); "
+                "use the link from the message as it is."
+            ) from None
+        if not isinstance(ref, str) or ref.partition(":")[0] not in ("follow", "watch", "alerts"):
+            raise InvalidLink("This unsubscribe link is malformed.")
+        return ref
+
+    def feedback_token(self, claim: FeedbackClaim) -> str:
+        return self._feedback.dumps(
+            [claim.issue_id, claim.reporter_id, claim.resolved_at.isoformat()]
+        )
+
+    def read_feedback(self, token: str, *, max_age: dt.timedelta) -> FeedbackClaim:
+        try:
+            issue_id, reporter_id, resolved_at = self._feedback.loads(
+                token, max_age=int(max_age.total_seconds())
+            )
+            return FeedbackClaim(
+                int(issue_id), int(reporter_id), dt.datetime.fromisoformat(resolved_at)
+            )
+        except SignatureExpired:
+            raise InvalidLink(
+                f"This link expired ({max_age.days} days after it was sent); open the issue in "
+                "the app to reopen or rate it.",
+                expired=True,
+            ) from None
+        except (BadSignature, ValueError, TypeError):
+            raise InvalidLink(
+                "This link is not one we sent (it may be cut short); use the link from the "
+                "message as it is."
+            ) from None

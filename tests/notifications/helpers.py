@@ -1,0 +1,73 @@
+"""Reading the outbox as committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+
+from sqlalchemy import select, update
+
+from app.config import Settings
+from app.db import Database
+from app.models import Issue, Notification, NotificationStatus
+from app.models.base import utcnow
+from app.services.notifications.delivery import Tally, Worker
+from tests.notifications.receivers import SmtpServer, free_port
+
+
+def outbox(database: Database, issue_id: str | None = None) -> list[Notification]:
+    """Outbox rows committed now, oldest first (optionally of one issue)."""
+    with database.session(write=False) as session:
+        query = select(Notification).order_by(Notification.id)
+        if issue_id is not None:
+            query = query.join(Issue, Issue.id == Notification.issue_id).where(
+                Issue.public_id == issue_id
+            )
+        return list(session.scalars(query))
+
+
+def summary(rows: list[Notification]) -> set[tuple[int | None, str, str, str]]:
+    """(recipient, channel, reason, template) of each row."""
+    return {(r.recipient_user_id, r.channel.value, r.reason, r.template) for r in rows}
+
+
+def drain(database: Database, settings: Settings) -> Tally:
+    """Run a worker in this process until nothing is due; what it did."""
+    worker = Worker(database, settings)
+    try:
+        while worker.run_once():
+            pass
+    finally:
+        worker.close()
+    return worker.tally
+
+
+def due_now(database: Database) -> None:
+    """Make every pending message due at once (skip the backoff wait)."""
+    with database.session(write=True) as session, session.begin():
+        session.execute(
+            update(Notification)
+            .where(Notification.status == NotificationStatus.pending)
+            .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
+        )
+
+
+def delivered_mail(database: Database, settings: Settings) -> list[EmailMessage]:
+    """Run a worker against a fresh SMTP server on loopback; the messages it received."""
+    smtp = SmtpServer(free_port()).start()
+    try:
+        drain(
+            database, settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port})
+        )
+    finally:
+        smtp.stop()
+    return smtp.messages
+
+
+def link(message: EmailMessage, label: str) -> str:
+    """The API path of the link on the line starting with `label` (e.g. "Stop these messages")."""
+    for line in message.get_content().splitlines():
+        if line.strip().startswith(label):
+            url: str = line.rsplit(" ", 1)[-1]
+            return "/" + url.split("://", 1)[1].split("/", 1)[1]
+    raise AssertionError(f"no {label!r} link in:\n{message.get_content()}")
