@@ -80,7 +80,7 @@ def test_compose_file_is_valid_and_needs_the_secrets() -> None:
 
 def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
     services = resolved_services(CIVICLOOP_WORKERS="3")
-    assert set(services) == {"db", "migrate", "api"}
+    assert set(services) == {"db", "migrate", "api", "worker"}
 
     db = services["db"]
     assert db["image"] == "postgis/postgis:15-3.4"
@@ -100,7 +100,11 @@ def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
     assert api["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert "/readyz" in shell_command(api["healthcheck"]["test"])
 
-    for name in ("migrate", "api"):
+    worker = services["worker"]
+    assert worker["command"] == ["civicloop", "worker"]
+    assert worker["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+
+    for name in ("migrate", "api", "worker"):
         environment = services[name]["environment"]
         assert environment["CIVICLOOP_ENVIRONMENT"] == "production"
         assert environment["CIVICLOOP_SECRET_KEY"] == SECRET
