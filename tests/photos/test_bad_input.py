@@ -79,22 +79,32 @@ async def test_one_bad_photo_among_good_ones_stores_none_of_them(
     nothing_stored(database, stored)
 
 
-def _streamed_body(boundary: str, total: int, counter: list[int]) -> AsyncIterator[bytes]:
-    """A multipart body of one `total`-byte photo part, counting in `counter` what was read."""
+async def _post_streamed_photo(
+    client: httpx.AsyncClient, issue_id: str, headers: dict[str, str], total: int
+) -> tuple[httpx.Response, int]:
+    """Upload one `total`-byte photo part as a stream; the answer and how much the server read."""
+    boundary = "b0undary"
     head = (
         f"--{boundary}\r\nContent-Disposition: form-data; name=photo; filename=big.jpg\r\n"
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode()
     chunk = 64 * 1024
+    read = 0
 
     async def body() -> AsyncIterator[bytes]:
+        nonlocal read
         yield head + images.phone_jpeg(800, 600)[:100]
-        while counter[0] < total:
-            counter[0] += chunk
+        while read < total:
+            read += chunk
             yield b"\0" * chunk
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    return body()
+    response = await client.post(
+        f"/api/v1/issues/{issue_id}/photos",
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=body(),
+    )
+    return response, read
 
 
 async def test_an_oversized_photo_is_refused_while_it_streams(
@@ -107,21 +117,14 @@ async def test_an_oversized_photo_is_refused_while_it_streams(
 ) -> None:
     """The server stops reading at the limit: most of the 40 MB body is never sent."""
     issue_id = report(db, database, city)
-    read = [0]
-
-    response = await client.post(
-        f"/api/v1/issues/{issue_id}/photos",
-        headers={
-            **bearer(settings, city.reporter),
-            "Content-Type": "multipart/form-data; boundary=b0undary",
-        },
-        content=_streamed_body("b0undary", 40_000_000, read),
+    response, read = await _post_streamed_photo(
+        client, issue_id, bearer(settings, city.reporter), 40_000_000
     )
 
     assert response.status_code == 413, response.text
     assert problem_type(response) == "photo-too-large"
     assert "larger than 10 MB" in response.json()["detail"]
-    assert settings.photo_max_bytes <= read[0] < settings.photo_max_bytes + 256 * 1024
+    assert settings.photo_max_bytes <= read < settings.photo_max_bytes + 256 * 1024
     nothing_stored(database, stored)
 
 
@@ -135,19 +138,12 @@ async def test_a_forbidden_upload_is_refused_before_its_bytes_are_read(
     stored: Stored,
 ) -> None:
     issue_id = report(db, database, city)
-    read = [0]
-
-    response = await client.post(
-        f"/api/v1/issues/{issue_id}/photos",
-        headers={
-            **bearer(settings, city.stranger),
-            "Content-Type": "multipart/form-data; boundary=b0undary",
-        },
-        content=_streamed_body("b0undary", 5_000_000, read),
+    response, read = await _post_streamed_photo(
+        client, issue_id, bearer(settings, city.stranger), 5_000_000
     )
 
     assert response.status_code == 403
-    assert read[0] == 0
+    assert read == 0
     nothing_stored(database, stored)
 
 
