@@ -11,10 +11,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app import i18n
 from app.config import Settings
 from app.db import get_session, get_write_session
 from app.errors import BadRequest, Forbidden, Unauthenticated, answers
-from app.models import Role, User
+from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import secret_digest
 from app.services import accounts, idempotency
@@ -62,7 +63,22 @@ def get_optional_user(
     api_key: Annotated[str | None, Depends(_api_key)],
     device_id: Annotated[str | None, Depends(_device_id)],
 ) -> User | None:
-    """Whoever the credentials name; bad credentials are an error, not anonymity."""
+    """Whoever the credentials name; bad credentials are an error, not anonymity. Their saved
+    language goes on the request's state, where answers written after the session ended
+    (errors) find it."""
+    user = _authenticate(request, session, settings, bearer, api_key, device_id)
+    request.state.saved_language = user.language if user else None
+    return user
+
+
+def _authenticate(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    device_id: str | None,
+) -> User | None:
     if bearer is not None:
         return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
     if "authorization" in request.headers:
@@ -86,6 +102,14 @@ def get_current_user(user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_language(request: Request, user: OptionalUser) -> Language:
+    """Accept-Language when it names Thai or English, else the user's setting, else English."""
+    return i18n.of_request(request)
+
+
+LanguageDep = Annotated[Language, Depends(get_language)]
 # A stored row's id in a path: larger numbers name nothing and must not reach the driver.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app import i18n
+from app.models.user import Language
 from app.schemas.problem import FieldProblem, Problem
 
 log = logging.getLogger(__name__)
@@ -30,17 +32,21 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        detail: str,
+        detail: str | i18n.Text,
         *,
         errors: Sequence[FieldProblem] = (),
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
+        # A Text is worded in the language of the request when the answer is written.
         self.detail = detail
         self.errors = list(errors)
         self.headers = headers or {}
         self.extensions = extensions
+
+    def detail_in(self, lang: Language) -> str:
+        return self.detail.render(lang) if isinstance(self.detail, i18n.Text) else self.detail
 
 
 class BadRequest(DomainError):
@@ -73,7 +79,7 @@ class Unauthenticated(DomainError):
     slug = "unauthenticated"
     title = "Authentication required"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | i18n.Text) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -220,16 +226,23 @@ def problem_response(
     status: int,
     slug: str,
     title: str,
-    detail: str,
+    detail: str | i18n.Text,
     errors: Iterable[FieldProblem] = (),
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
+    """The answer in the request's language: the title by the problem type, the detail when it
+    is a catalog text (free-form details stay as written)."""
+    lang = i18n.of_request(request)
+    for key in (f"problem.{slug}", f"http.{status}"):
+        if i18n.has(key):
+            title = i18n.t(key, lang)
+            break
     body = Problem(
         type=problem_type(request, slug),
         title=title,
         status=status,
-        detail=detail,
+        detail=detail.render(lang) if isinstance(detail, i18n.Text) else detail,
         instance=request.url.path,
         errors=list(errors) or None,
         **(extensions or {}),
@@ -237,7 +250,7 @@ def problem_response(
     return Response(
         body.model_dump_json(exclude_none=True),
         status_code=status,
-        headers=headers,
+        headers={**(headers or {}), "Content-Language": lang.value},
         media_type=PROBLEM_MEDIA_TYPE,
     )
 

@@ -27,6 +27,17 @@ class EventAction(StrEnum):
     photo_added = "photo_added"
     photo_hidden = "photo_hidden"
     photo_restored = "photo_restored"
+    supported = "supported"  # someone else reported it too ("me too")
+    merged = "merged"  # this duplicate was merged into its canonical issue
+    merged_in = "merged_in"  # a duplicate was merged into this issue
+    commented = "commented"  # a public comment
+    noted = "noted"  # an internal note, for the handling agency
+    comment_hidden = "comment_hidden"
+    comment_restored = "comment_restored"
+    hidden = "hidden"  # the issue itself hidden by moderation
+    unhidden = "unhidden"
+    priority_changed = "priority_changed"  # priority or flags changed, deadlines recomputed
+    assigned = "assigned"  # given to (or taken from) a staff member
 
 
 def _enum(enum: type[StrEnum], name: str) -> Enum:

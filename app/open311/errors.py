@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import i18n
 from app.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from app.open311.serialisers import Format, errors
 from app.routing import UnitOfWorkRoute
@@ -67,7 +68,7 @@ def _status(exc: DomainError) -> int:
 def domain_error(request: Request, exc: DomainError) -> Response:
     status = _status(exc)
     problems = [(status, f"{p.location}: {p.message}") for p in exc.errors] or [
-        (status, exc.detail)
+        (status, exc.detail_in(i18n.of_request(request)))
     ]
     return errors(problems, fmt=request_format(request), status_code=status)
 

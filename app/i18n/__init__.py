@@ -1,0 +1,99 @@
+"""Thai and English texts for people: one catalog per language, one rule for choosing it.
+
+Texts are looked up by key (`t("status.open", lang)`); a `Text` is a key with its parameters,
+rendered later in the language of whoever reads it (an error is worded when the answer is
+written, once the request's language is known). Both catalogs must hold the same keys with the
+same placeholders; a test checks that.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from app.models.user import Language
+
+CATALOG_DIR = Path(__file__).parent
+# Answers to clients that state no language and carry no user: an API's callers are mostly
+# programs, and English is what their developers read in the logs.
+FALLBACK = Language.en
+
+
+@cache
+def catalog(lang: Language) -> Mapping[str, str]:
+    texts: dict[str, str] = json.loads((CATALOG_DIR / f"{lang.value}.json").read_text("utf-8"))
+    return texts
+
+
+def has(key: str) -> bool:
+    return key in catalog(FALLBACK)
+
+
+def t(key: str, lang: Language, /, **params: Any) -> str:
+    """The text for `key` in `lang`, with its {placeholders} filled in."""
+    return catalog(lang)[key].format(**params)
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a text fills in; raises ValueError on a malformed one."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text to be worded for its reader: a catalog key and what fills its placeholders."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: Language) -> str:
+        return t(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.render(FALLBACK)
+
+
+def text(key: str, /, **params: Any) -> Text:
+    return Text(key, params)
+
+
+def _preferences(accept_language: str) -> list[tuple[float, int, str]]:
+    """Language ranges of an Accept-Language header (RFC 9110 §12.5.4), best first."""
+    ranked = []
+    for position, item in enumerate(accept_language.split(",")):
+        name, *attributes = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for attribute in attributes:
+            key, _, value = attribute.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name and 0 < quality <= 1:
+            ranked.append((-quality, position, name.lower()))
+    return sorted(ranked)
+
+
+def negotiate(accept_language: str | None, saved: Language | None) -> Language:
+    """The request's language: the best Thai or English range the client accepts; else the
+    user's saved setting; else the fallback."""
+    for _, _, name in _preferences(accept_language or ""):
+        primary = name.split("-")[0]
+        if primary in Language.__members__:
+            return Language(primary)
+    return saved or FALLBACK
+
+
+def of_request(request: HTTPConnection) -> Language:
+    """The language to answer this request in (once authenticated, the user's saved language is
+    on its state)."""
+    saved = getattr(request.state, "saved_language", None)
+    return negotiate(request.headers.get("accept-language"), saved)
