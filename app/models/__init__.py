@@ -8,7 +8,15 @@ from app.models.district import District
 from app.models.feedback import Answer, IssueFeedback
 from app.models.follow import AreaWatch, Follow
 from app.models.idempotency import IdempotencyRecord
-from app.models.issue import Issue, IssueStatus, Priority, Resolution, issue_candidate
+from app.models.issue import (
+    Flag,
+    Issue,
+    IssueStatus,
+    Priority,
+    Resolution,
+    issue_candidate,
+    issue_flag,
+)
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.notification import (
     Channel,
@@ -34,6 +42,7 @@ __all__ = [
     "Channel",
     "District",
     "EventAction",
+    "Flag",
     "Follow",
     "IdempotencyRecord",
     "Issue",
@@ -58,4 +67,5 @@ __all__ = [
     "Webhook",
     "agency_category",
     "issue_candidate",
+    "issue_flag",
 ]

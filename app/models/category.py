@@ -52,6 +52,9 @@ class Category(IdMixin, TimestampMixin, Base):
     description_th: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Flag values (app.models.issue.Flag) every issue of this category carries, e.g. a broken
+    # ramp is always `accessibility`.
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     acknowledge_target_hours: Mapped[int] = mapped_column(Integer)
     resolve_target_hours: Mapped[int] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -52,8 +52,16 @@ class Priority(StrEnum):
     urgent = "urgent"
 
 
-def _enum(enum: type[StrEnum], name: str) -> Enum:
-    return Enum(enum, native_enum=False, length=16, create_constraint=True, name=name)
+class Flag(StrEnum):
+    """Who or what a problem affects; flagged issues get priority by the priority rules."""
+
+    accessibility = "accessibility"  # a broken ramp, a blocked footpath
+    vulnerable_people_affected = "vulnerable_people_affected"
+    safety_hazard = "safety_hazard"
+
+
+def _enum(enum: type[StrEnum], name: str, length: int = 16) -> Enum:
+    return Enum(enum, native_enum=False, length=length, create_constraint=True, name=name)
 
 
 # The agencies whose jurisdiction covered the point and that handle the category when the issue
@@ -64,6 +72,16 @@ issue_candidate = Table(
     Column("issue_id", IdType, ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
     Column("agency_id", IdType, ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_issue_candidate_agency_id", "agency_id"),
+)
+
+# An issue's flags: its category's defaults plus what the reporter or staff said. A table rather
+# than a list column, so work queues filter by flag with one indexed lookup on both databases.
+issue_flag = Table(
+    "issue_flag",
+    Base.metadata,
+    Column("issue_id", IdType, ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
+    Column("flag", _enum(Flag, "flag", length=32), primary_key=True),
+    Index("ix_issue_flag_flag", "flag"),
 )
 
 
