@@ -247,12 +247,14 @@ def problem_response(
         errors=list(errors) or None,
         **(extensions or {}),
     )
-    return Response(
+    response = Response(
         body.model_dump_json(exclude_none=True),
         status_code=status,
-        headers={**(headers or {}), "Content-Language": lang.value},
+        headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
     )
+    i18n.say_language(response, lang)
+    return response
 
 
 def domain_problem(request: Request, exc: DomainError) -> Response:

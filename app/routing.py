@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import i18n
 from app.errors import MalformedJson, UnsupportedMediaType, ValidationFailed
 from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.schemas.problem import FieldProblem
@@ -82,7 +83,10 @@ class UnitOfWorkRoute(APIRoute):
             _check_query_text(request)
             if expects_json and request.method in BODY_METHODS and _has_body(request):
                 await _check_json_body(request)
-            response = await handler(request)
+            with i18n.answering(request):
+                response = await handler(request)
+                if i18n.worded():
+                    i18n.say_language(response, i18n.of_request(request))
             session: Session | None = getattr(request.state, "session", None)
             if session is not None and response.status_code < 400:
                 claim: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)

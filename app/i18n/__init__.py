@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from app.models.user import Language
 
@@ -97,3 +101,76 @@ def of_request(request: HTTPConnection) -> Language:
     on its state)."""
     saved = getattr(request.state, "saved_language", None)
     return negotiate(request.headers.get("accept-language"), saved)
+
+
+def say_language(response: Response, lang: Language) -> None:
+    """Mark an answer worded for its reader: its language, and that another Accept-Language
+    may get another body (so shared caches keep one copy per language)."""
+    response.headers["Content-Language"] = lang.value
+    vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+    if "accept-language" not in (v.lower() for v in vary):
+        response.headers["Vary"] = ", ".join([*vary, "Accept-Language"])
+
+
+@dataclass
+class _Answer:
+    request: HTTPConnection
+    # Whether anything in the answer was worded for its reader: only then does it vary by
+    # language (Content-Language, Vary: Accept-Language).
+    worded: bool = False
+
+
+_answering: ContextVar[_Answer | None] = ContextVar("answering", default=None)
+
+
+@contextmanager
+def answering(request: HTTPConnection) -> Iterator[None]:
+    """While a request is answered, labels are worded in its language. The language is read
+    when first needed, so a user authenticated by a dependency meanwhile counts."""
+    token = _answering.set(_Answer(request))
+    try:
+        yield
+    finally:
+        _answering.reset(token)
+
+
+def current() -> Language:
+    """The language of the answer being written; the fallback outside a request."""
+    answer = _answering.get()
+    if answer is None:
+        return FALLBACK
+    answer.worded = True
+    return of_request(answer.request)
+
+
+def worded() -> bool:
+    """Whether the answer being written used its reader's language."""
+    answer = _answering.get()
+    return answer is not None and answer.worded
+
+
+def label(value: StrEnum) -> str:
+    """A code's name for people, in the current language (`label.<enum>.<code>`)."""
+    return t(f"label.{LABELLED[type(value).__name__]}.{value.value}", current())
+
+
+def label_of(value: StrEnum | None) -> str | None:
+    return None if value is None else label(value)
+
+
+def pick(th: str, en: str) -> str:
+    """Of a stored Thai and English pair (a category's or an agency's name), the current one."""
+    return th if current() == Language.th else en
+
+
+# Enums with labels, by class name: the catalog's `label.<kind>.` prefix for each.
+LABELLED = {
+    "IssueStatus": "status",
+    "Resolution": "resolution",
+    "Priority": "priority",
+    "Flag": "flag",
+    "EventAction": "event",
+    "TimeframeState": "timeframe",
+    "Role": "role",
+    "Language": "language",
+}
