@@ -48,9 +48,7 @@ def _valid_device_id(device_id: str) -> str:
     if not 16 <= len(device_id) <= 128 or not device_id.isprintable():
         # A credential that cannot be used, like a malformed token: 401, as every such endpoint
         # documents.
-        raise Unauthenticated(
-            "X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID."
-        )
+        raise Unauthenticated(i18n.text("error.auth.device_id"))
     return device_id
 
 
@@ -83,7 +81,7 @@ def _authenticate(
         return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
     if "authorization" in request.headers:
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
-        raise Unauthenticated("Send the access token as 'Authorization: Bearer <token>'.")
+        raise Unauthenticated(i18n.text("error.auth.scheme"))
     if api_key is not None:
         return accounts.user_from_api_key(session, api_key)
     if device_id is not None:
@@ -97,7 +95,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 @answers(401)
 def get_current_user(user: OptionalUser) -> User:
     if user is None:
-        raise Unauthenticated("Log in (Authorization: Bearer <token>) or send an X-API-Key.")
+        raise Unauthenticated(i18n.text("error.auth.required"))
     return user
 
 
@@ -123,9 +121,7 @@ def refuse_api_key(
     """Credentials are made by a person who logged in: a leaked API key must not be able to mint
     keys or accounts that would outlive its revocation."""
     if bearer is None and api_key is not None:
-        raise Forbidden(
-            "An API key cannot create API keys or accounts: log in and send the access token."
-        )
+        raise Forbidden(i18n.text("error.auth.api_key_mints"))
 
 
 NotByApiKey = Depends(refuse_api_key)
@@ -142,7 +138,7 @@ def get_reporter(
         return user
     if device_id is not None:
         return accounts.device_user(session, _valid_device_id(device_id))
-    raise Unauthenticated("Log in, or send an X-Device-Id header to report without an account.")
+    raise Unauthenticated(i18n.text("error.auth.reporter"))
 
 
 Reporter = Annotated[User, Depends(get_reporter)]
@@ -154,7 +150,8 @@ def require_role(*roles: Role) -> Any:
     @answers(403)
     def dependency(user: CurrentUser) -> User:
         if user.role not in roles:
-            raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+            labels = [i18n.text(f"label.role.{role.value}") for role in roles]
+            raise Forbidden(i18n.text("error.auth.role", roles=labels))
         return user
 
     return Depends(dependency)
@@ -168,7 +165,7 @@ def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | No
     tag = if_match.strip()
     if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():
         return int(tag[1:-1])
-    raise BadRequest('If-Match must be an ETag from this API, e.g. "3" (with the quotes).')
+    raise BadRequest(i18n.text("error.if_match"))
 
 
 IfMatch = Annotated[int | None, Depends(parse_if_match)]

@@ -15,9 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import i18n
-from app.errors import MalformedJson, UnsupportedMediaType, ValidationFailed
+from app.errors import (
+    FieldText,
+    MalformedJson,
+    UnsupportedMediaType,
+    ValidationFailed,
+    fields_detail,
+)
 from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from app.schemas.problem import FieldProblem
 from app.services import idempotency
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -62,14 +67,8 @@ def _check_query_text(request: Request) -> None:
     none belongs in a search, a code or an address): refused alike on every route."""
     for name, value in request.query_params.multi_items():
         if has_control_characters(value):
-            raise ValidationFailed(
-                f"{name}: {CONTROL_CHARACTERS_MESSAGE}",
-                errors=[
-                    FieldProblem(
-                        location=f"query.{name}", message=CONTROL_CHARACTERS_MESSAGE, code="invalid"
-                    )
-                ],
-            )
+            problems = [FieldText(f"query.{name}", CONTROL_CHARACTERS_MESSAGE, "invalid")]
+            raise ValidationFailed(fields_detail(problems), errors=problems)
 
 
 class UnitOfWorkRoute(APIRoute):

@@ -58,14 +58,23 @@ class Text:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, lang: Language) -> str:
-        return t(self.key, lang, **self.params)
+        return t(self.key, lang, **{name: _worded(v, lang) for name, v in self.params.items()})
 
     def __str__(self) -> str:
         return self.render(FALLBACK)
 
 
 def text(key: str, /, **params: Any) -> Text:
+    """A text worded later; a parameter may itself be a Text, or a list of them (joined)."""
     return Text(key, params)
+
+
+def _worded(value: Any, lang: Language) -> Any:
+    if isinstance(value, Text):
+        return value.render(lang)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Text) for v in value):
+        return t("list.separator", lang).join(v.render(lang) for v in value)
+    return value
 
 
 def _preferences(accept_language: str) -> list[tuple[float, int, str]]:
