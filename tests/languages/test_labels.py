@@ -128,7 +128,8 @@ async def test_statistics_are_named_per_language_and_cached_per_language(
     # Asked again within the cache's lifetime, each language still gets its own body and ETag.
     thai_again = await client.get(url, headers=THAI)
     english_again = await client.get(url, headers=ENGLISH)
-    assert thai_again.json() == thai and english_again.json() == english
+    assert thai_again.json() == thai
+    assert english_again.json() == english
     assert thai_again.headers["etag"] != english_again.headers["etag"]
     revalidated = await client.get(
         url, headers={**ENGLISH, "If-None-Match": thai_again.headers["etag"]}
