@@ -322,8 +322,13 @@ def field_message(error: Mapping[str, Any], lang: Language) -> str:
         return cause.args[0].render(lang)
     key = f"validation.{error['type']}"
     if i18n.has(key):
+        # As pydantic words them: a bound of 90.0 reads "90".
+        plain = {
+            name: int(v) if isinstance(v, float) and v.is_integer() else v
+            for name, v in context.items()
+        }
         try:
-            return i18n.t(key, lang, **context)
+            return i18n.t(key, lang, **plain)
         except (KeyError, IndexError, ValueError):
             pass  # a context the text does not expect: pydantic's words are still right
     return str(error["msg"])

@@ -121,6 +121,14 @@ def device_user(session: Session, device_id: str) -> User:
     return user
 
 
+def update_settings(session: Session, *, user: User, language: Language | None = None) -> User:
+    """A person's own settings: the language they are answered and written to in."""
+    if language is not None:
+        user.language = language
+    session.flush()
+    return user
+
+
 def create_staff(
     session: Session,
     *,
