@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app import i18n
 from app.config import Settings
 from app.db import get_session, get_write_session
-from app.errors import BadRequest, Forbidden, Unauthenticated, answers
+from app.errors import BadRequest, DomainError, Forbidden, Unauthenticated, answers
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import secret_digest
@@ -61,12 +62,48 @@ def get_optional_user(
     api_key: Annotated[str | None, Depends(_api_key)],
     device_id: Annotated[str | None, Depends(_device_id)],
 ) -> User | None:
-    """Whoever the credentials name; bad credentials are an error, not anonymity. Their saved
-    language goes on the request's state, where answers written after the session ended
-    (errors) find it."""
-    user = _authenticate(request, session, settings, bearer, api_key, device_id)
-    request.state.saved_language = user.language if user else None
-    return user
+    """Whoever the credentials name; bad credentials are an error, not anonymity."""
+    return _identify(request, session, settings, bearer, api_key, device_id)
+
+
+def _identify(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    device_id: str | None,
+) -> User | None:
+    """Who is calling, worked out once per request (a refusal too, raised wherever the caller
+    is asked for). Their saved language goes on the request's state, where answers written
+    after the session ended (errors) find it."""
+    outcome: User | DomainError | None = getattr(request.state, "caller", _UNKNOWN)
+    if outcome is _UNKNOWN:
+        try:
+            outcome = _authenticate(request, session, settings, bearer, api_key, device_id)
+        except DomainError as refused:
+            outcome = refused
+        request.state.caller = outcome
+        request.state.saved_language = outcome.language if isinstance(outcome, User) else None
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+_UNKNOWN: Any = object()
+
+
+async def recognise_caller(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Every API route's first dependency: the caller's saved language is known before anything
+    else can fail (a path naming no issue, a bad body), so every answer is worded in it. Bad
+    credentials are refused only where a route asks who is calling."""
+    credentials = (
+        await _bearer(request),
+        await _api_key(request),
+        await _device_id(request),
+    )
+    with contextlib.suppress(DomainError):
+        await run_in_threadpool(_identify, request, session, settings, *credentials)
 
 
 def _authenticate(
