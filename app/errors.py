@@ -42,7 +42,7 @@ AnyFieldProblem = FieldProblem | FieldText
 
 
 def fields_detail(problems: Sequence[FieldText]) -> i18n.Text:
-    """A detail naming each field problem ("body.x: message; ..."), worded for its reader."""
+    """A detail naming each field problem ("body.x: message, ..."), worded for its reader."""
     return i18n.text(
         "error.fields",
         fields=[i18n.text("error.field", location=p.location, message=p.message) for p in problems],

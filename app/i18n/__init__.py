@@ -1,9 +1,17 @@
 """Thai and English texts for people: one catalog per language, one rule for choosing it.
 
-Texts are looked up by key (`t("status.open", lang)`); a `Text` is a key with its parameters,
-rendered later in the language of whoever reads it (an error is worded when the answer is
-written, once the request's language is known). Both catalogs must hold the same keys with the
-same placeholders; a test checks that.
+Texts are looked up by key (`t("label.status.open", lang)`); a `Text` is a key with its
+parameters, rendered later in the language of whoever reads it (an error is worded when the
+answer is written, once the request's language is known). Both catalogs must hold the same keys
+with the same placeholders; a test checks that.
+
+Labels in answers (`label(IssueStatus.open)`, `pick(name_th, name_en)`) are worded in the
+language of the request being answered (`current()`): the route class opens `answering(request)`
+around each request, and marks answers that used it with Content-Language and Vary.
+
+Key prefixes: `label.` names of codes, `problem.`/`http.` problem titles, `error.` details,
+`validation.` request-validation messages by pydantic error type, `notify.` notification texts,
+`verb.`/`doing.` actions inside other texts.
 """
 
 from __future__ import annotations
@@ -159,8 +167,10 @@ def worded() -> bool:
 
 
 def label(value: StrEnum) -> str:
-    """A code's name for people, in the current language (`label.<enum>.<code>`)."""
-    return t(f"label.{LABELLED[type(value).__name__]}.{value.value}", current())
+    """A code's name for people, in the current language (`label.<enum>.<code>`). A code added
+    without its labels reads as itself rather than failing the answer (a test requires them)."""
+    key = f"label.{LABELLED[type(value).__name__]}.{value.value}"
+    return catalog(current()).get(key, value.value)
 
 
 def label_of(value: StrEnum | None) -> str | None:

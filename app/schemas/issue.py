@@ -275,7 +275,7 @@ class ActorRef(BaseModel):
 
     @computed_field(description="The role for people, in the answer's language.")
     def role_label(self) -> str:
-        return i18n.t(f"label.role.{self.role}", i18n.current())
+        return i18n.catalog(i18n.current()).get(f"label.role.{self.role}", self.role)
 
 
 class IssueEventRead(BaseModel):

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from app import i18n
 from app.config import Settings
 from app.db import Database
-from app.models import Role
+from app.models import (
+    EventAction,
+    Flag,
+    IssueStatus,
+    Language,
+    Priority,
+    Resolution,
+    Role,
+)
+from app.services.timeframes import TimeframeState
 from tests.factories import bearer, make_agency, make_category, make_issue, make_user
 
 THAI = {"Accept-Language": "th"}
@@ -144,3 +155,21 @@ async def test_statistics_are_named_per_language_and_cached_per_language(
     thai, english = await both(client, "/api/v1/stats/patterns")
     assert thai["by_weekday"][0]["name"] == "วันจันทร์"
     assert english["by_weekday"][0]["name"] == "Monday"
+
+
+def test_every_code_people_read_has_a_label_in_both_languages() -> None:
+    enums: list[type[StrEnum]] = [
+        IssueStatus,
+        Resolution,
+        Priority,
+        Flag,
+        EventAction,
+        TimeframeState,
+        Role,
+        Language,
+    ]
+    assert {e.__name__ for e in enums} == set(i18n.LABELLED)
+    for enum in enums:
+        for member in enum:
+            key = f"label.{i18n.LABELLED[enum.__name__]}.{member.value}"
+            assert i18n.has(key), key
