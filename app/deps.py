@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app import i18n
 from app.config import Settings
 from app.db import get_session, get_write_session
-from app.errors import BadRequest, Forbidden, Unauthenticated, answers
+from app.errors import BadRequest, DomainError, Forbidden, Unauthenticated, answers
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import secret_digest
@@ -48,9 +49,7 @@ def _valid_device_id(device_id: str) -> str:
     if not 16 <= len(device_id) <= 128 or not device_id.isprintable():
         # A credential that cannot be used, like a malformed token: 401, as every such endpoint
         # documents.
-        raise Unauthenticated(
-            "X-Device-Id must be 16 to 128 printable characters, e.g. a random UUID."
-        )
+        raise Unauthenticated(i18n.text("error.auth.device_id"))
     return device_id
 
 
@@ -63,12 +62,48 @@ def get_optional_user(
     api_key: Annotated[str | None, Depends(_api_key)],
     device_id: Annotated[str | None, Depends(_device_id)],
 ) -> User | None:
-    """Whoever the credentials name; bad credentials are an error, not anonymity. Their saved
-    language goes on the request's state, where answers written after the session ended
-    (errors) find it."""
-    user = _authenticate(request, session, settings, bearer, api_key, device_id)
-    request.state.saved_language = user.language if user else None
-    return user
+    """Whoever the credentials name; bad credentials are an error, not anonymity."""
+    return _identify(request, session, settings, bearer, api_key, device_id)
+
+
+def _identify(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    device_id: str | None,
+) -> User | None:
+    """Who is calling, worked out once per request (a refusal too, raised wherever the caller
+    is asked for). Their saved language goes on the request's state, where answers written
+    after the session ended (errors) find it."""
+    outcome: User | DomainError | None = getattr(request.state, "caller", _UNKNOWN)
+    if outcome is _UNKNOWN:
+        try:
+            outcome = _authenticate(request, session, settings, bearer, api_key, device_id)
+        except DomainError as refused:
+            outcome = refused
+        request.state.caller = outcome
+        request.state.saved_language = outcome.language if isinstance(outcome, User) else None
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+_UNKNOWN: Any = object()
+
+
+async def recognise_caller(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Every API route's first dependency: the caller's saved language is known before anything
+    else can fail (a path naming no issue, a bad body), so every answer is worded in it. Bad
+    credentials are refused only where a route asks who is calling."""
+    credentials = (
+        await _bearer(request),
+        await _api_key(request),
+        await _device_id(request),
+    )
+    with contextlib.suppress(DomainError):
+        await run_in_threadpool(_identify, request, session, settings, *credentials)
 
 
 def _authenticate(
@@ -83,7 +118,7 @@ def _authenticate(
         return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
     if "authorization" in request.headers:
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
-        raise Unauthenticated("Send the access token as 'Authorization: Bearer <token>'.")
+        raise Unauthenticated(i18n.text("error.auth.scheme"))
     if api_key is not None:
         return accounts.user_from_api_key(session, api_key)
     if device_id is not None:
@@ -97,7 +132,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 @answers(401)
 def get_current_user(user: OptionalUser) -> User:
     if user is None:
-        raise Unauthenticated("Log in (Authorization: Bearer <token>) or send an X-API-Key.")
+        raise Unauthenticated(i18n.text("error.auth.required"))
     return user
 
 
@@ -123,9 +158,7 @@ def refuse_api_key(
     """Credentials are made by a person who logged in: a leaked API key must not be able to mint
     keys or accounts that would outlive its revocation."""
     if bearer is None and api_key is not None:
-        raise Forbidden(
-            "An API key cannot create API keys or accounts: log in and send the access token."
-        )
+        raise Forbidden(i18n.text("error.auth.api_key_mints"))
 
 
 NotByApiKey = Depends(refuse_api_key)
@@ -142,7 +175,7 @@ def get_reporter(
         return user
     if device_id is not None:
         return accounts.device_user(session, _valid_device_id(device_id))
-    raise Unauthenticated("Log in, or send an X-Device-Id header to report without an account.")
+    raise Unauthenticated(i18n.text("error.auth.reporter"))
 
 
 Reporter = Annotated[User, Depends(get_reporter)]
@@ -154,7 +187,8 @@ def require_role(*roles: Role) -> Any:
     @answers(403)
     def dependency(user: CurrentUser) -> User:
         if user.role not in roles:
-            raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+            labels = [i18n.text(f"label.role.{role.value}") for role in roles]
+            raise Forbidden(i18n.text("error.auth.role", roles=labels))
         return user
 
     return Depends(dependency)
@@ -168,7 +202,7 @@ def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | No
     tag = if_match.strip()
     if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():
         return int(tag[1:-1])
-    raise BadRequest('If-Match must be an ETag from this API, e.g. "3" (with the quotes).')
+    raise BadRequest(i18n.text("error.if_match"))
 
 
 IfMatch = Annotated[int | None, Depends(parse_if_match)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar, TypeVar
 
@@ -23,6 +24,35 @@ log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
+@dataclass(frozen=True)
+class FieldText:
+    """A field problem whose message is worded for its reader when the answer is written."""
+
+    location: str
+    message: i18n.Text
+    code: str
+
+    def render(self, lang: Language) -> FieldProblem:
+        return FieldProblem(
+            location=self.location, message=self.message.render(lang), code=self.code
+        )
+
+
+AnyFieldProblem = FieldProblem | FieldText
+
+
+def fields_detail(problems: Sequence[FieldText]) -> i18n.Text:
+    """A detail naming each field problem ("body.x: message, ..."), worded for its reader."""
+    return i18n.text(
+        "error.fields",
+        fields=[i18n.text("error.field", location=p.location, message=p.message) for p in problems],
+    )
+
+
+def field_problems_in(problems: Iterable[AnyFieldProblem], lang: Language) -> list[FieldProblem]:
+    return [p.render(lang) if isinstance(p, FieldText) else p for p in problems]
+
+
 class DomainError(Exception):
     """A rule was broken; subclasses fix the HTTP status, a stable type slug and a title."""
 
@@ -34,7 +64,7 @@ class DomainError(Exception):
         self,
         detail: str | i18n.Text,
         *,
-        errors: Sequence[FieldProblem] = (),
+        errors: Sequence[AnyFieldProblem] = (),
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
@@ -47,6 +77,9 @@ class DomainError(Exception):
 
     def detail_in(self, lang: Language) -> str:
         return self.detail.render(lang) if isinstance(self.detail, i18n.Text) else self.detail
+
+    def errors_in(self, lang: Language) -> list[FieldProblem]:
+        return field_problems_in(self.errors, lang)
 
 
 class BadRequest(DomainError):
@@ -227,7 +260,7 @@ def problem_response(
     slug: str,
     title: str,
     detail: str | i18n.Text,
-    errors: Iterable[FieldProblem] = (),
+    errors: Iterable[AnyFieldProblem] = (),
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> Response:
@@ -244,15 +277,17 @@ def problem_response(
         status=status,
         detail=detail.render(lang) if isinstance(detail, i18n.Text) else detail,
         instance=request.url.path,
-        errors=list(errors) or None,
+        errors=field_problems_in(errors, lang) or None,
         **(extensions or {}),
     )
-    return Response(
+    response = Response(
         body.model_dump_json(exclude_none=True),
         status_code=status,
-        headers={**(headers or {}), "Content-Language": lang.value},
+        headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
     )
+    i18n.say_language(response, lang)
+    return response
 
 
 def domain_problem(request: Request, exc: DomainError) -> Response:
@@ -278,10 +313,34 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def field_message(error: Mapping[str, Any], lang: Language) -> str:
+    """A pydantic error's message in `lang`, by its type and context (`validation.<type>` in the
+    catalogs); pydantic's own English for types the catalogs do not word."""
+    context = error.get("ctx") or {}
+    cause = context.get("error")
+    if isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], i18n.Text):
+        return cause.args[0].render(lang)
+    key = f"validation.{error['type']}"
+    if i18n.has(key):
+        # As pydantic words them: a bound of 90.0 reads "90".
+        plain = {
+            name: int(v) if isinstance(v, float) and v.is_integer() else v
+            for name, v in context.items()
+        }
+        try:
+            return i18n.t(key, lang, **plain)
+        except (KeyError, IndexError, ValueError):
+            pass  # a context the text does not expect: pydantic's words are still right
+    return str(error["msg"])
+
+
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    lang = i18n.of_request(request)
     errors = [
-        FieldProblem(location=_location(e["loc"]), message=str(e["msg"]), code=str(e["type"]))
+        FieldProblem(
+            location=_location(e["loc"]), message=field_message(e, lang), code=str(e["type"])
+        )
         for e in exc.errors()
     ]
     return problem_response(

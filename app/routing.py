@@ -14,9 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import MalformedJson, UnsupportedMediaType, ValidationFailed
+from app import i18n
+from app.errors import (
+    FieldText,
+    MalformedJson,
+    UnsupportedMediaType,
+    ValidationFailed,
+    fields_detail,
+)
 from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from app.schemas.problem import FieldProblem
 from app.services import idempotency
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -61,14 +67,8 @@ def _check_query_text(request: Request) -> None:
     none belongs in a search, a code or an address): refused alike on every route."""
     for name, value in request.query_params.multi_items():
         if has_control_characters(value):
-            raise ValidationFailed(
-                f"{name}: {CONTROL_CHARACTERS_MESSAGE}",
-                errors=[
-                    FieldProblem(
-                        location=f"query.{name}", message=CONTROL_CHARACTERS_MESSAGE, code="invalid"
-                    )
-                ],
-            )
+            problems = [FieldText(f"query.{name}", CONTROL_CHARACTERS_MESSAGE, "invalid")]
+            raise ValidationFailed(fields_detail(problems), errors=problems)
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -82,7 +82,10 @@ class UnitOfWorkRoute(APIRoute):
             _check_query_text(request)
             if expects_json and request.method in BODY_METHODS and _has_body(request):
                 await _check_json_body(request)
-            response = await handler(request)
+            with i18n.answering(request):
+                response = await handler(request)
+                if i18n.worded():
+                    i18n.say_language(response, i18n.of_request(request))
             session: Session | None = getattr(request.state, "session", None)
             if session is not None and response.status_code < 400:
                 claim: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)

@@ -21,6 +21,7 @@ from app.models import (
     CategoryAttribute,
     District,
     Issue,
+    Language,
     LonLat,
     Role,
     User,
@@ -133,7 +134,10 @@ def make_user(
     *,
     agency: Agency | None = None,
     email: str | None = None,
+    language: Language = Language.en,
 ) -> User:
+    """A user who reads English unless told otherwise (accounts default to Thai), so tests
+    that read messages read them in one language whoever signs in."""
     n = next(_counter)
     user = User(
         email=email or f"user{n}@example.org",
@@ -141,6 +145,7 @@ def make_user(
         display_name=f"User {n}",
         role=role,
         agency_id=agency.id if agency else None,
+        language=language,
     )
     session.add(user)
     session.commit()

@@ -1,22 +1,34 @@
 """Thai and English texts for people: one catalog per language, one rule for choosing it.
 
-Texts are looked up by key (`t("status.open", lang)`); a `Text` is a key with its parameters,
-rendered later in the language of whoever reads it (an error is worded when the answer is
-written, once the request's language is known). Both catalogs must hold the same keys with the
-same placeholders; a test checks that.
+Texts are looked up by key (`t("label.status.open", lang)`); a `Text` is a key with its
+parameters, rendered later in the language of whoever reads it (an error is worded when the
+answer is written, once the request's language is known). Both catalogs must hold the same keys
+with the same placeholders; a test checks that.
+
+Labels in answers (`label(IssueStatus.open)`, `pick(name_th, name_en)`) are worded in the
+language of the request being answered (`current()`): the route class opens `answering(request)`
+around each request, and marks answers that used it with Content-Language and Vary.
+
+Key prefixes: `label.` names of codes, `problem.`/`http.` problem titles, `error.` details,
+`validation.` request-validation messages by pydantic error type, `notify.` notification texts,
+`verb.`/`doing.` actions inside other texts.
 """
 
 from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from app.models.user import Language
 
@@ -54,14 +66,23 @@ class Text:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, lang: Language) -> str:
-        return t(self.key, lang, **self.params)
+        return t(self.key, lang, **{name: _worded(v, lang) for name, v in self.params.items()})
 
     def __str__(self) -> str:
         return self.render(FALLBACK)
 
 
 def text(key: str, /, **params: Any) -> Text:
+    """A text worded later; a parameter may itself be a Text, or a list of them (joined)."""
     return Text(key, params)
+
+
+def _worded(value: Any, lang: Language) -> Any:
+    if isinstance(value, Text):
+        return value.render(lang)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Text) for v in value):
+        return t("list.separator", lang).join(v.render(lang) for v in value)
+    return value
 
 
 def _preferences(accept_language: str) -> list[tuple[float, int, str]]:
@@ -97,3 +118,78 @@ def of_request(request: HTTPConnection) -> Language:
     on its state)."""
     saved = getattr(request.state, "saved_language", None)
     return negotiate(request.headers.get("accept-language"), saved)
+
+
+def say_language(response: Response, lang: Language) -> None:
+    """Mark an answer worded for its reader: its language, and that another Accept-Language
+    may get another body (so shared caches keep one copy per language)."""
+    response.headers["Content-Language"] = lang.value
+    vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+    if "accept-language" not in (v.lower() for v in vary):
+        response.headers["Vary"] = ", ".join([*vary, "Accept-Language"])
+
+
+@dataclass
+class _Answer:
+    request: HTTPConnection
+    # Whether anything in the answer was worded for its reader: only then does it vary by
+    # language (Content-Language, Vary: Accept-Language).
+    worded: bool = False
+
+
+_answering: ContextVar[_Answer | None] = ContextVar("answering", default=None)
+
+
+@contextmanager
+def answering(request: HTTPConnection) -> Iterator[None]:
+    """While a request is answered, labels are worded in its language. The language is read
+    when first needed, so a user authenticated by a dependency meanwhile counts."""
+    token = _answering.set(_Answer(request))
+    try:
+        yield
+    finally:
+        _answering.reset(token)
+
+
+def current() -> Language:
+    """The language of the answer being written; the fallback outside a request."""
+    answer = _answering.get()
+    if answer is None:
+        return FALLBACK
+    answer.worded = True
+    return of_request(answer.request)
+
+
+def worded() -> bool:
+    """Whether the answer being written used its reader's language."""
+    answer = _answering.get()
+    return answer is not None and answer.worded
+
+
+def label(value: StrEnum) -> str:
+    """A code's name for people, in the current language (`label.<enum>.<code>`). A code added
+    without its labels reads as itself rather than failing the answer (a test requires them)."""
+    key = f"label.{LABELLED[type(value).__name__]}.{value.value}"
+    return catalog(current()).get(key, value.value)
+
+
+def label_of(value: StrEnum | None) -> str | None:
+    return None if value is None else label(value)
+
+
+def pick(th: str, en: str) -> str:
+    """Of a stored Thai and English pair (a category's or an agency's name), the current one."""
+    return th if current() == Language.th else en
+
+
+# Enums with labels, by class name: the catalog's `label.<kind>.` prefix for each.
+LABELLED = {
+    "IssueStatus": "status",
+    "Resolution": "resolution",
+    "Priority": "priority",
+    "Flag": "flag",
+    "EventAction": "event",
+    "TimeframeState": "timeframe",
+    "Role": "role",
+    "Language": "language",
+}

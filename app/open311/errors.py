@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import i18n
-from app.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from app.errors import DomainError, Forbidden, NotFound, Unauthenticated, field_message
 from app.open311.serialisers import Format, errors
 from app.routing import UnitOfWorkRoute
 
@@ -67,14 +67,16 @@ def _status(exc: DomainError) -> int:
 
 def domain_error(request: Request, exc: DomainError) -> Response:
     status = _status(exc)
-    problems = [(status, f"{p.location}: {p.message}") for p in exc.errors] or [
-        (status, exc.detail_in(i18n.of_request(request)))
+    lang = i18n.of_request(request)
+    problems = [(status, f"{p.location}: {p.message}") for p in exc.errors_in(lang)] or [
+        (status, exc.detail_in(lang))
     ]
     return errors(problems, fmt=request_format(request), status_code=status)
 
 
 def validation_error(request: Request, exc: RequestValidationError) -> Response:
-    problems = [(400, f"{e['loc'][-1]}: {e['msg']}") for e in exc.errors()]
+    lang = i18n.of_request(request)
+    problems = [(400, f"{e['loc'][-1]}: {field_message(e, lang)}") for e in exc.errors()]
     return errors(problems, fmt=request_format(request), status_code=400)
 
 

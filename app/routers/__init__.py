@@ -1,7 +1,8 @@
 """HTTP only: parse, authorise, call one service, answer."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.deps import recognise_caller
 from app.routers import (
     agencies,
     auth,
@@ -17,7 +18,8 @@ from app.routers import (
     users,
 )
 
-api_router = APIRouter(prefix="/api/v1")
+# Who calls is known first, so that every answer (errors included) is in their saved language.
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(recognise_caller)])
 for module in (
     auth,
     users,

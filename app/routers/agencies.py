@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Response
 
+from app import i18n
 from app.deps import (
     CurrentUser,
     CursorsDep,
@@ -145,7 +146,7 @@ def list_agency_queue(
     """Issues this agency handles, and open issues routed to it that no one has claimed yet,
     with the usual filters. For the agency's staff and admins."""
     if not permissions.can_see_agency_queue(user, agency.id):
-        raise Forbidden("Only this agency's staff and admins see its queue.")
+        raise Forbidden(i18n.text("error.agency.queue_who"))
     limit, cursor = page
     rows, next_cursor = issues.list_issues(
         session,

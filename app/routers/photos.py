@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app import i18n
 from app.deps import (
     CurrentUser,
     IdempotentAfterUpload,
@@ -137,7 +138,7 @@ def get_photo_file(
     photo, issue = current
     internal = photos.check_visible(session, photo=photo, issue=issue, viewer=viewer)
     if variant == PhotoVariant.full and not internal:
-        raise Forbidden("The full-size photo is for the agencies handling the issue and admins.")
+        raise Forbidden(i18n.text("error.photo.full_who"))
     file = next(f for f in photo.files if f.variant == variant)
     presigned = store.presigned_url(file.key)
     if presigned is not None:

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from app import i18n
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
 from app.routers.query import IssueFilterDep
@@ -39,7 +40,9 @@ ScopeDep = Annotated[Scope, Depends(scope)]
 
 def _cached(request: Request, compute: Callable[[], Any]) -> Response:
     cache: TTLCache = request.app.state.stats_cache
-    key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+    # Names in the answer are worded in its language: one entry (and ETag) per language.
+    lang = i18n.current()
+    key = f"{lang.value}:{request.url.path}?{sorted(request.query_params.multi_items())}"
     entry = cache.get_or_compute(key, lambda: orjson.dumps(compute()))
     headers = {"ETag": entry.etag, "Cache-Control": f"public, max-age={int(cache.ttl)}"}
     if request.headers.get("if-none-match", "").strip() == entry.etag:

@@ -17,8 +17,15 @@ from pydantic import ValidationError
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from app import i18n
 from app.deps import PhotoWorkersDep, SettingsDep
-from app.errors import BadRequest, PhotoTooLarge, UnsupportedMediaType, ValidationFailed
+from app.errors import (
+    BadRequest,
+    FieldText,
+    PhotoTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from app.routing import check_json, is_json
 from app.schemas.issue import IssueCreate
 from app.schemas.problem import FieldProblem
@@ -41,8 +48,12 @@ class UploadedPhoto:
     data: bytes
 
     @property
-    def name(self) -> str:
-        return f"Photo {self.position}" + (f" ({self.filename!r})" if self.filename else "")
+    def name(self) -> i18n.Text:
+        if self.filename:
+            return i18n.text(
+                "error.photo.name_file", position=self.position, filename=repr(self.filename)
+            )
+        return i18n.text("error.photo.name", position=self.position)
 
 
 @dataclass
@@ -120,12 +131,11 @@ class _Collector:
         if self.part.name == PHOTO_FIELD:
             if len(self.part.data) > self.max_photo_bytes:
                 position = len(self.photos) + 1
-                name = f"Photo {position}" + (
-                    f" ({self.part.filename!r})" if self.part.filename else ""
-                )
+                name = UploadedPhoto(position, self.part.filename, b"").name
                 raise PhotoTooLarge(
-                    f"{name} is larger than {self.max_photo_bytes / 1e6:g} MB; send a smaller "
-                    "version (phones can share photos at a reduced size).",
+                    i18n.text(
+                        "error.photo.too_large", name=name, mb=f"{self.max_photo_bytes / 1e6:g}"
+                    ),
                     max_bytes=self.max_photo_bytes,
                 )
         elif len(self.part.data) > MAX_FIELD_BYTES:
@@ -218,10 +228,8 @@ async def photos_only(
 ) -> list[CleanPhoto]:
     _, cleaned = await clean_upload(request, settings, workers, fields=set())
     if not cleaned:
-        detail = "Send at least one photo, each in a multipart part named 'photo'."
-        raise ValidationFailed(
-            detail, errors=[FieldProblem(location="body.photo", message=detail, code="missing")]
-        )
+        detail = i18n.text("error.photo.none")
+        raise ValidationFailed(detail, errors=[FieldText("body.photo", detail, "missing")])
     return cleaned
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.deps import (
     CurrentUser,
@@ -13,6 +13,7 @@ from app.deps import (
     NotByApiKey,
     PathId,
     PhotoLinksDep,
+    Reporter,
     SessionDep,
     SettingsDep,
     SpatialDep,
@@ -23,7 +24,14 @@ from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.routing import UnitOfWorkRoute
-from app.schemas.account import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, StaffCreate, UserRead
+from app.schemas.account import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    StaffCreate,
+    UserRead,
+    UserUpdate,
+)
 from app.schemas.issue import IssueReadPage
 from app.services import accounts, issues
 
@@ -35,6 +43,22 @@ Integrator = Annotated[User, require_role(Role.admin, Role.manager, Role.agent)]
 
 @router.get("/me", response_model=UserRead, responses=problem_responses(401), summary="Who am I")
 def get_me(user: CurrentUser) -> User:
+    return user
+
+
+@router.patch(
+    "/me",
+    response_model=UserRead,
+    responses=problem_responses(400, 401, 403, 413, 415, 422),
+    summary="Change my settings (language)",
+)
+def update_me(body: UserUpdate, request: Request, session: SessionDep, user: Reporter) -> User:
+    """Your language: answers without an Accept-Language naming Thai or English, and the
+    messages you are sent, are written in it. A device reporting without an account has
+    settings too (send its X-Device-Id)."""
+    accounts.update_settings(session, user=user, **body.model_dump(exclude_unset=True))
+    # This answer, and any error after it, already speaks the new language.
+    request.state.saved_language = user.language
     return user
 
 

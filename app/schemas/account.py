@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from app.models import Language, Role
-from app.schemas.base import ReadSchema, RecordId, WriteSchema
+from app.schemas.base import ReadSchema, RecordId, WriteSchema, refuse_null
 
 Password = Annotated[
     str,
@@ -59,6 +59,16 @@ class UserRead(ReadSchema):
     agency_id: int | None
     language: Language
     created_at: dt.datetime
+
+
+class UserUpdate(WriteSchema):
+    language: Language | None = Field(
+        default=None,
+        description="The language answers (without an Accept-Language that names Thai or "
+        "English) and messages are written in.",
+    )
+
+    _required = refuse_null("language")
 
 
 class StaffCreate(WriteSchema):

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app import i18n
 from app.models.base import MAX_ID
 
 # No one types the C0 controls (tab, newline and carriage return aside), and PostgreSQL refuses
 # to store NUL at all: text carrying them is refused at the door, on both databases alike.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTERS_MESSAGE = "must not contain control characters such as NUL"
+CONTROL_CHARACTERS_MESSAGE = i18n.text("validation.control_characters")
 
 
 # An id sent in a body: one the database could hold, so a huge number is a 422, not an overflow.
@@ -28,7 +29,7 @@ def refuse_null(*fields: str) -> Any:
 
     def check(value: Any) -> Any:
         if value is None:
-            raise ValueError("may be left out, but not set to null")
+            raise ValueError(i18n.text("validation.not_null"))
         return value
 
     return field_validator(*fields)(check)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
+from app import i18n
 from app.models import AttributeDatatype
 from app.schemas.base import ReadSchema, WriteSchema, refuse_null
 
@@ -92,6 +93,14 @@ class CategoryRead(ReadSchema):
         description="Questions a report of this category answers."
     )
 
+    @computed_field(description="Its name in the answer's language (Content-Language).")
+    def name(self) -> str:
+        return i18n.pick(self.name_th, self.name_en)
+
+    @computed_field(description="Its description in the answer's language.")
+    def description(self) -> str:
+        return i18n.pick(self.description_th, self.description_en)
+
 
 class AgencyCreate(WriteSchema):
     slug: Code
@@ -123,3 +132,7 @@ class AgencyRead(BaseModel):
     email: str | None
     phone: str | None
     categories: list[str]
+
+    @computed_field(description="Its name in the answer's language (Content-Language).")
+    def name(self) -> str:
+        return i18n.pick(self.name_th, self.name_en)

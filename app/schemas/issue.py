@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
+from app import i18n
 from app.models import (
     Agency,
     Category,
@@ -73,6 +74,10 @@ class AgencyRef(BaseModel):
     name_th: str
     name_en: str
 
+    @computed_field(description="Its name in the answer's language (Content-Language).")
+    def name(self) -> str:
+        return i18n.pick(self.name_th, self.name_en)
+
     @classmethod
     def of(cls, agency: Agency | None) -> AgencyRef | None:
         if agency is None:
@@ -84,6 +89,10 @@ class CategoryRef(BaseModel):
     code: str
     name_th: str
     name_en: str
+
+    @computed_field(description="Its name in the answer's language (Content-Language).")
+    def name(self) -> str:
+        return i18n.pick(self.name_th, self.name_en)
 
     @classmethod
     def of(cls, category: Category) -> CategoryRef:
@@ -121,6 +130,18 @@ class IssueProperties(BaseModel):
     resolve_due_at: dt.datetime
     version: int
     distance_m: float | None = Field(default=None, description="Only when sorted by nearest.")
+
+    @computed_field(description="The status for people, in the answer's language.")
+    def status_label(self) -> str:
+        return i18n.label(self.status)
+
+    @computed_field(description="The resolution for people, in the answer's language.")
+    def resolution_label(self) -> str | None:
+        return i18n.label_of(self.resolution)
+
+    @computed_field(description="The priority for people, in the answer's language.")
+    def priority_label(self) -> str:
+        return i18n.label(self.priority)
 
     @classmethod
     def fields_of(cls, issue: Issue, distance_m: float | None = None) -> dict[str, Any]:
@@ -252,6 +273,10 @@ class ActorRef(BaseModel):
     agency: AgencyRef | None
     name: str | None = Field(description="Only for staff and admins; the public sees the role.")
 
+    @computed_field(description="The role for people, in the answer's language.")
+    def role_label(self) -> str:
+        return i18n.catalog(i18n.current()).get(f"label.role.{self.role}", self.role)
+
 
 class IssueEventRead(BaseModel):
     id: int
@@ -266,6 +291,14 @@ class IssueEventRead(BaseModel):
     is_public: bool
     actor: ActorRef
     photo_id: int | None = Field(default=None, description="The photo a photo_* event is about.")
+
+    @computed_field(description="What happened, for people, in the answer's language.")
+    def action_label(self) -> str:
+        return i18n.label(self.action)
+
+    @computed_field(description="The status it left the issue in, in the answer's language.")
+    def to_status_label(self) -> str:
+        return i18n.label(self.to_status)
 
     @classmethod
     def of(cls, event: IssueEvent, *, show_names: bool) -> IssueEventRead:
@@ -299,3 +332,7 @@ class TimeframeRead(BaseModel):
     acknowledged_at: dt.datetime | None
     expected_datetime: dt.datetime = Field(description="When it should be resolved.")
     resolved_at: dt.datetime | None
+
+    @computed_field(description="The state for people, in the answer's language.")
+    def state_label(self) -> str:
+        return i18n.label(self.state)

@@ -7,11 +7,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import i18n
 from app.config import Settings
-from app.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from app.errors import Conflict, FieldText, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from app.models import Agency, ApiKey, Language, Role, User
 from app.models.base import utcnow
-from app.schemas.problem import FieldProblem
 from app.security import (
     hash_password,
     issue_token,
@@ -38,7 +38,7 @@ def register_citizen(
     """Create a citizen account; a device's earlier anonymous reports come along with it."""
     email = _normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this e-mail already exists; log in instead.")
+        raise Conflict(i18n.text("error.account.exists_login"))
     device_user = find_device_user(session, device_id) if device_id else None
     if device_user is not None and device_user.email is None:
         # The anonymous reporter becomes a full account, keeping its reports.
@@ -59,7 +59,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == _normalise_email(email)))
     valid = verify_password_or_dummy(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
-        raise Unauthenticated("The e-mail or password is not correct.")
+        raise Unauthenticated(i18n.text("error.auth.wrong_password"))
     return user
 
 
@@ -78,7 +78,7 @@ def user_from_token(session: Session, settings: Settings, token: str, *, refresh
     claims = read_token(settings, token, expected="refresh" if refresh else "access")
     user = session.get(User, claims.user_id) if claims else None
     if user is None or not user.is_active:
-        raise Unauthenticated("The token is invalid or has expired; log in again.")
+        raise Unauthenticated(i18n.text("error.auth.bad_token"))
     return user
 
 
@@ -89,7 +89,7 @@ def api_key_owner(session: Session, key: str) -> tuple[ApiKey, User]:
     )
     user = session.get(User, api_key.user_id) if api_key else None
     if api_key is None or user is None or not user.is_active:
-        raise Unauthenticated("The API key is invalid or has been revoked.")
+        raise Unauthenticated(i18n.text("error.auth.bad_api_key"))
     return api_key, user
 
 
@@ -117,7 +117,15 @@ def device_user(session: Session, device_id: str) -> User:
         user = find_device_user(session, device_id)
         assert user is not None
     if not user.is_active:
-        raise Forbidden("This device has been blocked from reporting.")
+        raise Forbidden(i18n.text("error.auth.device_blocked"))
+    return user
+
+
+def update_settings(session: Session, *, user: User, language: Language | None = None) -> User:
+    """A person's own settings: the language they are answered and written to in."""
+    if language is not None:
+        user.language = language
+    session.flush()
     return user
 
 
@@ -134,17 +142,17 @@ def create_staff(
     """Admins create staff for any agency and admins; managers create staff for their own agency."""
     if creator.role == Role.manager:
         if role not in (Role.agent, Role.manager):
-            raise Forbidden("Managers can create agents and managers only.")
+            raise Forbidden(i18n.text("error.account.manager_roles"))
         if agency_id not in (None, creator.agency_id):
-            raise Forbidden("Managers can create staff for their own agency only.")
+            raise Forbidden(i18n.text("error.account.manager_agency"))
         agency_id = creator.agency_id
     if role.is_staff:
         if agency_id is None or session.get(Agency, agency_id) is None:
             raise ValidationFailed(
-                "Staff must belong to an existing agency.",
+                i18n.text("error.account.staff_agency"),
                 errors=[
-                    FieldProblem(
-                        location="body.agency_id", message="unknown agency", code="unknown_agency"
+                    FieldText(
+                        "body.agency_id", i18n.text("error.field.unknown_agency"), "unknown_agency"
                     )
                 ],
             )
@@ -152,18 +160,12 @@ def create_staff(
         agency_id = None
     else:
         raise ValidationFailed(
-            "Citizens register themselves.",
-            errors=[
-                FieldProblem(
-                    location="body.role",
-                    message="must be a staff role or admin",
-                    code="invalid_role",
-                )
-            ],
+            i18n.text("error.account.citizens_register"),
+            errors=[FieldText("body.role", i18n.text("error.field.staff_role"), "invalid_role")],
         )
     email = _normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this e-mail already exists.")
+        raise Conflict(i18n.text("error.account.exists"))
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -196,7 +198,7 @@ def list_api_keys(session: Session, *, owner: User) -> list[ApiKey]:
 def revoke_api_key(session: Session, *, owner: User, key_id: int) -> ApiKey:
     api_key = session.get(ApiKey, key_id)
     if api_key is None or api_key.user_id != owner.id:
-        raise NotFound("No such API key among yours.")
+        raise NotFound(i18n.text("error.account.api_key_not_found"))
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
     return api_key

@@ -7,9 +7,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.errors import InvalidAttributes
+from app import i18n
+from app.errors import FieldText, InvalidAttributes, fields_detail
 from app.models import AttributeDatatype, CategoryAttribute
-from app.schemas.problem import FieldProblem
 
 Answers = Mapping[str, str | Sequence[str]]
 MAX_TEXT = {AttributeDatatype.string: 500, AttributeDatatype.text: 4000}
@@ -21,45 +21,49 @@ def _values(answer: str | Sequence[str]) -> list[str]:
     return [v.strip() for v in raw if v.strip()]
 
 
-def _check(attribute: CategoryAttribute, values: list[str]) -> tuple[Any, str | None]:
+def _check(attribute: CategoryAttribute, values: list[str]) -> tuple[Any, i18n.Text | None]:
     """The stored form of one answer, or why it is not acceptable."""
     datatype = attribute.datatype
     if datatype.is_list:
         keys = [v["key"] for v in attribute.values]
         outside = [v for v in values if v not in keys]
         if outside:
-            return None, f"{', '.join(map(repr, outside))} not among {', '.join(keys)}"
+            return None, i18n.text(
+                "error.attribute.not_among",
+                values=", ".join(map(repr, outside)),
+                keys=", ".join(keys),
+            )
         if datatype == AttributeDatatype.multivaluelist:
             return list(dict.fromkeys(values)), None
     if len(values) > 1:
-        return None, "takes one value"
+        return None, i18n.text("error.attribute.one_value")
     value = values[0]
     if datatype == AttributeDatatype.number:
         try:
             number = float(value)
         except ValueError:
-            return None, f"{value!r} is not a number"
+            return None, i18n.text("error.attribute.not_number", value=repr(value))
         if not math.isfinite(number):
-            return None, f"{value!r} is not a finite number"
+            return None, i18n.text("error.attribute.not_finite", value=repr(value))
         return (int(number) if number.is_integer() else number), None
     if datatype == AttributeDatatype.datetime:
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
-            return None, f"{value!r} is not an ISO 8601 date and time"
+            return None, i18n.text("error.attribute.not_datetime", value=repr(value))
         if moment.tzinfo is None:
-            return None, f"{value!r} needs a timezone, e.g. 2026-06-01T18:00:00+07:00"
+            return None, i18n.text("error.attribute.no_timezone", value=repr(value))
         return moment.isoformat(), None
     limit = MAX_TEXT.get(datatype)
     if limit is not None and len(value) > limit:
-        return None, f"at most {limit} characters"
+        return None, i18n.text("error.attribute.too_long", limit=limit)
     if datatype == AttributeDatatype.string and "\n" in value:
-        return None, "a single line (use a text attribute for several lines)"
+        return None, i18n.text("error.attribute.single_line")
     return value, None
 
 
-def _problem(location: str, code: str, message: str, kind: str) -> FieldProblem:
-    return FieldProblem(location=location.format(code=code), message=message, code=kind)
+def _problem(location: str, code: str, message: i18n.Text, kind: str) -> FieldText:
+    return FieldText(location.format(code=code), message, kind)
 
 
 def validate(
@@ -69,7 +73,7 @@ def validate(
     list answers among the listed keys, numbers and datetimes (with a timezone) well-formed.
 
     `location` names an answer in errors, e.g. "body.attributes.{code}"."""
-    problems: list[FieldProblem] = []
+    problems: list[FieldText] = []
     by_code = {a.code: a for a in definitions}
     checked: dict[str, Any] = {}
     for code, answer in answers.items():
@@ -78,10 +82,16 @@ def validate(
         if not values:
             continue
         if attribute is None:
-            problems.append(_problem(location, code, "unknown attribute", "unknown_attribute"))
+            problems.append(
+                _problem(location, code, i18n.text("error.attribute.unknown"), "unknown_attribute")
+            )
             continue
         if not attribute.variable:
-            problems.append(_problem(location, code, "informational only", "not_a_question"))
+            problems.append(
+                _problem(
+                    location, code, i18n.text("error.attribute.informational"), "not_a_question"
+                )
+            )
             continue
         value, error = _check(attribute, values)
         if error is not None:
@@ -90,7 +100,12 @@ def validate(
             checked[code] = value
     reported = {p.location for p in problems}
     problems += [
-        _problem(location, a.code, f"required: {a.description}", "missing")
+        _problem(
+            location,
+            a.code,
+            i18n.text("error.attribute.required", question=a.description),
+            "missing",
+        )
         for a in definitions
         if a.variable
         and a.required
@@ -98,7 +113,5 @@ def validate(
         and location.format(code=a.code) not in reported
     ]
     if problems:
-        raise InvalidAttributes(
-            "; ".join(f"{p.location}: {p.message}" for p in problems), errors=problems
-        )
+        raise InvalidAttributes(fields_detail(problems), errors=problems)
     return checked

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app import i18n
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Agency, Category, CategoryAttribute, Role, User
 from app.schemas.problem import FieldProblem
@@ -27,7 +28,7 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
 
 def create_category(session: Session, **fields: Any) -> Category:
     if session.scalar(select(Category.id).where(Category.code == fields["code"])) is not None:
-        raise Conflict(f"A category with code {fields['code']!r} already exists.")
+        raise Conflict(i18n.text("error.category.exists", code=repr(fields["code"])))
     attributes = [CategoryAttribute(**a) for a in fields.pop("attributes", [])]
     category = Category(**fields, attributes=attributes)
     session.add(category)
@@ -64,7 +65,7 @@ def get_agency(session: Session, agency_id: int) -> Agency:
         select(Agency).where(Agency.id == agency_id).options(selectinload(Agency.categories))
     )
     if agency is None:
-        raise NotFound(f"No agency with id {agency_id}.")
+        raise NotFound(i18n.text("error.agency.not_found", id=agency_id))
     return agency
 
 
@@ -82,7 +83,7 @@ def create_agency(
     """A new agency with its jurisdiction; routing uses it for issues reported from now on."""
     area = parse_area(jurisdiction, location="body.jurisdiction")
     if session.scalar(select(Agency.id).where(Agency.slug == slug)) is not None:
-        raise Conflict(f"An agency with slug {slug!r} already exists.")
+        raise Conflict(i18n.text("error.agency.exists", slug=repr(slug)))
     agency = Agency(
         slug=slug,
         name_th=name_th,
@@ -104,7 +105,7 @@ def update_agency(
     if not (
         editor.role == Role.admin or (editor.role == Role.manager and editor.agency_id == agency.id)
     ):
-        raise Forbidden("Only an admin or a manager of this agency may edit it.")
+        raise Forbidden(i18n.text("error.agency.edit_who"))
     codes = changes.pop("categories", None)
     if codes is not None:
         agency.categories = categories_by_code(session, codes, location="body.categories")

@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, exists, null, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.errors import Forbidden, InvalidCursor, NotFound, PreconditionFailed, UnknownCategory
+from app import i18n
+from app.errors import (
+    FieldText,
+    Forbidden,
+    InvalidCursor,
+    NotFound,
+    PreconditionFailed,
+    UnknownCategory,
+)
 from app.models import (
     Agency,
     Category,
@@ -28,7 +36,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
-from app.schemas.problem import FieldProblem
 from app.services import attributes, lifecycle, permissions, routing
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
@@ -44,10 +51,8 @@ def new_public_id() -> str:
 
 def _unknown_category(code: str, location: str) -> UnknownCategory:
     return UnknownCategory(
-        f"Unknown category {code!r}: GET /api/v1/categories lists the valid codes.",
-        errors=[
-            FieldProblem(location=location, message="unknown category", code="unknown_category")
-        ],
+        i18n.text("error.issue.unknown_category", code=repr(code)),
+        errors=[FieldText(location, i18n.text("error.field.unknown_category"), "unknown_category")],
     )
 
 
@@ -124,7 +129,7 @@ def get_issue(session: Session, public_id: str) -> Issue:
             )
         )
     if issue is None:
-        raise NotFound(f"No issue with id {public_id!r}.")
+        raise NotFound(i18n.text("error.issue.not_found", id=repr(public_id)))
     return issue
 
 
@@ -143,15 +148,15 @@ def update_issue(
             if issue.agency_id is None and permissions.is_candidate_staff(
                 editor, permissions.candidate_agency_ids(session, issue)
             ):
-                raise lifecycle.claim_first(issue, "edit it")
-            raise Forbidden("Only the reporter or the handling agency may edit this issue.")
+                raise lifecycle.claim_first(issue, i18n.text("doing.edit"))
+            raise Forbidden(i18n.text("error.issue.edit_who"))
         if issue.status != IssueStatus.open:
-            raise Forbidden("Reporters can edit an issue only until an agency claims it.")
+            raise Forbidden(i18n.text("error.issue.edit_claimed"))
         if "priority" in changes:
-            raise Forbidden("Only the handling agency sets the priority.")
+            raise Forbidden(i18n.text("error.issue.priority_who"))
     if expected_version is not None and expected_version != issue.version:
         raise PreconditionFailed(
-            f"The issue is at version {issue.version}, not {expected_version}: reload it.",
+            i18n.text("error.issue.stale", current=issue.version, expected=expected_version),
             current_version=issue.version,
         )
     changed = sorted(name for name, value in changes.items() if getattr(issue, name) != value)

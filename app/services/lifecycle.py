@@ -10,10 +10,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import i18n
 from app.errors import (
     AlreadyClaimed,
     ClaimFirst,
     DomainError,
+    FieldText,
     Forbidden,
     InvalidTransition,
     PreconditionFailed,
@@ -21,7 +23,6 @@ from app.errors import (
 )
 from app.models import Agency, EventAction, Issue, IssueEvent, IssueStatus, Resolution, User
 from app.models.base import utcnow
-from app.schemas.problem import FieldProblem
 from app.services import permissions
 from app.services.notifications import outbox
 
@@ -135,38 +136,33 @@ def record_event(
     return event
 
 
+def verb(action: Action) -> i18n.Text:
+    """The action as a verb for people ("start", "เริ่มดำเนินการ")."""
+    return i18n.text(f"verb.{action.value}")
+
+
 def _refusal(user: User, action: Action, issue: Issue, candidates: Collection[int]) -> DomainError:
     """Why `may_take` said no, worded so the caller knows what would work instead."""
     if action == Action.reopen:
-        return Forbidden(
-            "Only the reporter, the handling agency or an admin may reopen this issue."
-        )
+        return Forbidden(i18n.text("error.lifecycle.reopen_who"))
     if action == Action.claim and permissions.is_admin(user):
-        return Forbidden(
-            "Admins belong to no agency, so they do not claim issues: transfer it to the agency "
-            "that should handle it."
-        )
+        return Forbidden(i18n.text("error.lifecycle.admin_claim"))
     if issue.agency_id is None and permissions.is_candidate_staff(user, candidates):
-        return claim_first(issue, f"{action} it")
+        return claim_first(issue, i18n.text(f"doing.{action.value}"))
     if user.role.is_staff:
-        return Forbidden(
-            f"You may not {action} this issue: "
-            + (
-                "another agency handles it."
-                if issue.agency_id is not None
-                else "it was not routed to your agency."
-            )
-        )
+        elsewhere = "other_agency" if issue.agency_id is not None else "not_routed"
+        return Forbidden(i18n.text(f"error.lifecycle.{elsewhere}", action=verb(action)))
     if action == Action.claim:
-        return Forbidden("Only staff of an agency this issue was routed to may claim it.")
-    return Forbidden(f"Only staff of the agency handling this issue, or an admin, may {action} it.")
+        return Forbidden(i18n.text("error.lifecycle.claim_who"))
+    return Forbidden(i18n.text("error.lifecycle.action_who", action=verb(action)))
 
 
-def claim_first(issue: Issue, doing: str) -> ClaimFirst:
+def claim_first(issue: Issue, doing: str | i18n.Text) -> ClaimFirst:
     """Staff of an agency the issue was routed to, acting before any agency claimed it: nothing
-    is forbidden to them, a step is missing."""
+    is forbidden to them, a step is missing. `doing` completes "claim it before you ...", best
+    as a catalog text (`doing.<action>`)."""
     return ClaimFirst(
-        f"No agency handles this issue yet: claim it before you {doing}.",
+        i18n.text("error.lifecycle.claim_first", doing=doing),
         current_status=issue.status.value,
         allowed_actions=[Action.claim.value],
     )
@@ -185,24 +181,27 @@ def _check_allowed(
     # `open` is an ordinary invalid transition, reported below.
     if action == Action.claim and issue.agency_id not in (None, user.agency_id):
         raise AlreadyClaimed(
-            "Another agency claimed this issue first.",
+            i18n.text("error.lifecycle.already_claimed"),
             current_status=issue.status.value,
             allowed_actions=[
                 a.value for a in allowed_actions(user, issue, candidates, reopen_window)
             ],
         )
     if issue.status not in RULES[action].sources:
-        allowed = [a.value for a in allowed_actions(user, issue, candidates, reopen_window)]
+        allowed = allowed_actions(user, issue, candidates, reopen_window)
         raise InvalidTransition(
-            f"Cannot {action} an issue that is {issue.status}; allowed now: "
-            f"{', '.join(allowed) or 'nothing'}.",
+            i18n.text(
+                "error.lifecycle.not_from",
+                action=verb(action),
+                status=i18n.text(f"label.status.{issue.status.value}"),
+                allowed=[verb(a) for a in allowed] or i18n.text("error.lifecycle.nothing"),
+            ),
             current_status=issue.status.value,
-            allowed_actions=allowed,
+            allowed_actions=[a.value for a in allowed],
         )
     if action == Action.reopen and reopen_window_closed(user, issue, reopen_window):
         raise InvalidTransition(
-            f"Reporters can reopen an issue within {reopen_window.days} days of its "
-            "resolution; this one was resolved earlier. Please report it again.",
+            i18n.text("error.lifecycle.reopen_window", days=reopen_window.days),
             current_status=issue.status.value,
             allowed_actions=[],
         )
@@ -231,8 +230,7 @@ def transition(
     _check_allowed(actor, action, issue, candidates, reopen_window)
     if expected_version is not None and expected_version != issue.version:
         raise PreconditionFailed(
-            f"The issue is at version {issue.version}, not {expected_version}: reload it and "
-            "decide again.",
+            i18n.text("error.lifecycle.stale", current=issue.version, expected=expected_version),
             current_version=issue.version,
         )
     return apply_action(
@@ -263,7 +261,11 @@ def apply_action(
     rule = RULES[action]
     if issue.status not in rule.sources:
         raise InvalidTransition(
-            f"Cannot {action} an issue that is {issue.status}.",
+            i18n.text(
+                "error.lifecycle.not_now",
+                action=verb(action),
+                status=i18n.text(f"label.status.{issue.status.value}"),
+            ),
             current_status=issue.status.value,
             allowed_actions=[],
         )
@@ -279,10 +281,8 @@ def apply_action(
         if resolution is None:
             # The request schema requires it too; the table's CHECK only forbids the converse.
             raise ValidationFailed(
-                "Say how the issue was resolved.",
-                errors=[
-                    FieldProblem(location="body.resolution", message="required", code="missing")
-                ],
+                i18n.text("error.lifecycle.resolution_missing"),
+                errors=[FieldText("body.resolution", i18n.text("validation.missing"), "missing")],
             )
         issue.resolution = resolution
         issue.resolved_at = now
@@ -338,19 +338,17 @@ def _lock(session: Session, issue: Issue) -> None:
 def _check_transfer_target(session: Session, issue: Issue, to_agency_id: int | None) -> None:
     if to_agency_id is None or session.get(Agency, to_agency_id) is None:
         raise ValidationFailed(
-            "Name an existing agency to transfer the issue to.",
+            i18n.text("error.lifecycle.transfer_unknown"),
             errors=[
-                FieldProblem(
-                    location="body.to_agency", message="unknown agency", code="unknown_agency"
+                FieldText(
+                    "body.to_agency", i18n.text("error.field.unknown_agency"), "unknown_agency"
                 )
             ],
         )
     if to_agency_id == issue.agency_id:
         raise ValidationFailed(
-            "The issue is already with that agency.",
+            i18n.text("error.lifecycle.transfer_same"),
             errors=[
-                FieldProblem(
-                    location="body.to_agency", message="same as current agency", code="same_agency"
-                )
+                FieldText("body.to_agency", i18n.text("error.field.same_agency"), "same_agency")
             ],
         )

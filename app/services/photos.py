@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app import i18n
 from app.config import Settings
 from app.db import on_rollback
 from app.errors import Conflict, Forbidden, NotFound, PhotoLimitReached, StorageUnavailable
@@ -42,7 +43,9 @@ def limits_of(settings: Settings) -> Limits:
     )
 
 
-def clean_uploads(uploads: Iterable[tuple[str, bytes]], limits: Limits) -> list[CleanPhoto]:
+def clean_uploads(
+    uploads: Iterable[tuple[str | i18n.Text, bytes]], limits: Limits
+) -> list[CleanPhoto]:
     """Decode and re-encode each (name, bytes) photo of a request; CPU-heavy, so callers run it
     in a worker thread."""
     return [clean_photo(data, limits, name=name) for name, data in uploads]
@@ -59,9 +62,7 @@ def _store_files(store: PhotoStore, photos: Sequence[CleanPhoto]) -> list[str]:
                     created.append(key)
     except StorageError as exc:
         _delete(store, created)
-        raise StorageUnavailable(
-            "The photos could not be stored just now; nothing was saved. Try again later."
-        ) from exc
+        raise StorageUnavailable(i18n.text("error.photo.store_failed")) from exc
     return created
 
 
@@ -69,7 +70,7 @@ def file_bytes(store: PhotoStore, file: PhotoFile) -> bytes:
     try:
         return store.read(file.key)
     except StorageError as exc:
-        raise StorageUnavailable("The photo cannot be read just now; try again later.") from exc
+        raise StorageUnavailable(i18n.text("error.photo.read_failed")) from exc
 
 
 def _delete(store: PhotoStore, keys: Iterable[str]) -> None:
@@ -94,17 +95,18 @@ def check_may_add(
     closed issue, and no more than `max_per_issue` in all."""
     if not permissions.may_add_photo(uploader, issue, kind):
         raise Forbidden(
-            "Only the reporter may add report photos to this issue."
-            if kind == PhotoKind.report
-            else "Resolution photos come from the agency handling the issue."
+            i18n.text(
+                "error.photo.report_who"
+                if kind == PhotoKind.report
+                else "error.photo.resolution_who"
+            )
         )
     if issue.status == IssueStatus.closed:
-        raise Conflict("The issue is closed; photos can no longer be added.")
+        raise Conflict(i18n.text("error.photo.closed"))
     held = session.scalar(select(func.count()).where(Photo.issue_id == issue.id)) or 0
     if held + adding > max_per_issue:
         raise PhotoLimitReached(
-            f"An issue holds at most {max_per_issue} photos; this one has {held} and "
-            f"{adding} more were sent.",
+            i18n.text("error.photo.limit", max=max_per_issue, held=held, adding=adding),
             photos_held=held,
             max_photos=max_per_issue,
         )
@@ -179,7 +181,7 @@ def get_photo(session: Session, photo_id: int) -> tuple[Photo, Issue]:
         select(Photo).where(Photo.id == photo_id).options(selectinload(Photo.files))
     )
     if photo is None:
-        raise NotFound(f"No photo with id {photo_id}.")
+        raise NotFound(i18n.text("error.photo.not_found", id=photo_id))
     issue = session.get_one(Issue, photo.issue_id)
     return photo, issue
 
@@ -196,7 +198,7 @@ def check_visible(session: Session, *, photo: Photo, issue: Issue, viewer: User 
     returns whether the viewer sees internal detail, full-size photos included."""
     internal = sees_internal(session, issue=issue, viewer=viewer)
     if photo.is_hidden and not internal:
-        raise NotFound(f"No photo with id {photo.id}.")
+        raise NotFound(i18n.text("error.photo.not_found", id=photo.id))
     return internal
 
 
@@ -208,7 +210,7 @@ def set_hidden(
     if not permissions.sees_internal(
         actor, issue, permissions.candidate_agency_ids(session, issue)
     ):
-        raise Forbidden("Only the agencies handling this issue and admins moderate its photos.")
+        raise Forbidden(i18n.text("error.photo.moderate_who"))
     if photo.is_hidden == hidden:
         return photo
     now = utcnow()

@@ -20,13 +20,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.models import Agency, Category, District, Issue
+from app import i18n
+from app.models import Agency, Category, District, Issue, IssueStatus
 from app.services import issues
 from app.services.issues import IssueFilter
 from app.services.sqltime import epoch_seconds, from_epoch_hour
 from app.spatial import SpatialBackend
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class Dimension(StrEnum):
@@ -77,9 +76,11 @@ class Scope:
 
 def _labels(
     session: Session, model: type[Category] | type[Agency] | type[District], key: Any
-) -> dict[int, tuple[str, str]]:
+) -> dict[Any, tuple[str, str]]:
+    """Code and name (in the answer's language) by id."""
     return {
-        row[0]: (row[1], row[2]) for row in session.execute(select(model.id, key, model.name_en))
+        row[0]: (row[1], i18n.pick(row[2], row[3]))
+        for row in session.execute(select(model.id, key, model.name_th, model.name_en))
     }
 
 
@@ -99,7 +100,9 @@ def counts(scope: Scope, by: Dimension) -> list[dict[str, Any]]:
         select(column, func.count()).where(*scope.where()).group_by(column)
     ).all()
     labels: dict[Any, tuple[str, str]] = {}
-    if by == Dimension.category:
+    if by == Dimension.status:
+        labels = {status: (status.value, i18n.label(status)) for status in IssueStatus}
+    elif by == Dimension.category:
         labels = _labels(scope.session, Category, Category.code)
     elif by == Dimension.agency:
         labels = _labels(scope.session, Agency, Agency.slug)
@@ -157,11 +160,13 @@ def patterns(scope: Scope, zone: ZoneInfo) -> dict[str, Any]:
     hours = _per_hour(scope, Issue.created_at)
     by_hour = _fold(hours, lambda moment: moment.hour, zone)
     by_weekday = _fold(hours, lambda moment: moment.isoweekday(), zone)
+    lang = i18n.current()
     return {
         "timezone": zone.key,
         "by_hour": [{"hour": h, "count": by_hour[h]} for h in range(24)],
         "by_weekday": [
-            {"weekday": d, "name": WEEKDAYS[d - 1], "count": by_weekday[d]} for d in range(1, 8)
+            {"weekday": d, "name": i18n.t(f"label.weekday.{d}", lang), "count": by_weekday[d]}
+            for d in range(1, 8)
         ],
         "busiest_hour": max(range(24), key=lambda h: (by_hour[h], -h)) if hours else None,
         "busiest_weekday": max(range(1, 8), key=lambda d: (by_weekday[d], -d)) if hours else None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from app import i18n
 from app.errors import InvalidPhoto, UnsupportedPhotoType
 from app.models import PhotoVariant
 
@@ -125,44 +126,39 @@ def _shrunk(image: Image.Image, longest: int) -> Image.Image:
     return ImageOps.contain(image, (longest, longest), Image.Resampling.LANCZOS)
 
 
-def clean_photo(data: bytes, limits: Limits, *, name: str) -> CleanPhoto:
+def clean_photo(data: bytes, limits: Limits, *, name: str | i18n.Text) -> CleanPhoto:
     """Decode, check and re-encode one photo; `name` says which one in error messages."""
     if not data:
-        raise InvalidPhoto(f"{name} is empty: choose the photo again and resend it.")
+        raise InvalidPhoto(i18n.text("error.photo.empty", name=name))
     kind = sniff(data)
     if kind is None:
-        raise UnsupportedPhotoType(
-            f"{name} is not a JPEG, PNG, WebP or HEIC/HEIF image (judged by its content, not its "
-            "name or declared type). Send the photo as the camera saved it."
-        )
+        raise UnsupportedPhotoType(i18n.text("error.photo.type", name=name))
     if MARKUP.search(data[:SNIFF_WINDOW]):
-        raise UnsupportedPhotoType(
-            f"{name} carries HTML or script markup next to the image data; such files are "
-            "refused. Send the photo as the camera saved it."
-        )
+        raise UnsupportedPhotoType(i18n.text("error.photo.markup", name=name))
     try:
         # Opening reads only the header: the declared size is checked before any decoding.
         image = Image.open(io.BytesIO(data), formats=[kind])
         width, height = image.size
         if width * height > limits.max_pixels:
             raise InvalidPhoto(
-                f"{name} is {width}×{height} pixels ({width * height / 1e6:.1f} megapixels); "
-                f"at most {limits.max_pixels / 1e6:g} megapixels are accepted. "
-                "Send a smaller version."
+                i18n.text(
+                    "error.photo.pixels",
+                    name=name,
+                    width=width,
+                    height=height,
+                    megapixels=f"{width * height / 1e6:.1f}",
+                    max=f"{limits.max_pixels / 1e6:g}",
+                )
             )
         captured_at = _capture_time(image, limits.capture_timezone)
         image.load()  # the whole image: a truncated or corrupt file fails here
         upright = ImageOps.exif_transpose(image)
     except Image.DecompressionBombError:
         raise InvalidPhoto(
-            f"{name} declares more pixels than any photo has "
-            f"(the limit is {limits.max_pixels / 1e6:g} megapixels)."
+            i18n.text("error.photo.bomb", name=name, max=f"{limits.max_pixels / 1e6:g}")
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InvalidPhoto(
-            f"{name} is damaged or incomplete ({exc}); the upload may have been cut off. "
-            "Send it again."
-        ) from None
+        raise InvalidPhoto(i18n.text("error.photo.damaged", name=name, reason=str(exc))) from None
     full = _to_srgb(upright)
     display = _shrunk(full, limits.display_px)
     thumbnail = _shrunk(display, limits.thumbnail_px)

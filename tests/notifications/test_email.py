@@ -31,6 +31,8 @@ def smtp_settings(settings: Settings, port: int, **extra: object) -> Settings:
 async def test_the_reporter_is_told_in_thai_what_changed_who_handles_it_and_by_when(
     client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
 ) -> None:
+    city.reporter.language = Language.th
+    db.commit()
     smtp = SmtpServer(free_port()).start()
     try:
         configured = smtp_settings(settings, smtp.port)

@@ -155,6 +155,8 @@ async def test_the_unsubscribe_link_in_a_message_works_without_login_and_only_on
 async def test_staff_unsubscribe_from_new_issue_alerts(
     client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
 ) -> None:
+    city.agent.language = Language.th
+    db.commit()
     report(db, database, city)
     mail = delivered_mail(database, settings)
     alert = next(m for m in mail if m["To"] == city.agent.email)

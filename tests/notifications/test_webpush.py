@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
+from app.models import Language
 from tests.factories import b64url, bearer, vapid_key
 from tests.lifecycle.helpers import City, act, report
 from tests.notifications.helpers import drain, outbox
@@ -27,6 +28,8 @@ async def test_a_follower_gets_an_encrypted_push_that_only_their_browser_can_rea
     loopback_settings: Settings, database: Database, db: Session, city: City
 ) -> None:
     settings = loopback_settings.model_copy(update={"vapid_private_key": vapid_key()})
+    city.reporter.language = Language.th  # the notice below is in Thai
+    db.commit()
     from app.main import create_app
 
     transport = httpx.ASGITransport(app=create_app(settings, database))

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import i18n
 from app.config import Settings
 from app.db import Database
 from app.errors import Conflict, InvalidLink, NotFound
@@ -34,9 +35,9 @@ def respond(
     the answer, or answering after the issue moved on, is refused with 409."""
     issue = session.get(Issue, claim.issue_id)
     if issue is None:
-        raise NotFound("The issue of this link no longer exists.")
+        raise NotFound(i18n.text("error.link.issue_gone"))
     if issue.reporter_id != claim.reporter_id:
-        raise InvalidLink("This link was not made for this issue's reporter.")
+        raise InvalidLink(i18n.text("error.link.not_reporter"))
     reporter = session.get(User, claim.reporter_id)
     assert reporter is not None
     feedback = session.scalar(
@@ -51,10 +52,8 @@ def respond(
         session.add(feedback)
     if answer is not None and feedback.answer != answer:
         if feedback.answer is not None:
-            raise Conflict(
-                f"You already answered {feedback.answer.value.replace('_', ' ')} for this "
-                "resolution; open the issue in the app if something changed."
-            )
+            answered = i18n.text(f"label.answer.{feedback.answer.value}")
+            raise Conflict(i18n.text("error.link.answered", answer=answered))
         _apply_answer(session, issue, reporter, claim, answer, comment)
         feedback.answer = answer
     if rating is not None:
@@ -94,14 +93,9 @@ def _apply_answer(
         return
     if same_round and issue.status == IssueStatus.closed and answer == Answer.fixed:
         return  # closed already (by the agency or automatically): the confirmation still counts
-    raise Conflict(
-        f"The issue is {issue.status.value} now and has changed since this message; "
-        + (
-            "report the problem again if it is back."
-            if issue.status == IssueStatus.closed
-            else "you will be asked again when it is resolved."
-        )
-    )
+    moved_on = "moved_on_closed" if issue.status == IssueStatus.closed else "moved_on"
+    status = i18n.text(f"label.status.{issue.status.value}")
+    raise Conflict(i18n.text(f"error.link.{moved_on}", status=status))
 
 
 def auto_close_due(session: Session, *, resolved_before: dt.datetime, days: int) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from app import i18n
 from app.errors import InvalidLink
 
 
@@ -32,12 +33,9 @@ class LinkSigner:
         try:
             ref = self._unsubscribe.loads(token)
         except BadSignature:
-            raise InvalidLink(
-                "This unsubscribe link is not one we sent (it may be cut short); "
-                "use the link from the message as it is."
-            ) from None
+            raise InvalidLink(i18n.text("error.link.unsubscribe_foreign")) from None
         if not isinstance(ref, str) or ref.partition(":")[0] not in ("follow", "watch", "alerts"):
-            raise InvalidLink("This unsubscribe link is malformed.")
+            raise InvalidLink(i18n.text("error.link.unsubscribe_malformed"))
         return ref
 
     def feedback_token(self, claim: FeedbackClaim) -> str:
@@ -55,12 +53,7 @@ class LinkSigner:
             )
         except SignatureExpired:
             raise InvalidLink(
-                f"This link expired ({max_age.days} days after it was sent); open the issue in "
-                "the app to reopen or rate it.",
-                expired=True,
+                i18n.text("error.link.expired", days=max_age.days), expired=True
             ) from None
         except (BadSignature, ValueError, TypeError):
-            raise InvalidLink(
-                "This link is not one we sent (it may be cut short); use the link from the "
-                "message as it is."
-            ) from None
+            raise InvalidLink(i18n.text("error.link.foreign")) from None
