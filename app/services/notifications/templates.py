@@ -26,6 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
         "action.closed": "The issue is closed.",
         "action.reopened": "The issue was reopened and is back with {agency}.",
         "action.transferred": "The issue was transferred to {agency}.",
+        "action.commented": "There is a new comment on this issue.",
         "subject.issue_update": "[civicloop] {title}: {status}",
         "subject.agency_new_issue": "[civicloop] New issue in your queue: {title}",
         "subject.area_new_issue": "[civicloop] New report in your area: {title}",
@@ -38,6 +39,7 @@ TEXT: dict[str, dict[str, str]] = {
         "line.acknowledge_by": "Expected acknowledgement by {when}",
         "line.resolve_by": "Expected resolution by {when}",
         "line.note": "Note: {note}",
+        "line.comment": "Comment: {comment}",
         "line.link": "Details: {url}",
         "line.ask": "Is it really fixed? One tap answers:",
         "line.fixed": "  Yes, it is fixed: {url}",
@@ -59,6 +61,7 @@ TEXT: dict[str, dict[str, str]] = {
         "action.closed": "ปิดเรื่องนี้แล้ว",
         "action.reopened": "เปิดเรื่องอีกครั้ง และส่งกลับไปยัง {agency}",
         "action.transferred": "โอนเรื่องไปยัง {agency}",
+        "action.commented": "มีความคิดเห็นใหม่ในเรื่องนี้",
         "subject.issue_update": "[civicloop] {title}: {status}",
         "subject.agency_new_issue": "[civicloop] เรื่องใหม่ในคิวของหน่วยงาน: {title}",
         "subject.area_new_issue": "[civicloop] มีรายงานใหม่ในพื้นที่ที่คุณติดตาม: {title}",
@@ -71,6 +74,7 @@ TEXT: dict[str, dict[str, str]] = {
         "line.acknowledge_by": "คาดว่าจะรับเรื่องภายใน {when}",
         "line.resolve_by": "คาดว่าจะแก้ไขเสร็จภายใน {when}",
         "line.note": "หมายเหตุ: {note}",
+        "line.comment": "ความคิดเห็น: {comment}",
         "line.link": "รายละเอียด: {url}",
         "line.ask": "แก้ไขเรียบร้อยจริงหรือไม่? แตะเพื่อตอบ:",
         "line.fixed": "  ใช่ แก้ไขแล้ว: {url}",
@@ -135,6 +139,8 @@ def render(
         lines.append(t["line.resolve_by"].format(when=_when(issue["resolve_due_at"], zone)))
     if event.get("note"):
         lines.append(t["line.note"].format(note=event["note"]))
+    if event.get("comment"):
+        lines.append(t["line.comment"].format(comment=event["comment"]))
     lines.append(t["line.link"].format(url=links.issue))
     if links.fixed and links.not_fixed:
         lines += ["", t["line.ask"], t["line.fixed"].format(url=links.fixed)]
