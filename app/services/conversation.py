@@ -172,13 +172,14 @@ def timeline(
 def flag_counts(session: Session, comment_ids: Collection[int]) -> dict[int, int]:
     if not comment_ids:
         return {}
-    return dict(
-        session.execute(
+    counted: dict[int, int] = dict(
+        session.execute(  # .all(): dict() would take a Result for a mapping
             select(CommentFlag.comment_id, func.count())
             .where(CommentFlag.comment_id.in_(comment_ids))
             .group_by(CommentFlag.comment_id)
-        ).tuples()
+        ).all()
     )
+    return counted
 
 
 def get_comment(session: Session, *, comment_id: int, user: User | None) -> tuple[Comment, Issue]:
@@ -265,5 +266,5 @@ def list_flags(
             .join(User, User.id == CommentFlag.user_id)
             .where(CommentFlag.comment_id == comment.id)
             .order_by(CommentFlag.id)
-        ).tuples()
+        )
     ]
