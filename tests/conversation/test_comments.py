@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import Comment, IssueEvent
+from app.models import Comment, IssueEvent, User
 from tests.conversation.helpers import DEVICE, comment, timeline, who
 from tests.factories import bearer
 from tests.lifecycle.helpers import City, act, problem_type, report
@@ -53,7 +53,7 @@ async def test_citizens_devices_and_staff_comment_and_each_comment_is_a_timeline
         },
         "name": None,
     }
-    assert city.agent.email not in str(steps)
+    assert str(city.agent.email) not in str(steps)
     assert staff_comment["flag_count"] is None
     # The existing events list keeps its contract: the same steps, comments' text not in notes.
     events = (await client.get(f"/api/v1/issues/{issue_id}/events")).json()
@@ -83,8 +83,9 @@ async def test_notes_are_for_the_handling_agency_and_admins_only(
         assert steps[-2]["comment"]["body"] == "Cable theft again"
         assert steps[-2]["comment"]["author"]["name"] == city.agent.display_name
     # The other candidate agency sees internal steps, but notes belong to the handling agency.
-    for viewer in (None, city.reporter, city.stranger, city.rival):
-        headers = who(settings, viewer)
+    readers: tuple[User | None, ...] = (None, city.reporter, city.stranger, city.rival)
+    for reader in readers:
+        headers = who(settings, reader)
         actions = [s["action"] for s in await timeline(client, headers, issue_id)]
         assert "noted" not in actions
         events = (await client.get(f"/api/v1/issues/{issue_id}/events", headers=headers)).json()
