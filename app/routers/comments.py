@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from app import i18n
 from app.deps import (
     CurrentUser,
+    Idempotent,
     LanguageDep,
     OptionalUser,
     PathId,
@@ -85,6 +86,7 @@ def _reads(
     "/issues/{issue_id}/comments",
     status_code=201,
     response_model=CommentRead,
+    dependencies=[Idempotent],
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
     summary="Comment on an issue, or write an internal note",
 )
