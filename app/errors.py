@@ -194,6 +194,16 @@ class PhotoLimitReached(Conflict):
     title = "The issue has as many photos as it may hold"
 
 
+class IssueHidden(Conflict):
+    slug = "issue-hidden"
+    title = "The issue is hidden by moderation"
+
+
+class AlreadyFlagged(Conflict):
+    slug = "already-flagged"
+    title = "You already flagged this comment"
+
+
 class StorageUnavailable(DomainError):
     status = 503
     slug = "storage-unavailable"
@@ -213,6 +223,11 @@ class UnknownCategory(ValidationFailed):
 class InvalidAttributes(ValidationFailed):
     slug = "invalid-attributes"
     title = "Answers do not fit the category's questions"
+
+
+class InvalidTemplate(ValidationFailed):
+    slug = "invalid-template"
+    title = "The template's placeholders are not valid"
 
 
 class IdempotencyKeyReused(DomainError):

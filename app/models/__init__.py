@@ -4,6 +4,7 @@ from app.models.agency import Agency, agency_category
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.category import AttributeDatatype, Category, CategoryAttribute
+from app.models.comment import Comment, CommentFlag, ResponseTemplate
 from app.models.district import District
 from app.models.feedback import Answer, IssueFeedback
 from app.models.follow import AreaWatch, Follow
@@ -40,6 +41,8 @@ __all__ = [
     "Category",
     "CategoryAttribute",
     "Channel",
+    "Comment",
+    "CommentFlag",
     "District",
     "EventAction",
     "Flag",
@@ -62,6 +65,7 @@ __all__ = [
     "Priority",
     "PushSubscription",
     "Resolution",
+    "ResponseTemplate",
     "Role",
     "User",
     "Webhook",

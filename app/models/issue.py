@@ -139,6 +139,8 @@ class Issue(IdMixin, TimestampMixin, Base):
     # Service-level deadlines fixed when reported, from the category's targets.
     acknowledge_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     resolve_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Hidden by moderation: gone from every public surface, still worked on by its agencies.
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
 
     category: Mapped[Category] = relationship(lazy="raise")

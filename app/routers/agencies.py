@@ -152,7 +152,7 @@ def list_agency_queue(
         session,
         spatial=spatial,
         cursors=cursors,
-        issue_filter=replace(issue_filter, queue_agency_id=agency.id),
+        issue_filter=replace(issue_filter, queue_agency_id=agency.id, include_hidden=True),
         limit=limit,
         cursor=cursor,
         with_reporter=True,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.deps import CurrentUser, PathId, Reporter, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import ValidationFailed, problem_responses
 from app.models import AreaWatch, Category, LonLat
-from app.routers.issues import CurrentIssue
+from app.routers.issues import CurrentIssue, UnhiddenIssue
 from app.routing import UnitOfWorkRoute
 from app.schemas.notification import FollowState, Outcome, WatchCreate, WatchRead
 from app.schemas.problem import FieldProblem
@@ -25,10 +25,10 @@ Token = Annotated[str, Query(min_length=10, max_length=500, description="From th
 @router.post(
     "/issues/{issue_id}/follow",
     response_model=FollowState,
-    responses=problem_responses(400, 401, 404),
+    responses=problem_responses(400, 401, 404, 409),
     summary="Follow an issue",
 )
-def follow_issue(issue: CurrentIssue, session: SessionDep, user: Reporter) -> FollowState:
+def follow_issue(issue: UnhiddenIssue, session: SessionDep, user: Reporter) -> FollowState:
     """Be told of its public steps, with an account or only an `X-Device-Id`."""
     follows.follow(session, issue=issue, user=user)
     return FollowState(issue=issue.public_id, following=True)

@@ -38,7 +38,7 @@ from app.schemas.issue import (
     TimeframeRead,
     TransitionRequest,
 )
-from app.services import issues, lifecycle, permissions, photos, timeframes
+from app.services import issues, lifecycle, moderation, permissions, photos, timeframes
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -47,11 +47,22 @@ PublicId = Annotated[str, Path(min_length=1, max_length=16, description="The iss
 
 
 @answers(404, 422)
-def load_issue(session: SessionDep, issue_id: PublicId) -> Issue:
-    return issues.get_issue(session, issue_id)
+def load_issue(session: SessionDep, issue_id: PublicId, viewer: OptionalUser) -> Issue:
+    return issues.get_visible_issue(session, issue_id, viewer)
 
 
 CurrentIssue = Annotated[Issue, Depends(load_issue)]
+
+
+@answers(409)
+def load_unhidden_issue(issue: CurrentIssue) -> Issue:
+    """For joining in (commenting, following, supporting): a hidden issue is refused even to the
+    staff who still see it, until they restore it."""
+    moderation.refuse_if_hidden(issue)
+    return issue
+
+
+UnhiddenIssue = Annotated[Issue, Depends(load_unhidden_issue)]
 AdminUser = Annotated[User, require_role(Role.admin)]
 
 
@@ -172,7 +183,7 @@ def list_unrouted_issues(
         session,
         spatial=spatial,
         cursors=cursors,
-        issue_filter=replace(issue_filter, unrouted=True),
+        issue_filter=replace(issue_filter, unrouted=True, include_hidden=True),
         limit=limit,
         cursor=cursor,
         with_reporter=True,

@@ -146,9 +146,8 @@ def get_photo_file(
             status_code=307, headers={"Location": presigned, "Cache-Control": "no-store"}
         )
     # Staff-only bytes may sit in the viewer's own cache, never in a shared one.
-    scope = (
-        "private" if internal and (photo.is_hidden or variant == PhotoVariant.full) else "public"
-    )
+    staff_only = photo.is_hidden or issue.hidden_at is not None or variant == PhotoVariant.full
+    scope = "private" if internal and staff_only else "public"
     headers = {
         "ETag": file.etag,
         "Cache-Control": f"{scope}, max-age={settings.photo_cache_seconds}, immutable",

@@ -63,6 +63,7 @@ def _read(
         reporter=reporter,
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
         photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
+        hidden=issue.hidden_at is not None,
     )
 
 

@@ -195,6 +195,10 @@ class IssueRead(IssuePublic):
         default_factory=list,
         description="Report and resolution photos, oldest first; hidden ones only for staff.",
     )
+    hidden: bool = Field(
+        default=False,
+        description="Hidden from the public by moderation (only its agencies and admins see it).",
+    )
 
 
 class IssuePage(BaseModel):

@@ -129,7 +129,22 @@ def get_issue(session: Session, public_id: str) -> Issue:
             )
         )
     if issue is None:
-        raise NotFound(i18n.text("error.issue.not_found", id=repr(public_id)))
+        raise _no_issue(public_id)
+    return issue
+
+
+def _no_issue(public_id: str) -> NotFound:
+    return NotFound(i18n.text("error.issue.not_found", id=repr(public_id)))
+
+
+def get_visible_issue(session: Session, public_id: str, viewer: User | None) -> Issue:
+    """`get_issue` as the viewer may see it: a hidden issue is, for anyone but the agencies
+    involved and admins, an issue that does not exist."""
+    issue = get_issue(session, public_id)
+    if issue.hidden_at is not None and not permissions.sees_hidden_issue(
+        viewer, issue, permissions.candidate_agency_ids(session, issue)
+    ):
+        raise _no_issue(public_id)
     return issue
 
 
@@ -193,6 +208,8 @@ def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[
         viewer, issue, permissions.candidate_agency_ids(session, issue)
     ):
         query = query.where(IssueEvent.is_public)
+    if not permissions.sees_notes(viewer, issue):
+        query = query.where(IssueEvent.action != EventAction.noted)
     return list(session.scalars(query))
 
 
@@ -221,6 +238,8 @@ class IssueFilter:
     queue_agency_id: int | None = None
     unrouted: bool = False
     reporter_id: int | None = None
+    # Hidden issues are left out unless the caller showed the viewer may see them.
+    include_hidden: bool = False
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
@@ -236,11 +255,16 @@ def _utc(value: dt.datetime) -> ColumnElement[dt.datetime]:
     return bindparam(None, value, type_=UTCDateTime())
 
 
+def not_hidden() -> ColumnElement[bool]:
+    """Every public surface (lists, Open311, exports, statistics) leaves hidden issues out."""
+    return Issue.hidden_at.is_(None)
+
+
 def filter_conditions(
     session: Session, spatial: SpatialBackend, f: IssueFilter
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter: lists, Open311 queries and exports share them."""
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [] if f.include_hidden else [not_hidden()]
     if f.bbox is not None:
         conditions.append(spatial.within_bbox(f.bbox))
     if f.near is not None and f.radius_m is not None:

@@ -112,6 +112,7 @@ def record_event(
     is_public: bool = True,
     from_agency_id: int | None = None,
     to_agency_id: int | None = None,
+    comment_id: int | None = None,
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
@@ -130,6 +131,7 @@ def record_event(
         resolution=issue.resolution,
         note=note,
         is_public=is_public,
+        comment_id=comment_id,
     )
     session.add(event)
     outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)

@@ -63,3 +63,18 @@ def may_add_photo(user: User, issue: Issue, kind: PhotoKind) -> bool:
     if kind == PhotoKind.report:
         return is_reporter(user, issue)
     return is_handling_staff(user, issue)
+
+
+def sees_notes(user: User | None, issue: Issue) -> bool:
+    """Internal notes are the handling agency's working memory: its staff and admins."""
+    return is_admin(user) or is_handling_staff(user, issue)
+
+
+def may_moderate(user: User | None, issue: Issue) -> bool:
+    """Hiding an issue or a comment on it: the handling agency and admins."""
+    return sees_notes(user, issue)
+
+
+def sees_hidden_issue(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
+    """A hidden issue stays visible to the agencies involved and admins, no one else."""
+    return sees_internal(user, issue, candidates)

@@ -194,10 +194,11 @@ def sees_internal(session: Session, *, issue: Issue, viewer: User | None) -> boo
 
 
 def check_visible(session: Session, *, photo: Photo, issue: Issue, viewer: User | None) -> bool:
-    """Hidden photos exist only for the agencies involved and admins (a 404 for everyone else);
-    returns whether the viewer sees internal detail, full-size photos included."""
+    """Hidden photos, and photos of a hidden issue, exist only for the agencies involved and
+    admins (a 404 for everyone else); returns whether the viewer sees internal detail, full-size
+    photos included."""
     internal = sees_internal(session, issue=issue, viewer=viewer)
-    if photo.is_hidden and not internal:
+    if (photo.is_hidden or issue.hidden_at is not None) and not internal:
         raise NotFound(i18n.text("error.photo.not_found", id=photo.id))
     return internal
 

@@ -159,3 +159,25 @@ async def test_adding_a_photo_changes_the_issue_etag(
     cached = await client.get(f"/api/v1/issues/{issue_id}", headers={"If-None-Match": before})
     assert cached.status_code == 200
     assert len(cached.json()["photos"]) == 1
+
+
+async def test_the_photos_of_a_hidden_issue_are_for_its_agencies_only(
+    client: httpx.AsyncClient,
+    db: Session,
+    database: Database,
+    settings: Settings,
+    city: City,
+) -> None:
+    issue_id, photo = await _one_photo(client, db, database, settings, city)
+    hidden = await client.post(
+        f"/api/v1/issues/{issue_id}/moderation",
+        headers=bearer(settings, city.admin),
+        json={"hidden": True, "reason": "abusive"},
+    )
+    assert hidden.status_code == 200
+    for variant in ("thumbnail", "display"):
+        gone = await client.get(f"/api/v1/photos/{photo['id']}/{variant}")
+        assert gone.status_code == 404
+    staff_copy = await client.get(_url(photo, "display"), headers=bearer(settings, city.agent))
+    assert staff_copy.status_code == 200
+    assert staff_copy.headers["cache-control"].startswith("private")

@@ -19,6 +19,7 @@ from app.models import (
     Agency,
     Category,
     Channel,
+    Comment,
     EventAction,
     Follow,
     Issue,
@@ -36,6 +37,8 @@ from app.services.notifications import areas
 
 # Edits change words, not where the issue stands: followers are not told of them.
 SILENT_ACTIONS = frozenset({EventAction.edited})
+# Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
+NOT_TO_ACTOR = frozenset({EventAction.commented})
 
 
 class Reason:
@@ -118,7 +121,7 @@ def _audience(
     if (
         actor is not None
         and actor.id in found
-        and (actor.role.is_staff or actor.role == Role.admin)
+        and (actor.role.is_staff or actor.role == Role.admin or event.action in NOT_TO_ACTOR)
     ):
         del found[actor.id]
     return list(found.values())
@@ -298,8 +301,18 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
             "from_status": event.from_status.value if event.from_status else None,
             "to_status": event.to_status.value,
             "note": event.note if event.is_public else None,
+            # A public comment's text as it was written (notes never leave the agency).
+            "comment": _public_comment(session, event),
             "is_public": event.is_public,
             "actor_role": event.actor_role,
             "at": _iso(event.created_at),
         },
     }
+
+
+def _public_comment(session: Session, event: IssueEvent) -> str | None:
+    if event.action != EventAction.commented or event.comment_id is None:
+        return None
+    return session.scalar(
+        select(Comment.body).where(Comment.id == event.comment_id, Comment.is_internal.is_(False))
+    )

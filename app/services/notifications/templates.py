@@ -74,6 +74,8 @@ def render(
         lines.append(t("line.resolve_by", when=_when(issue["resolve_due_at"], zone)))
     if event.get("note"):
         lines.append(t("line.note", note=event["note"]))
+    if event.get("comment"):
+        lines.append(t("line.comment", comment=event["comment"]))
     lines.append(t("line.link", url=links.issue))
     if links.fixed and links.not_fixed:
         lines += ["", t("line.ask"), t("line.fixed", url=links.fixed)]
