@@ -26,8 +26,9 @@ from app.models.notification import (
 )
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
+from app.models.priority import PriorityRules
 from app.models.types import LonLat
-from app.models.user import Language, Role, User
+from app.models.user import ContactNeed, Language, Role, User
 from app.models.webhook import PushSubscription, Webhook
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Category",
     "CategoryAttribute",
     "Channel",
+    "ContactNeed",
     "District",
     "EventAction",
     "Flag",
@@ -60,6 +62,7 @@ __all__ = [
     "PhotoKind",
     "PhotoVariant",
     "Priority",
+    "PriorityRules",
     "PushSubscription",
     "Resolution",
     "Role",

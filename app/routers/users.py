@@ -23,7 +23,14 @@ from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.routing import UnitOfWorkRoute
-from app.schemas.account import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, StaffCreate, UserRead
+from app.schemas.account import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    ContactPreferencesUpdate,
+    StaffCreate,
+    UserRead,
+)
 from app.schemas.issue import IssueReadPage
 from app.services import accounts, issues
 
@@ -36,6 +43,20 @@ Integrator = Annotated[User, require_role(Role.admin, Role.manager, Role.agent)]
 @router.get("/me", response_model=UserRead, responses=problem_responses(401), summary="Who am I")
 def get_me(user: CurrentUser) -> User:
     return user
+
+
+@router.patch(
+    "/me",
+    response_model=UserRead,
+    responses=problem_responses(400, 401, 413, 415, 422),
+    summary="My contact language and needs",
+)
+def update_me(body: ContactPreferencesUpdate, user: CurrentUser, session: SessionDep) -> User:
+    """How you want to be contacted: the language of your messages, and needs the staff
+    handling your reports should know (and that shape your messages, for easy_read)."""
+    return accounts.set_contact_preferences(
+        session, user=user, language=body.language, contact_needs=body.contact_needs
+    )
 
 
 @router.get(

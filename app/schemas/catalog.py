@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.models import AttributeDatatype
+from app.models import AttributeDatatype, Flag
 from app.schemas.base import ReadSchema, WriteSchema, refuse_null
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
@@ -65,6 +65,11 @@ class CategoryCreate(WriteSchema):
     )
     acknowledge_target_hours: Hours
     resolve_target_hours: Hours
+    flags: list[Flag] = Field(
+        default_factory=list,
+        max_length=len(Flag),
+        description="Flags every issue of this category carries (they raise its priority).",
+    )
     attributes: list[CategoryAttributeWrite] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -87,6 +92,7 @@ class CategoryRead(ReadSchema):
     keywords: list[str]
     acknowledge_target_hours: int
     resolve_target_hours: int
+    flags: list[Flag]
     is_active: bool
     attributes: list[CategoryAttributeRead] = Field(
         description="Questions a report of this category answers."

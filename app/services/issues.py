@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, null, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -18,6 +18,7 @@ from app.models import (
     Agency,
     Category,
     EventAction,
+    Flag,
     Follow,
     Issue,
     IssueEvent,
@@ -29,7 +30,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
 from app.schemas.problem import FieldProblem
-from app.services import attributes, lifecycle, permissions, routing
+from app.services import attributes, lifecycle, permissions, priorities, routing
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -63,9 +64,11 @@ def create_issue(
     address: str | None,
     answers: Mapping[str, str | Sequence[str]] | None = None,
     field_names: Mapping[str, str] | None = None,
+    flags: Collection[Flag] = (),
 ) -> Issue:
-    """Store a new report with its answers to the category's questions, route it to the covering
-    agencies, place it in its district, and write its first event.
+    """Store a new report with its answers to the category's questions and its flags (which set
+    its priority and deadlines), route it to the covering agencies, place it in its district,
+    and write its first event.
 
     `field_names` says how the caller's wire format names the category and the answers in
     error locations (Open311 calls them service_code and attribute)."""
@@ -83,6 +86,7 @@ def create_issue(
         raise _unknown_category(category_code, names["category"])
     checked = attributes.validate(category.attributes, answers or {}, location=names["attributes"])
     now = utcnow()
+    assessed = priorities.assess_report(session, category=category, stated=flags, reported_at=now)
     issue = Issue(
         public_id=new_public_id(),
         category=category,
@@ -95,14 +99,15 @@ def create_issue(
         attributes=checked,
         district_id=spatial.district_id_at(session, point=location),
         status=IssueStatus.open,
-        priority=Priority.normal,
+        priority=assessed.priority,
         created_at=now,
         updated_at=now,
-        acknowledge_due_at=now + dt.timedelta(hours=category.acknowledge_target_hours),
-        resolve_due_at=now + dt.timedelta(hours=category.resolve_target_hours),
+        acknowledge_due_at=assessed.acknowledge_due_at,
+        resolve_due_at=assessed.resolve_due_at,
     )
     session.add(issue)
     session.flush()
+    priorities.store_flags(session, issue, assessed.flags)
     routing.route(session, spatial=spatial, issue=issue)
     # The reporter follows their own report: every public step reaches them until they unsubscribe.
     session.add(Follow(issue_id=issue.id, user_id=reporter.id))
@@ -136,7 +141,8 @@ def update_issue(
     expected_version: int | None,
     changes: dict[str, object],
 ) -> Issue:
-    """Reporters fix their own text while the issue is open; handling staff edit anything."""
+    """Reporters fix their own text while the issue is open; handling staff edit anything, and
+    a change of priority or flags moves the deadlines (`priorities.reprioritise`)."""
     staff = permissions.is_handling_staff(editor, issue) or permissions.is_admin(editor)
     if not staff:
         if not permissions.is_reporter(editor, issue):
@@ -147,12 +153,21 @@ def update_issue(
             raise Forbidden("Only the reporter or the handling agency may edit this issue.")
         if issue.status != IssueStatus.open:
             raise Forbidden("Reporters can edit an issue only until an agency claims it.")
-        if "priority" in changes:
+        if "priority" in changes or "flags" in changes:
             raise Forbidden("Only the handling agency sets the priority.")
     if expected_version is not None and expected_version != issue.version:
         raise PreconditionFailed(
             f"The issue is at version {issue.version}, not {expected_version}: reload it.",
             current_version=issue.version,
+        )
+    changes = dict(changes)
+    if "priority" in changes or "flags" in changes:
+        priorities.reprioritise(
+            session,
+            issue=issue,
+            editor=editor,
+            priority=cast("Priority | None", changes.pop("priority", None)),
+            flags=cast("list[Flag] | None", changes.pop("flags", None)),
         )
     changed = sorted(name for name, value in changes.items() if getattr(issue, name) != value)
     if not changed:
