@@ -26,6 +26,8 @@ TEXT: dict[str, dict[str, str]] = {
         "action.closed": "The issue is closed.",
         "action.reopened": "The issue was reopened and is back with {agency}.",
         "action.transferred": "The issue was transferred to {agency}.",
+        "action.priority_changed": "{agency} changed its priority to {priority}; the expected "
+        "dates below are new.",
         "subject.issue_update": "[civicloop] {title}: {status}",
         "subject.agency_new_issue": "[civicloop] New issue in your queue: {title}",
         "subject.area_new_issue": "[civicloop] New report in your area: {title}",
@@ -45,6 +47,10 @@ TEXT: dict[str, dict[str, str]] = {
         "line.rate": "How satisfied are you (1 = not at all, 5 = very)?",
         "line.unsubscribe": "Stop these messages: {url}",
         "an agency": "the agency",
+        "priority.low": "low",
+        "priority.normal": "normal",
+        "priority.high": "high",
+        "priority.urgent": "urgent",
     },
     "th": {
         "status.open": "รับเรื่องแล้ว รอหน่วยงานรับดำเนินการ",
@@ -59,6 +65,8 @@ TEXT: dict[str, dict[str, str]] = {
         "action.closed": "ปิดเรื่องนี้แล้ว",
         "action.reopened": "เปิดเรื่องอีกครั้ง และส่งกลับไปยัง {agency}",
         "action.transferred": "โอนเรื่องไปยัง {agency}",
+        "action.priority_changed": "{agency} เปลี่ยนระดับความสำคัญเป็น{priority} "
+        "กำหนดเวลาด้านล่างเป็นกำหนดใหม่",
         "subject.issue_update": "[civicloop] {title}: {status}",
         "subject.agency_new_issue": "[civicloop] เรื่องใหม่ในคิวของหน่วยงาน: {title}",
         "subject.area_new_issue": "[civicloop] มีรายงานใหม่ในพื้นที่ที่คุณติดตาม: {title}",
@@ -78,8 +86,17 @@ TEXT: dict[str, dict[str, str]] = {
         "line.rate": "คุณพึงพอใจเพียงใด (1 = ไม่พอใจเลย, 5 = พอใจมาก)?",
         "line.unsubscribe": "หยุดรับข้อความเหล่านี้: {url}",
         "an agency": "หน่วยงาน",
+        "priority.low": "ต่ำ",
+        "priority.normal": "ปกติ",
+        "priority.high": "สูง",
+        "priority.urgent": "เร่งด่วน",
     },
 }
+
+
+# A template name with this suffix is the easy-read version: what happened, where it stands,
+# the one date that matters and the link; no notes, no rating scale (ContactNeed.easy_read).
+EASY_READ = ".easy"
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,8 @@ def render(
 ) -> Rendered:
     t = TEXT.get(language, TEXT["en"])
     zone = ZoneInfo(timezone)
+    easy = template.endswith(EASY_READ)
+    template = template.removesuffix(EASY_READ)
     issue, event = payload["issue"], payload["event"]
     agency = issue["agency"]
     agency_name = agency[f"name_{language}"] if agency else t["an agency"]
@@ -118,29 +137,36 @@ def render(
     status = t[f"status.{issue['status']}"]
     if template == "issue_update":
         subject = t["subject.issue_update"].format(title=issue["title"], status=status)
-        headline = t[f"action.{event['action']}"].format(agency=agency_name)
+        # Snapshots queued before priorities were recorded carry none.
+        priority = t[f"priority.{issue.get('priority', 'normal')}"]
+        headline = t[f"action.{event['action']}"].format(agency=agency_name, priority=priority)
     else:
         subject = t[f"subject.{template}"].format(title=issue["title"])
         headline = t[f"intro.{template}"].format(category=category)
-    lines = [
-        headline,
-        "",
-        t["line.issue"].format(id=issue["id"], title=issue["title"], category=category),
-        t["line.status"].format(status=status),
-        t["line.agency"].format(agency=agency_name) if agency else t["line.no_agency"],
-    ]
+    lines = [headline, ""]
+    if not easy:
+        lines.append(
+            t["line.issue"].format(id=issue["id"], title=issue["title"], category=category)
+        )
+    lines.append(t["line.status"].format(status=status))
+    if not easy:
+        lines.append(t["line.agency"].format(agency=agency_name) if agency else t["line.no_agency"])
     if issue["status"] == "open":
         lines.append(t["line.acknowledge_by"].format(when=_when(issue["acknowledge_due_at"], zone)))
-    elif issue["status"] in ("acknowledged", "in_progress"):
+    # A new priority moves both dates: both are news then.
+    if issue["status"] in ("acknowledged", "in_progress") or (
+        issue["status"] == "open" and event["action"] == "priority_changed"
+    ):
         lines.append(t["line.resolve_by"].format(when=_when(issue["resolve_due_at"], zone)))
-    if event.get("note"):
+    if event.get("note") and not easy:
         lines.append(t["line.note"].format(note=event["note"]))
     lines.append(t["line.link"].format(url=links.issue))
     if links.fixed and links.not_fixed:
         lines += ["", t["line.ask"], t["line.fixed"].format(url=links.fixed)]
         lines.append(t["line.not_fixed"].format(url=links.not_fixed))
-        lines.append(t["line.rate"])
-        lines += [f"  {score}: {url}" for score, url in sorted(links.ratings.items())]
+        if not easy:
+            lines.append(t["line.rate"])
+            lines += [f"  {score}: {url}" for score, url in sorted(links.ratings.items())]
     if links.unsubscribe:
         lines += ["", "--", t["line.unsubscribe"].format(url=links.unsubscribe)]
     return Rendered(subject=subject, headline=headline, text="\n".join(lines) + "\n")
