@@ -51,8 +51,12 @@ class Rules:
         return self.target_factor.get(priority, 1.0)
 
     def minimum(self, flags: Iterable[Flag]) -> Priority:
-        """The lowest priority the flags allow (normal without flags that say more)."""
-        return max((self.flag_priority.get(f, BASE) for f in flags), key=ORDER.index, default=BASE)
+        """The lowest priority the flags allow (any, without flags that say more)."""
+        return highest(self.flag_priority.get(f, ORDER[0]) for f in flags)
+
+
+def highest(priorities: Iterable[Priority]) -> Priority:
+    return max(priorities, key=ORDER.index, default=ORDER[0])
 
 
 def get_rules(session: Session) -> Rules:
@@ -136,7 +140,7 @@ def assess_report(
     they call for, and the deadlines that follow."""
     rules = get_rules(session)
     flags = frozenset({Flag(f) for f in category.flags} | set(stated))
-    priority = rules.minimum(flags)
+    priority = highest((BASE, rules.minimum(flags)))
     acknowledge_by, resolve_by = deadlines(
         reported_at=reported_at, category=category, priority=priority, rules=rules
     )
@@ -158,12 +162,8 @@ def reprioritise(
     rules = get_rules(session)
     old_flags = set(flags_of(session, issue))
     new_flags = set(flags) if flags is not None else old_flags
-    wanted = (
-        priority
-        if priority is not None
-        else max(issue.priority, rules.minimum(new_flags), key=ORDER.index)
-    )
     floor = rules.minimum(new_flags)
+    wanted = priority if priority is not None else highest((issue.priority, floor))
     if ORDER.index(wanted) < ORDER.index(floor):
         raise ValidationFailed(
             i18n.text("priority.below_flags", priority=wanted.value, minimum=floor.value),
