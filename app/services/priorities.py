@@ -157,7 +157,7 @@ def reprioritise(
 ) -> bool:
     """Handling staff change the priority and/or flags: the priority may not fall below what the
     flags require; the deadlines are recomputed from the report time and the followers (the
-    reporter first) are told the new dates by a `priority_changed` event. False if nothing
+    reporter among them) are told the new dates by a `priority_changed` event. False if nothing
     changed."""
     rules = get_rules(session)
     old_flags = set(flags_of(session, issue))

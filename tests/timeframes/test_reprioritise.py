@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Language
+from tests.factories import bearer
 from tests.lifecycle.helpers import (
     City,
     act,
@@ -30,8 +31,6 @@ H = dt.timedelta(hours=1)
 async def patch(
     client: httpx.AsyncClient, settings: Settings, city: City, issue_id: str, **body: Any
 ) -> httpx.Response:
-    from tests.factories import bearer
-
     return await client.patch(
         f"/api/v1/issues/{issue_id}", headers=bearer(settings, city.agent), json=body
     )
@@ -131,8 +130,6 @@ async def test_reporters_state_flags_only_when_reporting(
     city: City,
     body: dict[str, Any],
 ) -> None:
-    from tests.factories import bearer
-
     issue_id = report(db, database, city)
     response = await client.patch(
         f"/api/v1/issues/{issue_id}", headers=bearer(settings, city.reporter), json=body
