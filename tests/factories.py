@@ -54,6 +54,7 @@ def make_category(
     acknowledge_hours: int = 24,
     resolve_hours: int = 120,
     attributes: list[CategoryAttribute] | None = None,
+    flags: Sequence[str] = (),
 ) -> Category:
     n = next(_counter)
     category = Category(
@@ -63,6 +64,7 @@ def make_category(
         name_th=f"หมวด {n}",
         name_en=f"Category {n}",
         keywords=[],
+        flags=list(flags),
         acknowledge_target_hours=acknowledge_hours,
         resolve_target_hours=resolve_hours,
     )

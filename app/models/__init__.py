@@ -27,8 +27,9 @@ from app.models.notification import (
 )
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
+from app.models.priority import PriorityRules
 from app.models.types import LonLat
-from app.models.user import Language, Role, User
+from app.models.user import ContactNeed, Language, Role, User
 from app.models.webhook import PushSubscription, Webhook
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Channel",
     "Comment",
     "CommentFlag",
+    "ContactNeed",
     "District",
     "EventAction",
     "Flag",
@@ -63,6 +65,7 @@ __all__ = [
     "PhotoKind",
     "PhotoVariant",
     "Priority",
+    "PriorityRules",
     "PushSubscription",
     "Resolution",
     "ResponseTemplate",

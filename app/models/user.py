@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
@@ -28,6 +28,16 @@ class Role(StrEnum):
 class Language(StrEnum):
     th = "th"
     en = "en"
+
+
+class ContactNeed(StrEnum):
+    """How a person needs to be contacted (what staff see, and what shapes their messages)."""
+
+    large_text = "large_text"
+    screen_reader = "screen_reader"
+    easy_read = "easy_read"  # messages cut to what happened and the link
+    sign_language = "sign_language"
+    phone_call = "phone_call"
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -53,6 +63,8 @@ class User(IdMixin, TimestampMixin, Base):
         Enum(Language, native_enum=False, length=8, create_constraint=True, name="language"),
         default=Language.th,
     )
+    # ContactNeed values the person stated; staff handling their reports see them.
+    contact_needs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     agency: Mapped[Agency | None] = relationship(lazy="raise")

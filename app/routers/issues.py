@@ -13,6 +13,7 @@ from app.deps import (
     Idempotent,
     IdempotentAfterUpload,
     IfMatch,
+    LanguageDep,
     OptionalUser,
     PhotoLinksDep,
     PhotoStoreDep,
@@ -38,7 +39,17 @@ from app.schemas.issue import (
     TimeframeRead,
     TransitionRequest,
 )
-from app.services import issues, lifecycle, moderation, permissions, photos, timeframes
+from app.schemas.progress import ProgressRead
+from app.services import (
+    accounts,
+    issues,
+    lifecycle,
+    moderation,
+    permissions,
+    photos,
+    progress,
+    timeframes,
+)
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -98,6 +109,10 @@ def create_issue(
     covering the point that handles the category; with none, it waits in the admins' unrouted
     queue."""
     body = report.body
+    if body.language is not None or body.contact_needs is not None:
+        accounts.set_contact_preferences(
+            session, user=reporter, language=body.language, contact_needs=body.contact_needs
+        )
     issue = issues.create_issue(
         session,
         spatial=spatial,
@@ -108,6 +123,7 @@ def create_issue(
         location=LonLat(body.longitude, body.latitude),
         address=body.address,
         answers=body.attributes,
+        flags=body.flags,
     )
     if report.photos:
         photos.add_photos(
@@ -310,6 +326,21 @@ def list_issue_events(
 )
 def get_issue_timeframe(issue: CurrentIssue, session: SessionDep) -> TimeframeRead:
     """When the issue should be acknowledged and resolved (its category's service-level
-    targets), and whether it is on track, late, or was resolved in time."""
+    targets scaled by its priority), and whether it is on track, at risk, late, or was resolved
+    in time and by how much."""
     frame = timeframes.of_issue(session, issue, utcnow())
-    return TimeframeRead(**vars(frame))
+    return TimeframeRead.model_validate(frame, from_attributes=True)
+
+
+@router.get(
+    "/{issue_id}/progress",
+    response_model=ProgressRead,
+    responses=problem_responses(404),
+    summary="Its progress: every step, the one it is in now",
+)
+def get_issue_progress(issue: CurrentIssue, session: SessionDep, lang: LanguageDep) -> ProgressRead:
+    """Reported, acknowledged, in progress, resolved, closed: each done, current, upcoming or
+    skipped, when it happened, its deadline and how early or late it was; each reopening;
+    labels in the request's language."""
+    found = progress.of_issue(session, issue=issue, now=utcnow(), lang=lang)
+    return ProgressRead.model_validate({"id": issue.public_id, **vars(found)}, from_attributes=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Issue, Photo, User, issue_candidate
+from app.models import Flag, Issue, Photo, User, issue_candidate
+from app.models.base import utcnow
 from app.schemas.issue import (
     GeoJSONPoint,
     IssueFeature,
@@ -19,10 +21,12 @@ from app.schemas.issue import (
     IssuePublic,
     IssueRead,
     ReporterRef,
+    TimeframeRead,
 )
-from app.services import lifecycle, permissions, photos
+from app.services import lifecycle, permissions, photos, priorities, timeframes
 from app.services.issues import IssueRow
 from app.services.photos import PhotoLinks
+from app.services.timeframes import Timeframe
 
 
 def _candidates_by_issue(session: Session, issues: Sequence[Issue]) -> dict[int, set[int]]:
@@ -38,6 +42,20 @@ def _candidates_by_issue(session: Session, issues: Sequence[Issue]) -> dict[int,
     return found
 
 
+@dataclass(frozen=True)
+class _Extras:
+    """What an IssueRead shows beyond the issue row, loaded for a whole page at once."""
+
+    flags: list[Flag]
+    timeframe: Timeframe
+
+
+def _extras(session: Session, issues: Sequence[Issue]) -> dict[int, _Extras]:
+    flags = priorities.flags_by_issue(session, [i.id for i in issues])
+    frames = timeframes.of_issues(session, issues, utcnow())
+    return {i.id: _Extras(flags[i.id], frames[i.id]) for i in issues}
+
+
 def _read(
     issue: Issue,
     viewer: User | None,
@@ -46,6 +64,7 @@ def _read(
     reopen_window: dt.timedelta,
     issue_photos: Sequence[Photo],
     links: PhotoLinks,
+    extras: _Extras,
 ) -> IssueRead:
     private = permissions.can_see_private(viewer, issue, candidates)
     internal = permissions.sees_internal(viewer, issue, candidates)
@@ -54,6 +73,8 @@ def _read(
             id=issue.reporter.id,
             display_name=issue.reporter.display_name,
             email=issue.reporter.email,
+            language=issue.reporter.language,
+            contact_needs=issue.reporter.contact_needs,
         )
         if private
         else None
@@ -64,6 +85,8 @@ def _read(
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
         photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
         hidden=issue.hidden_at is not None,
+        flags=extras.flags,
+        timeframe=TimeframeRead.model_validate(extras.timeframe, from_attributes=True),
     )
 
 
@@ -89,7 +112,10 @@ def issue_read(
     """Needs issue.reporter loaded (services.issues.get_issue does)."""
     candidates = {issue.id: permissions.candidate_agency_ids(session, issue)}
     issue_photos = _photos(session, [issue], viewer, candidates)[issue.id]
-    return _read(issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links)
+    extras = _extras(session, [issue])[issue.id]
+    return _read(
+        issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links, extras
+    )
 
 
 def issue_reads(
@@ -102,6 +128,7 @@ def issue_reads(
     issues = [row.issue for row in rows]
     candidates = _candidates_by_issue(session, issues)
     by_issue = _photos(session, issues, viewer, candidates)
+    extras = _extras(session, issues)
     return [
         _read(
             row.issue,
@@ -111,6 +138,7 @@ def issue_reads(
             reopen_window,
             by_issue[row.issue.id],
             links,
+            extras[row.issue.id],
         )
         for row in rows
     ]

@@ -52,8 +52,9 @@ def _cached(request: Request, compute: Callable[[], Any]) -> Response:
 
 @router.get("/counts/{dimension}", responses=RESPONSES, summary="Issues per status, category, …")
 def count_issues(dimension: Dimension, request: Request, scope: ScopeDep) -> Response:
-    """How many issues per status, category, handling agency or district (most first), for
-    the issues the list filters select (all by default)."""
+    """How many issues per status, category, handling agency, district or time-frame state
+    (on_track, at_risk, late, met, missed, as of now), most first, for the issues the list
+    filters select (all by default)."""
     return _cached(request, lambda: {"by": dimension, "counts": stats.counts(scope, dimension)})
 
 

@@ -28,9 +28,9 @@ from app.schemas.account import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
+    ContactPreferencesUpdate,
     StaffCreate,
     UserRead,
-    UserUpdate,
 )
 from app.schemas.issue import IssueReadPage
 from app.services import accounts, issues
@@ -50,13 +50,18 @@ def get_me(user: CurrentUser) -> User:
     "/me",
     response_model=UserRead,
     responses=problem_responses(400, 401, 403, 413, 415, 422),
-    summary="Change my settings (language)",
+    summary="My contact language and needs",
 )
-def update_me(body: UserUpdate, request: Request, session: SessionDep, user: Reporter) -> User:
-    """Your language: answers without an Accept-Language naming Thai or English, and the
-    messages you are sent, are written in it. A device reporting without an account has
-    settings too (send its X-Device-Id)."""
-    accounts.update_settings(session, user=user, **body.model_dump(exclude_unset=True))
+def update_me(
+    body: ContactPreferencesUpdate, request: Request, session: SessionDep, user: Reporter
+) -> User:
+    """How you want to be contacted: the language answers (without an Accept-Language naming
+    Thai or English) and your messages are written in, and needs the staff handling your
+    reports should know (easy_read also shortens your messages). A device reporting without an
+    account has settings too (send its X-Device-Id)."""
+    accounts.set_contact_preferences(
+        session, user=user, language=body.language, contact_needs=body.contact_needs
+    )
     # This answer, and any error after it, already speaks the new language.
     request.state.saved_language = user.language
     return user

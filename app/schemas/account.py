@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from app.models import Language, Role
+from app.models import ContactNeed, Language, Role
 from app.schemas.base import ReadSchema, RecordId, WriteSchema, refuse_null
 
 Password = Annotated[
@@ -58,17 +58,27 @@ class UserRead(ReadSchema):
     role: Role
     agency_id: int | None
     language: Language
+    contact_needs: list[ContactNeed] = Field(description="How you need to be contacted.")
     created_at: dt.datetime
 
 
-class UserUpdate(WriteSchema):
+class ContactPreferencesUpdate(WriteSchema):
+    """Leave a field out to keep it; an empty list clears the needs."""
+
     language: Language | None = Field(
         default=None,
         description="The language answers (without an Accept-Language that names Thai or "
-        "English) and messages are written in.",
+        "English) and your messages are written in.",
+    )
+    contact_needs: list[ContactNeed] | None = Field(
+        default=None,
+        max_length=len(ContactNeed),
+        description="Staff handling your reports see these; easy_read also shortens your "
+        "messages to what happened and the link.",
+        examples=[["easy_read", "phone_call"]],
     )
 
-    _required = refuse_null("language")
+    _required = refuse_null("language", "contact_needs")
 
 
 class StaffCreate(WriteSchema):

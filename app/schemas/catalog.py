@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, computed_field, model_validator
 
 from app import i18n
-from app.models import AttributeDatatype
+from app.models import AttributeDatatype, Flag
 from app.schemas.base import ReadSchema, WriteSchema, refuse_null
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
@@ -66,6 +66,11 @@ class CategoryCreate(WriteSchema):
     )
     acknowledge_target_hours: Hours
     resolve_target_hours: Hours
+    flags: list[Flag] = Field(
+        default_factory=list,
+        max_length=len(Flag),
+        description="Flags every issue of this category carries (they raise its priority).",
+    )
     attributes: list[CategoryAttributeWrite] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -88,6 +93,7 @@ class CategoryRead(ReadSchema):
     keywords: list[str]
     acknowledge_target_hours: int
     resolve_target_hours: int
+    flags: list[Flag]
     is_active: bool
     attributes: list[CategoryAttributeRead] = Field(
         description="Questions a report of this category answers."

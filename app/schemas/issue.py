@@ -11,17 +11,20 @@ from app import i18n
 from app.models import (
     Agency,
     Category,
+    ContactNeed,
     EventAction,
+    Flag,
     Issue,
     IssueEvent,
     IssueStatus,
+    Language,
     Priority,
     Resolution,
 )
 from app.schemas.base import RecordId, WriteSchema, refuse_null
 from app.schemas.photo import PhotoRead
 from app.services.lifecycle import Action
-from app.services.timeframes import TimeframeState
+from app.services.timeframes import Step, TimeframeState
 
 Latitude = Annotated[
     float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False, examples=[13.7563])
@@ -33,6 +36,24 @@ Title = Annotated[str, Field(min_length=3, max_length=200, examples=["Street lig
 Description = Annotated[str, Field(max_length=5000)]
 Address = Annotated[str, Field(min_length=1, max_length=500)]
 Note = Annotated[str, Field(min_length=1, max_length=2000)]
+Flags = Annotated[
+    list[Flag],
+    Field(
+        max_length=len(Flag),
+        description="Who or what the problem affects; flagged issues get a higher priority and "
+        "shorter targets (GET /api/v1/priority-rules).",
+        examples=[["accessibility"]],
+    ),
+]
+ContactNeeds = Annotated[
+    list[ContactNeed],
+    Field(
+        max_length=len(ContactNeed),
+        description="How you need to be contacted: handling staff see it; easy_read also "
+        "shortens your messages to what happened and the link.",
+        examples=[["easy_read"]],
+    ),
+]
 
 
 AttributeAnswer = (
@@ -57,15 +78,27 @@ class IssueCreate(WriteSchema):
         "by attribute code; a list for multivaluelist attributes.",
         examples=[{"light_state": "off"}],
     )
+    flags: Flags = Field(default_factory=list)
+    language: Language | None = Field(
+        default=None, description="Saved as your preferred contact language (as PATCH /users/me)."
+    )
+    contact_needs: ContactNeeds | None = Field(
+        default=None, description="Saved on your profile (as PATCH /users/me)."
+    )
 
 
 class IssueUpdate(WriteSchema):
     title: Title | None = None
     description: Description | None = None
     address: Address | None = None
-    priority: Priority | None = Field(default=None, description="Handling staff only.")
+    priority: Priority | None = Field(
+        default=None,
+        description="Handling staff only; not below what the flags require. Moves the deadlines "
+        "(counted from the report) and tells the followers.",
+    )
+    flags: Flags | None = Field(default=None, description="Handling staff only: the whole set.")
 
-    _required = refuse_null("title", "description", "priority")
+    _required = refuse_null("title", "description", "priority", "flags")
 
 
 class AgencyRef(BaseModel):
@@ -103,6 +136,36 @@ class ReporterRef(BaseModel):
     id: int
     display_name: str
     email: str | None
+    language: Language = Field(description="The language to contact them in.")
+    contact_needs: list[ContactNeed] = Field(description="How they need to be contacted.")
+
+
+class PunctualityRead(BaseModel):
+    outcome: Literal["early", "late"] = Field(description="early includes exactly on time.")
+    by_hours: float = Field(description="How far from the deadline, in hours.")
+
+
+class TimeframeRead(BaseModel):
+    """The issue's service-level time frame, as the reporter and the public see it."""
+
+    state: TimeframeState = Field(
+        description="While unresolved, against the current step's deadline: on_track, at_risk "
+        "(most of the step's window gone; the share is in the priority rules) or late; met or "
+        "missed once resolved."
+    )
+    next_step: Step | None = Field(description="What it waits for; null once resolved.")
+    next_step_due_at: dt.datetime | None = Field(description="When that step is due.")
+    acknowledge_due_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    expected_datetime: dt.datetime = Field(description="When it should be resolved.")
+    resolved_at: dt.datetime | None
+    resolution_punctuality: PunctualityRead | None = Field(
+        description="Once resolved: how early or late against expected_datetime."
+    )
+
+    @computed_field(description="The state for people, in the answer's language.")
+    def state_label(self) -> str:
+        return i18n.label(self.state)
 
 
 class IssueProperties(BaseModel):
@@ -198,6 +261,10 @@ class IssueRead(IssuePublic):
     hidden: bool = Field(
         default=False,
         description="Hidden from the public by moderation (only its agencies and admins see it).",
+    )
+    flags: list[Flag] = Field(default_factory=list, description="Who or what it affects.")
+    timeframe: TimeframeRead | None = Field(
+        default=None, description="Expected dates and whether it is on track (as /timeframe)."
     )
 
 
@@ -323,20 +390,3 @@ class IssueEventRead(BaseModel):
             ),
             photo_id=event.photo_id,
         )
-
-
-class TimeframeRead(BaseModel):
-    """The issue's service-level time frame, as the reporter and the public see it."""
-
-    state: TimeframeState = Field(
-        description="on_track or late while unresolved (against the current step's deadline); "
-        "met or missed once resolved."
-    )
-    acknowledge_due_at: dt.datetime
-    acknowledged_at: dt.datetime | None
-    expected_datetime: dt.datetime = Field(description="When it should be resolved.")
-    resolved_at: dt.datetime | None
-
-    @computed_field(description="The state for people, in the answer's language.")
-    def state_label(self) -> str:
-        return i18n.label(self.state)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 from app import i18n
 from app.config import Settings
 from app.errors import Conflict, FieldText, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from app.models import Agency, ApiKey, Language, Role, User
+from app.models import Agency, ApiKey, ContactNeed, Language, Role, User
 from app.models.base import utcnow
 from app.security import (
     hash_password,
@@ -121,14 +123,6 @@ def device_user(session: Session, device_id: str) -> User:
     return user
 
 
-def update_settings(session: Session, *, user: User, language: Language | None = None) -> User:
-    """A person's own settings: the language they are answered and written to in."""
-    if language is not None:
-        user.language = language
-    session.flush()
-    return user
-
-
 def create_staff(
     session: Session,
     *,
@@ -202,3 +196,21 @@ def revoke_api_key(session: Session, *, owner: User, key_id: int) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
     return api_key
+
+
+def set_contact_preferences(
+    session: Session,
+    *,
+    user: User,
+    language: Language | None = None,
+    contact_needs: Collection[ContactNeed] | None = None,
+) -> User:
+    """A person's contact language and needs; None leaves a setting as it was. Messages queued
+    from now on follow them."""
+    if language is not None:
+        user.language = language
+    if contact_needs is not None:
+        # Stored in the enum's order, once each: the profile reads the same however it was sent.
+        user.contact_needs = [n.value for n in ContactNeed if n in set(contact_needs)]
+    session.flush()
+    return user

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, null, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -26,6 +26,7 @@ from app.models import (
     Agency,
     Category,
     EventAction,
+    Flag,
     Follow,
     Issue,
     IssueEvent,
@@ -36,7 +37,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
-from app.services import attributes, lifecycle, permissions, routing
+from app.services import attributes, lifecycle, permissions, priorities, routing
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -68,9 +69,11 @@ def create_issue(
     address: str | None,
     answers: Mapping[str, str | Sequence[str]] | None = None,
     field_names: Mapping[str, str] | None = None,
+    flags: Collection[Flag] = (),
 ) -> Issue:
-    """Store a new report with its answers to the category's questions, route it to the covering
-    agencies, place it in its district, and write its first event.
+    """Store a new report with its answers to the category's questions and its flags (which set
+    its priority and deadlines), route it to the covering agencies, place it in its district,
+    and write its first event.
 
     `field_names` says how the caller's wire format names the category and the answers in
     error locations (Open311 calls them service_code and attribute)."""
@@ -88,6 +91,7 @@ def create_issue(
         raise _unknown_category(category_code, names["category"])
     checked = attributes.validate(category.attributes, answers or {}, location=names["attributes"])
     now = utcnow()
+    assessed = priorities.assess_report(session, category=category, stated=flags, reported_at=now)
     issue = Issue(
         public_id=new_public_id(),
         category=category,
@@ -100,14 +104,15 @@ def create_issue(
         attributes=checked,
         district_id=spatial.district_id_at(session, point=location),
         status=IssueStatus.open,
-        priority=Priority.normal,
+        priority=assessed.priority,
         created_at=now,
         updated_at=now,
-        acknowledge_due_at=now + dt.timedelta(hours=category.acknowledge_target_hours),
-        resolve_due_at=now + dt.timedelta(hours=category.resolve_target_hours),
+        acknowledge_due_at=assessed.acknowledge_due_at,
+        resolve_due_at=assessed.resolve_due_at,
     )
     session.add(issue)
     session.flush()
+    priorities.store_flags(session, issue, assessed.flags)
     routing.route(session, spatial=spatial, issue=issue)
     # The reporter follows their own report: every public step reaches them until they unsubscribe.
     session.add(Follow(issue_id=issue.id, user_id=reporter.id))
@@ -156,7 +161,8 @@ def update_issue(
     expected_version: int | None,
     changes: dict[str, object],
 ) -> Issue:
-    """Reporters fix their own text while the issue is open; handling staff edit anything."""
+    """Reporters fix their own text while the issue is open; handling staff edit anything, and
+    a change of priority or flags moves the deadlines (`priorities.reprioritise`)."""
     staff = permissions.is_handling_staff(editor, issue) or permissions.is_admin(editor)
     if not staff:
         if not permissions.is_reporter(editor, issue):
@@ -167,12 +173,21 @@ def update_issue(
             raise Forbidden(i18n.text("error.issue.edit_who"))
         if issue.status != IssueStatus.open:
             raise Forbidden(i18n.text("error.issue.edit_claimed"))
-        if "priority" in changes:
+        if "priority" in changes or "flags" in changes:
             raise Forbidden(i18n.text("error.issue.priority_who"))
     if expected_version is not None and expected_version != issue.version:
         raise PreconditionFailed(
             i18n.text("error.issue.stale", current=issue.version, expected=expected_version),
             current_version=issue.version,
+        )
+    changes = dict(changes)
+    if "priority" in changes or "flags" in changes:
+        priorities.reprioritise(
+            session,
+            issue=issue,
+            editor=editor,
+            priority=cast("Priority | None", changes.pop("priority", None)),
+            flags=cast("list[Flag] | None", changes.pop("flags", None)),
         )
     changed = sorted(name for name, value in changes.items() if getattr(issue, name) != value)
     if not changed:

@@ -176,10 +176,10 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "timeframe",
         "string",
-        "on_track or late while unresolved (against the current step's deadline, at export "
-        "time); met or missed once resolved.",
+        "on_track, at_risk (most of the current step's window gone) or late while unresolved "
+        "(against the current step's deadline, at export time); met or missed once resolved.",
         False,
-        lambda _d, _s, now, _l: timeframes.state(now),
+        lambda dialect, _s, now, _l: timeframes.state(now, dialect),
     ),
     Field("reopen_count", "integer", "Times it was reopened.", False, _column(Issue.reopen_count)),
     Field(

@@ -22,7 +22,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import i18n
 from app.models import Agency, Category, District, Issue, IssueStatus
-from app.services import issues
+from app.models.base import utcnow
+from app.services import issues, timeframes
 from app.services.issues import IssueFilter
 from app.services.sqltime import epoch_seconds, from_epoch_hour
 from app.spatial import SpatialBackend
@@ -33,6 +34,7 @@ class Dimension(StrEnum):
     category = "category"
     agency = "agency"
     district = "district"
+    timeframe = "timeframe"  # on_track, at_risk, late, met, missed: as each issue's time frame
 
 
 class Event(StrEnum):
@@ -84,7 +86,7 @@ def _labels(
     }
 
 
-GROUPED: dict[Dimension, InstrumentedAttribute[Any]] = {
+GROUPED: dict[Dimension, InstrumentedAttribute[Any]] = {  # the time frame is computed
     Dimension.status: Issue.status,
     Dimension.category: Issue.category_id,
     Dimension.agency: Issue.agency_id,
@@ -93,11 +95,13 @@ GROUPED: dict[Dimension, InstrumentedAttribute[Any]] = {
 
 
 def counts(scope: Scope, by: Dimension) -> list[dict[str, Any]]:
-    """Issues per status, category, handling agency or district, most first. Unclaimed issues
-    count under a null agency, issues outside every district under a null district."""
-    column = GROUPED[by]
+    """Issues per status, category, handling agency, district or time-frame state (now), most
+    first. Unclaimed issues count under a null agency, issues outside every district under a
+    null district."""
+    column = timeframes.state(utcnow(), scope.dialect) if by == Dimension.timeframe else GROUPED[by]
+    # Grouped by the label: PostgreSQL would not match the two copies of a parametrised CASE.
     rows = scope.session.execute(
-        select(column, func.count()).where(*scope.where()).group_by(column)
+        select(column.label("key"), func.count()).where(*scope.where()).group_by("key")
     ).all()
     labels: dict[Any, tuple[str, str]] = {}
     if by == Dimension.status:

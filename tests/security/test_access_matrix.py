@@ -255,7 +255,13 @@ async def test_who_sees_the_reporter(
     reporter = world.users["reporter"]
     read = await client.get(f"/api/v1/issues/{issue}", headers=world.headers[actor])
     assert read.status_code == 200, read.text
-    details = {"id": reporter.id, "display_name": reporter.display_name, "email": reporter.email}
+    details = {
+        "id": reporter.id,
+        "display_name": reporter.display_name,
+        "email": reporter.email,
+        "language": reporter.language.value,
+        "contact_needs": reporter.contact_needs,
+    }
     assert read.json()["reporter"] == (details if sees else None)
     assert (str(reporter.email) in read.text) == sees
 

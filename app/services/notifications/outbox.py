@@ -20,6 +20,7 @@ from app.models import (
     Category,
     Channel,
     Comment,
+    ContactNeed,
     EventAction,
     Follow,
     Issue,
@@ -34,6 +35,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.notifications import areas
+from app.services.notifications.templates import EASY_READ
 
 # Edits change words, not where the issue stands: followers are not told of them.
 SILENT_ACTIONS = frozenset({EventAction.edited})
@@ -185,6 +187,9 @@ def _user_rows(
             language=user.language.value,
             recipient_user_id=user.id,
             unsubscribe_ref=who.unsubscribe_ref,
+            # Their stated need shapes what is said to them, on every channel.
+            template=TEMPLATE_OF[who.reason]
+            + (EASY_READ if ContactNeed.easy_read in user.contact_needs else ""),
         )
         if user.email and (pref is None or pref.email):
             yield row(channel=Channel.email, destination=user.email)
@@ -238,6 +243,7 @@ def _row(
     webhook_id: int | None = None,
     push_subscription_id: int | None = None,
     unsubscribe_ref: str | None = None,
+    template: str | None = None,
 ) -> Notification:
     now = utcnow()
     return Notification(
@@ -250,7 +256,7 @@ def _row(
         channel=channel,
         destination=destination,
         reason=reason,
-        template=TEMPLATE_OF[reason],
+        template=template or TEMPLATE_OF[reason],
         language=language,
         payload=payload,
         unsubscribe_ref=unsubscribe_ref,
@@ -289,6 +295,7 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
             },
             "status": issue.status.value,
             "resolution": issue.resolution.value if issue.resolution else None,
+            "priority": issue.priority.value,
             "agency": agency,
             "latitude": issue.location.lat,
             "longitude": issue.location.lon,

@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo
 from app import i18n
 from app.models import Language
 
+# A template name with this suffix is the easy-read version: what happened, where it stands,
+# the one date that matters and the link; no notes, no rating scale (ContactNeed.easy_read).
+EASY_READ = ".easy"
+
 
 @dataclass(frozen=True)
 class Links:
@@ -50,6 +54,8 @@ def render(
         return i18n.t(f"notify.{key}", lang, **params)
 
     zone = ZoneInfo(timezone)
+    easy = template.endswith(EASY_READ)
+    template = template.removesuffix(EASY_READ)
     issue, event = payload["issue"], payload["event"]
     agency = issue["agency"]
     agency_name = agency[f"name_{lang.value}"] if agency else t("an_agency")
@@ -57,31 +63,36 @@ def render(
     status = t(f"status.{issue['status']}")
     if template == "issue_update":
         subject = t("subject.issue_update", title=issue["title"], status=status)
-        headline = t(f"action.{event['action']}", agency=agency_name)
+        # Snapshots queued before priorities were recorded carry none.
+        priority = t(f"priority.{issue.get('priority', 'normal')}")
+        headline = t(f"action.{event['action']}", agency=agency_name, priority=priority)
     else:
         subject = t(f"subject.{template}", title=issue["title"])
         headline = t(f"intro.{template}", category=category)
-    lines = [
-        headline,
-        "",
-        t("line.issue", id=issue["id"], title=issue["title"], category=category),
-        t("line.status", status=status),
-        t("line.agency", agency=agency_name) if agency else t("line.no_agency"),
-    ]
+    lines = [headline, ""]
+    if not easy:
+        lines.append(t("line.issue", id=issue["id"], title=issue["title"], category=category))
+    lines.append(t("line.status", status=status))
+    if not easy:
+        lines.append(t("line.agency", agency=agency_name) if agency else t("line.no_agency"))
     if issue["status"] == "open":
         lines.append(t("line.acknowledge_by", when=_when(issue["acknowledge_due_at"], zone)))
-    elif issue["status"] in ("acknowledged", "in_progress"):
+    # A new priority moves both dates: both are news then.
+    if issue["status"] in ("acknowledged", "in_progress") or (
+        issue["status"] == "open" and event["action"] == "priority_changed"
+    ):
         lines.append(t("line.resolve_by", when=_when(issue["resolve_due_at"], zone)))
-    if event.get("note"):
+    if event.get("note") and not easy:
         lines.append(t("line.note", note=event["note"]))
-    if event.get("comment"):
+    if event.get("comment") and not easy:
         lines.append(t("line.comment", comment=event["comment"]))
     lines.append(t("line.link", url=links.issue))
     if links.fixed and links.not_fixed:
         lines += ["", t("line.ask"), t("line.fixed", url=links.fixed)]
         lines.append(t("line.not_fixed", url=links.not_fixed))
-        lines.append(t("line.rate"))
-        lines += [f"  {score}: {url}" for score, url in sorted(links.ratings.items())]
+        if not easy:
+            lines.append(t("line.rate"))
+            lines += [f"  {score}: {url}" for score, url in sorted(links.ratings.items())]
     if links.unsubscribe:
         lines += ["", "--", t("line.unsubscribe", url=links.unsubscribe)]
     return Rendered(subject=subject, headline=headline, text="\n".join(lines) + "\n")
