@@ -15,6 +15,7 @@ from app.routers import (
     stats,
     subscriptions,
     users,
+    work,
 )
 
 api_router = APIRouter(prefix="/api/v1")
@@ -31,5 +32,6 @@ for module in (
     notifications,
     exports,
     stats,
+    work,
 ):
     api_router.include_router(module.router)

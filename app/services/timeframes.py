@@ -41,6 +41,14 @@ def state(now: dt.datetime) -> ColumnElement[str]:
     )
 
 
+def current_step_due() -> ColumnElement[dt.datetime]:
+    """The deadline of the step an issue is in: acknowledging until acknowledged, then
+    resolving."""
+    return case(
+        (Issue.acknowledged_at.is_(None), Issue.acknowledge_due_at), else_=Issue.resolve_due_at
+    )
+
+
 @dataclass(frozen=True)
 class Timeframe:
     state: TimeframeState
