@@ -7,6 +7,7 @@ from app.routers import (
     auth,
     categories,
     exports,
+    feed,
     feedback,
     follows,
     issues,
@@ -33,5 +34,6 @@ for module in (
     exports,
     stats,
     work,
+    feed,
 ):
     api_router.include_router(module.router)

@@ -145,11 +145,13 @@ def assign_issue(
     links: PhotoLinksDep,
 ) -> IssueRead:
     """Managers of the handling agency (and admins) assign it to any active agent or manager of
-    that agency; agents take it for themselves or release their own. The new assignee is told.
+    that agency; agents take an unassigned issue for themselves or release their own. The new
+    assignee is told.
     An issue no agency has claimed yet must be claimed first (409 claim-first)."""
     assignments.assign(
         session, issue=issue, actor=user, assignee_id=body.assignee, expected_version=if_match
     )
+    issue = issues.get_issue(session, issue.public_id)  # reloaded with what the answer shows
     response.headers["ETag"] = f'"{issue.version}"'
     return issue_read(session, issue, user, settings.reopen_window, links)
 

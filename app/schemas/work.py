@@ -28,8 +28,8 @@ BULK_MAX = 100
 class AssignmentUpdate(WriteSchema):
     assignee: RecordId | None = Field(
         description="Id of an active agent or manager of the handling agency; null releases it. "
-        "Managers assign anyone of their agency; agents take it for themselves or release "
-        "their own."
+        "Managers assign anyone of their agency; agents take an unassigned one for themselves "
+        "or release their own."
     )
 
 

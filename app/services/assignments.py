@@ -58,8 +58,10 @@ def assign(
     if issue.agency_id is None:
         # An admin, on an issue no agency holds: there is no staff to give it to.
         raise lifecycle.claim_first(issue, "assign it")
+    # An agent takes an unassigned issue or releases their own; taking over is a manager's call.
     if actor.role == Role.agent and not (
-        assignee_id == actor.id or (assignee_id is None and issue.assignee_id == actor.id)
+        (assignee_id == actor.id and issue.assignee_id in (None, actor.id))
+        or (assignee_id is None and issue.assignee_id == actor.id)
     ):
         raise Forbidden(i18n.text("assign.agent_self_only"))
     if issue.status == IssueStatus.closed:
