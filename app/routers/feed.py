@@ -87,7 +87,8 @@ class FeedResponse(EventSourceResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
-        except SendTimeoutError:
+        # A group when a message and a heartbeat both timed out.
+        except* SendTimeoutError:
             log.warning("feed: dropped a client that stopped reading (%s)", scope.get("client"))
 
 
