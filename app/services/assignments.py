@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app import i18n
-from app.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from app.errors import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from app.models import EventAction, Issue, IssueEvent, IssueStatus, Role, User
 from app.schemas.problem import FieldProblem
 from app.services import lifecycle, permissions
@@ -56,8 +62,12 @@ def assign(
     lifecycle._lock(session, issue)
     _check_actor(session, actor, issue)
     if issue.agency_id is None:
-        # An admin, on an issue no agency holds: there is no staff to give it to.
-        raise lifecycle.claim_first(issue, "assign it")
+        # An admin (who claims nothing), on an issue no agency holds: no staff to give it to yet.
+        raise InvalidTransition(
+            i18n.text("assign.no_agency"),
+            current_status=issue.status.value,
+            allowed_actions=[lifecycle.Action.transfer.value],
+        )
     # An agent takes an unassigned issue or releases their own; taking over is a manager's call.
     if actor.role == Role.agent and not (
         (assignee_id == actor.id and issue.assignee_id in (None, actor.id))

@@ -171,11 +171,15 @@ async def test_an_unclaimed_issue_is_claimed_first(
     client: httpx.AsyncClient, db: Session, database: Database, settings: Settings, office: Office
 ) -> None:
     issue_id = new_issue(db, database, office)
-    for actor in (office.manager, office.admin):
-        response = await assign(client, settings, actor, issue_id, office.agent.id)
-        assert response.status_code == 409, response.text
-        assert problem_type(response) == "claim-first"
-        assert response.json()["allowed_actions"] == ["claim"]
+    response = await assign(client, settings, office.manager, issue_id, office.agent.id)
+    assert response.status_code == 409, response.text
+    assert problem_type(response) == "claim-first"
+    assert response.json()["allowed_actions"] == ["claim"]
+    # Admins claim nothing: they hand the issue to an agency first.
+    response = await assign(client, settings, office.admin, issue_id, office.agent.id)
+    assert response.status_code == 409, response.text
+    assert problem_type(response) == "invalid-transition"
+    assert response.json()["allowed_actions"] == ["transfer"]
 
 
 async def test_outsiders_may_not_assign(
