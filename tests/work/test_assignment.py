@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import i18n
 from app.config import Settings
 from app.db import Database
-from app.models import EventAction, Language, Role
+from app.models import EventAction, Language, NotificationPreference, Role
 from app.services.notifications import templates
 from tests.factories import bearer, make_user
 from tests.lifecycle.helpers import act, problem_type, stored_events, stored_issue
@@ -248,3 +248,21 @@ async def test_errors_are_worded_in_thai_for_thai_readers(
     )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("ผู้ใช้นี้สังกัดหน่วยงานอื่น")
+
+
+async def test_staff_who_turned_agency_alerts_off_are_not_told_of_assignments(
+    client: httpx.AsyncClient, db: Session, database: Database, settings: Settings, office: Office
+) -> None:
+    issue_id = await claimed_issue(client, db, database, settings, office)
+    db.add(
+        NotificationPreference(
+            user_id=office.colleague.id, email=True, webpush=True, webhook=True, agency_alerts=False
+        )
+    )
+    db.commit()
+
+    response = await assign(client, settings, office.manager, issue_id, office.colleague.id)
+
+    assert response.status_code == 200, response.text
+    event = stored_events(database, issue_id)[-1]
+    assert [n for n in outbox(database, issue_id) if n.event_id == event.id] == []
