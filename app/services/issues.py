@@ -361,8 +361,10 @@ def list_issues(
     default_sort: Sort = Sort.newest,
 ) -> tuple[list[IssueRow], str | None]:
     """One page of issues, newest, nearest or most at risk first, and the next page's cursor."""
+    # The cursor's scope is the filter as asked: where no sort was asked, the list (or queue)
+    # that made the cursor fixed its order.
+    scope = issue_filter.fingerprint()
     f = replace(issue_filter, sort=issue_filter.sort or default_sort)
-    scope = f.fingerprint()
     distance = spatial.distance_m(f.near) if f.sort == Sort.nearest and f.near else None
     risk = _risk_key() if f.sort == Sort.risk else None
     order: list[Any] = (
