@@ -22,14 +22,14 @@ from app.deps import (
 from app.errors import DomainError, ValidationFailed, answers, domain_problem, problem_responses
 from app.models import Issue, Role, User
 from app.models.base import MAX_ID
-from app.routers.issues import CurrentIssue
+from app.routers.issues import CurrentIssue, take_step
 from app.routers.presenters import issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams, parse_csv
 from app.routing import UnitOfWorkRoute
 from app.schemas.issue import IssueRead, IssueReadPage
 from app.schemas.problem import FieldProblem, Problem
 from app.schemas.work import AssignmentUpdate, AssignRequest, BulkRequest, BulkResponse, BulkResult
-from app.services import assignments, bulk, issues, lifecycle
+from app.services import assignments, bulk, issues
 from app.services.issues import IssueFilter, Sort
 
 router = APIRouter(tags=["work"], route_class=UnitOfWorkRoute)
@@ -188,17 +188,8 @@ def bulk_change(
             return assignments.assign(
                 session, issue=issue, actor=user, assignee_id=do.assignee, expected_version=version
             )
-        return lifecycle.transition(
-            session,
-            issue=issue,
-            action=do.action,
-            actor=user,
-            expected_version=version,
-            reopen_window=settings.reopen_window,
-            note=do.note,
-            is_public=getattr(do, "is_public", True),
-            resolution=getattr(do, "resolution", None),
-            to_agency_id=getattr(do, "to_agency", None),
+        return take_step(
+            session, issue=issue, step=do, actor=user, version=version, settings=settings
         )
 
     outcomes = bulk.apply_each(

@@ -13,16 +13,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Agency, Category, Issue, Role, User
-from tests.factories import (
-    CITY,
-    EAST_DISTRICT,
-    IN_WEST,
-    bearer,
-    make_agency,
-    make_category,
-    make_issue,
-    make_user,
-)
+from tests.factories import IN_WEST, bearer, make_issue, make_user
+from tests.lifecycle.helpers import build_city
 
 
 @dataclass(frozen=True)
@@ -41,22 +33,20 @@ class Office:
 
 
 def build_office(db: Session) -> Office:
-    category = make_category(db, "pothole")
-    west = make_agency(db, categories=[category], slug="west")
-    metro = make_agency(db, bounds=CITY, categories=[category], slug="metro")
-    east = make_agency(db, bounds=EAST_DISTRICT, categories=[category], slug="east")
+    """The lifecycle tests' city, with a manager and a second agent for the west."""
+    city = build_city(db)
     return Office(
-        category=category,
-        west=west,
-        metro=metro,
-        east=east,
-        manager=make_user(db, Role.manager, agency=west),
-        agent=make_user(db, Role.agent, agency=west),
-        colleague=make_user(db, Role.agent, agency=west),
-        rival=make_user(db, Role.agent, agency=metro),
-        east_manager=make_user(db, Role.manager, agency=east),
-        admin=make_user(db, Role.admin),
-        reporter=make_user(db),
+        category=city.category,
+        west=city.west,
+        metro=city.metro,
+        east=city.east,
+        manager=make_user(db, Role.manager, agency=city.west),
+        agent=city.agent,
+        colleague=make_user(db, Role.agent, agency=city.west),
+        rival=city.rival,
+        east_manager=city.east_agent,
+        admin=city.admin,
+        reporter=city.reporter,
     )
 
 
