@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     s3_presigned_urls: bool = False
     s3_presigned_seconds: int = Field(default=3600, ge=60, le=604_800)
 
+    # The live feed (GET /api/v1/feed, README "Live feed"): how often each stream asks the
+    # database for new events, its heartbeat, how long a client that stops reading is given
+    # before it is dropped, and how long one stream lasts before the client reconnects.
+    feed_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    feed_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    feed_send_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    feed_max_seconds: float = Field(default=3600.0, gt=0)
+    # An event committed this long after a later one (a slow concurrent transaction) is still
+    # sent; after it, the stream stops waiting for it.
+    feed_late_event_seconds: float = Field(default=30.0, ge=0, le=600)
+
     # Closing the loop: where links in messages point, and how the worker delivers.
     public_base_url: str = "http://127.0.0.1:8000"
     display_timezone: str = "Asia/Bangkok"

@@ -37,6 +37,7 @@ from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
 from app.schemas.issue import IssueCreate, IssueFeatureCollection
 from app.schemas.problem import Problem
+from app.schemas.work import FeedEvent
 from app.services.cache import TTLCache
 from app.services.pagination import CursorCodec
 from app.storage import store_for
@@ -111,6 +112,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             (Problem, "serialization"),
             (IssueFeatureCollection, "serialization"),
             (IssueCreate, "validation"),
+            (FeedEvent, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )

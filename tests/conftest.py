@@ -101,6 +101,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         data_dir=tmp_path,
         secret_key=TEST_SECRET,
+        # A live feed stream ends soon, so a test reading one over ASGI gets its whole answer.
+        feed_max_seconds=0.2,
+        feed_poll_seconds=0.05,
         _env_file=None,
     )
 

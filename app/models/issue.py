@@ -121,6 +121,10 @@ class Issue(IdMixin, TimestampMixin, Base):
     agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
     # The district covering the point when reported (None outside every district).
     district_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("district.id"), index=True)
+    # The staff member of the handling agency working on it (None: anyone of the agency).
+    assignee_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("user_account.id"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[LonLat] = mapped_column(PointType())
@@ -146,7 +150,8 @@ class Issue(IdMixin, TimestampMixin, Base):
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")
     district: Mapped[District | None] = relationship(lazy="raise")
-    reporter: Mapped[User] = relationship(lazy="raise")
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="raise")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -71,8 +71,10 @@ class IssueEvent(IdMixin, Base):
     comment_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("comment.id", ondelete="SET NULL")
     )
+    # Who an `assigned` event gave the issue to (None: released, no one).
+    assignee_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
 
-    actor: Mapped[User | None] = relationship(lazy="raise")
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
     actor_agency: Mapped[Agency | None] = relationship(foreign_keys=[actor_agency_id], lazy="raise")
     from_agency: Mapped[Agency | None] = relationship(foreign_keys=[from_agency_id], lazy="raise")
     to_agency: Mapped[Agency | None] = relationship(foreign_keys=[to_agency_id], lazy="raise")

@@ -9,6 +9,7 @@ from app.routers import (
     categories,
     comments,
     exports,
+    feed,
     feedback,
     follows,
     issues,
@@ -19,6 +20,7 @@ from app.routers import (
     stats,
     subscriptions,
     users,
+    work,
 )
 
 # Who calls is known first, so that every answer (errors included) is in their saved language.
@@ -39,5 +41,7 @@ for module in (
     notifications,
     exports,
     stats,
+    work,
+    feed,
 ):
     api_router.include_router(module.router)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
@@ -24,10 +23,12 @@ from app.errors import Forbidden, answers, problem_responses
 from app.models import Agency, Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import IssueFilterDep, PageParams
+from app.routers.work import AssigneeDep, queue_filter
 from app.routing import UnitOfWorkRoute
 from app.schemas.catalog import AgencyCreate, AgencyRead, AgencyUpdate
 from app.schemas.issue import IssueReadPage
 from app.services import catalog, issues, permissions
+from app.services.issues import Sort
 from app.spatial.geojson import area_geometry
 
 router = APIRouter(prefix="/agencies", tags=["agencies"], route_class=UnitOfWorkRoute)
@@ -140,11 +141,14 @@ def list_agency_queue(
     spatial: SpatialDep,
     cursors: CursorsDep,
     issue_filter: IssueFilterDep,
+    assignee: AssigneeDep,
     page: PageParams,
     links: PhotoLinksDep,
 ) -> IssueReadPage:
     """Issues this agency handles, and open issues routed to it that no one has claimed yet,
-    with the usual filters. For the agency's staff and admins."""
+    with the usual filters and by assignee; most at risk first (late ones, then the soonest
+    due date of the current step; resolved ones last) unless `sort` says otherwise. For the
+    agency's staff and admins."""
     if not permissions.can_see_agency_queue(user, agency.id):
         raise Forbidden(i18n.text("error.agency.queue_who"))
     limit, cursor = page
@@ -152,10 +156,11 @@ def list_agency_queue(
         session,
         spatial=spatial,
         cursors=cursors,
-        issue_filter=replace(issue_filter, queue_agency_id=agency.id, include_hidden=True),
+        issue_filter=queue_filter(issue_filter, agency.id, assignee),
         limit=limit,
         cursor=cursor,
         with_reporter=True,
+        default_sort=Sort.risk,
     )
     return IssueReadPage(
         items=issue_reads(session, rows, user, settings.reopen_window, links),

@@ -6,7 +6,9 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
+from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.deps import (
     CurrentUser,
     CursorsDep,
@@ -24,7 +26,7 @@ from app.deps import (
     require_role,
 )
 from app.errors import answers, problem_responses
-from app.models import Issue, LonLat, PhotoKind, Role, User
+from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
@@ -283,21 +285,34 @@ def transition_issue(
 ) -> IssueRead:
     """One lifecycle step. A step not allowed from the current status answers 409 naming the
     allowed actions; of two concurrent claims the first wins and the second gets 409."""
-    lifecycle.transition(
-        session,
-        issue=issue,
-        action=body.action,
-        actor=user,
-        expected_version=if_match,
-        reopen_window=settings.reopen_window,
-        note=body.note,
-        is_public=getattr(body, "is_public", True),
-        resolution=getattr(body, "resolution", None),
-        to_agency_id=getattr(body, "to_agency", None),
-    )
+    take_step(session, issue=issue, step=body, actor=user, version=if_match, settings=settings)
     issue = issues.get_issue(session, issue.public_id)
     response.headers["ETag"] = _etag(issue)
     return issue_read(session, issue, user, settings.reopen_window, links)
+
+
+def take_step(
+    session: Session,
+    *,
+    issue: Issue,
+    step: TransitionRequest,
+    actor: User,
+    version: int | None,
+    settings: Settings,
+) -> IssueEvent:
+    """The lifecycle step a request body asks for (also each issue of a bulk request)."""
+    return lifecycle.transition(
+        session,
+        issue=issue,
+        action=step.action,
+        actor=actor,
+        expected_version=version,
+        reopen_window=settings.reopen_window,
+        note=step.note,
+        is_public=getattr(step, "is_public", True),
+        resolution=getattr(step, "resolution", None),
+        to_agency_id=getattr(step, "to_agency", None),
+    )
 
 
 @router.get(

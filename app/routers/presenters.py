@@ -83,6 +83,7 @@ def _read(
         **IssuePublic.of(issue, distance).model_dump(),
         reporter=reporter,
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
+        assignee_id=issue.assignee_id if internal else None,
         photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
         hidden=issue.hidden_at is not None,
         flags=extras.flags,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from app.errors import ValidationFailed, answers
-from app.models import IssueStatus, LonLat
+from app.models import Flag, IssueStatus, LonLat
 from app.models.base import MAX_ID
 from app.schemas.problem import FieldProblem
 from app.services.issues import IssueFilter, Sort
@@ -87,7 +87,23 @@ def issue_filter(
     q: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Text in title or description.")
     ] = None,
-    sort: Annotated[Sort, Query(description="nearest needs lat, lon and radius.")] = Sort.newest,
+    district: Annotated[
+        str | None, Query(max_length=2000, description="Comma-separated district codes.")
+    ] = None,
+    flag: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description=f"Comma-separated flags; issues carrying any of them ({', '.join(Flag)}).",
+        ),
+    ] = None,
+    sort: Annotated[
+        Sort | None,
+        Query(
+            description="newest (lists' default); nearest needs lat, lon and radius; risk (work "
+            "queues' default): late first, then the soonest due date of the current step."
+        ),
+    ] = None,
 ) -> IssueFilter:
     max_radius = request.app.state.settings.max_radius_m
     if (lat is None) != (lon is None):
@@ -103,6 +119,11 @@ def issue_filter(
         if value not in IssueStatus.__members__:
             raise _invalid("status", f"unknown status {value!r}; use {', '.join(IssueStatus)}")
         statuses.append(IssueStatus(value))
+    flags: list[Flag] = []
+    for value in parse_csv(flag):
+        if value not in Flag.__members__:
+            raise _invalid("flag", f"unknown flag {value!r}; use {', '.join(Flag)}")
+        flags.append(Flag(value))
     created_after = as_utc("created_after", created_after)
     created_before = as_utc("created_before", created_before)
     updated_after = as_utc("updated_after", updated_after)
@@ -119,6 +140,8 @@ def issue_filter(
         radius_m=radius,
         statuses=tuple(statuses),
         category_codes=parse_csv(category),
+        district_codes=parse_csv(district),
+        flags=tuple(flags),
         agency_id=agency,
         text=q,
         sort=sort,

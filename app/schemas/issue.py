@@ -254,6 +254,10 @@ class IssueRead(IssuePublic):
         description="Present for the reporter, the agencies involved and admins."
     )
     allowed_actions: list[Action] = Field(description="What you may do with it now.")
+    assignee_id: int | None = Field(
+        default=None,
+        description="The staff member working on it; shown to the agencies involved and admins.",
+    )
     photos: list[PhotoRead] = Field(
         default_factory=list,
         description="Report and resolution photos, oldest first; hidden ones only for staff.",

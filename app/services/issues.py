@@ -6,11 +6,22 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, null, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    null,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import i18n
@@ -21,10 +32,12 @@ from app.errors import (
     NotFound,
     PreconditionFailed,
     UnknownCategory,
+    ValidationFailed,
 )
 from app.models import (
     Agency,
     Category,
+    District,
     EventAction,
     Flag,
     Follow,
@@ -34,10 +47,11 @@ from app.models import (
     Priority,
     User,
     issue_candidate,
+    issue_flag,
 )
 from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
-from app.services import attributes, lifecycle, permissions, priorities, routing
+from app.services import attributes, lifecycle, permissions, priorities, routing, timeframes
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -231,6 +245,8 @@ def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[
 class Sort(StrEnum):
     newest = "newest"
     nearest = "nearest"
+    # Work queues: late first, then the soonest due date of the current step; done ones last.
+    risk = "risk"
 
 
 @dataclass(frozen=True)
@@ -248,7 +264,13 @@ class IssueFilter:
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
     text: str | None = None
-    sort: Sort = Sort.newest
+    # None: the list's own default (newest for lists, risk for work queues).
+    sort: Sort | None = None
+    district_codes: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()  # issues carrying any of them
+    # Assigned to any of these staff, or (include_unassigned) to no one. Staff-only filters.
+    assignee_ids: tuple[int, ...] = ()
+    include_unassigned: bool = False
     # Queues: issues an agency may work on; issues no agency covers; a reporter's own.
     queue_agency_id: int | None = None
     unrouted: bool = False
@@ -299,6 +321,36 @@ def filter_conditions(
         conditions.append(Issue.category_id.in_(ids.values()))
     if f.agency_id is not None:
         conditions.append(Issue.agency_id == f.agency_id)
+    if f.district_codes:
+        districts = dict(
+            session.execute(
+                select(District.code, District.id).where(District.code.in_(f.district_codes))
+            ).all()
+        )
+        for code in f.district_codes:
+            if code not in districts:
+                raise ValidationFailed(
+                    i18n.text("queue.unknown_district", code=code),
+                    errors=[
+                        FieldText(
+                            "query.district",
+                            i18n.text("error.field.unknown_district"),
+                            "unknown_district",
+                        )
+                    ],
+                )
+        conditions.append(Issue.district_id.in_(districts.values()))
+    if f.flags:
+        conditions.append(
+            exists().where(issue_flag.c.issue_id == Issue.id, issue_flag.c.flag.in_(f.flags))
+        )
+    if f.assignee_ids or f.include_unassigned:
+        conditions.append(
+            or_(
+                Issue.assignee_id.in_(f.assignee_ids),
+                Issue.assignee_id.is_(None) if f.include_unassigned else false(),
+            )
+        )
     for column, after, before in (
         (Issue.created_at, f.created_after, f.created_before),
         (Issue.updated_at, f.updated_after, f.updated_before),
@@ -342,19 +394,28 @@ def list_issues(
     limit: int,
     cursor: str | None,
     with_reporter: bool = False,
+    default_sort: Sort = Sort.newest,
 ) -> tuple[list[IssueRow], str | None]:
-    """One page of issues, newest first or nearest first, and the cursor of the next page."""
-    f = issue_filter
-    scope = f.fingerprint()
+    """One page of issues, newest, nearest or most at risk first, and the next page's cursor."""
+    # The cursor's scope is the filter as asked: where no sort was asked, the list (or queue)
+    # that made the cursor fixed its order.
+    scope = issue_filter.fingerprint()
+    f = replace(issue_filter, sort=issue_filter.sort or default_sort)
     distance = spatial.distance_m(f.near) if f.sort == Sort.nearest and f.near else None
+    risk = _risk_key() if f.sort == Sort.risk else None
     order: list[Any] = (
-        [distance, Issue.id] if distance is not None else [Issue.created_at.desc(), Issue.id.desc()]
+        [distance, Issue.id]
+        if distance is not None
+        else [*risk, Issue.id]
+        if risk is not None
+        else [Issue.created_at.desc(), Issue.id.desc()]
     )
     query = select(Issue, (distance if distance is not None else null()).label("distance")).where(
         *filter_conditions(session, spatial, f)
     )
     if cursor is not None:
-        query = query.where(_after(cursors.decode(cursor, scope=scope), distance))
+        position = cursors.decode(cursor, scope=scope)
+        query = query.where(_after_risk(position, risk) if risk else _after(position, distance))
     # Only what the list shows of the agency: not its jurisdiction, a polygon per row otherwise.
     agency = joinedload(Issue.agency).load_only(
         Agency.id, Agency.slug, Agency.name_th, Agency.name_en
@@ -371,6 +432,8 @@ def list_issues(
         key: list[Any] = (
             [last.distance_m, last.issue.id]
             if distance is not None
+            else _risk_position(last.issue)
+            if risk is not None
             else [last.issue.created_at.isoformat(), last.issue.id]
         )
         next_cursor = cursors.encode(scope=scope, key=key)
@@ -392,3 +455,29 @@ def _after(key: list[Any], distance: ColumnElement[float] | None) -> ColumnEleme
     except (ValueError, TypeError):
         raise InvalidCursor("The cursor is malformed; start again from the first page.") from None
     return tuple_(Issue.created_at, Issue.id) < tuple_(_utc(created_at), bindparam(None, last_id))
+
+
+def _risk_key() -> tuple[ColumnElement[int], ColumnElement[dt.datetime]]:
+    """Unresolved issues first, each by its current step's deadline (so the late ones lead)."""
+    done = case((Issue.resolved_at.is_not(None), 1), else_=0)
+    return done, timeframes.current_step_due()
+
+
+def _risk_position(issue: Issue) -> list[Any]:
+    due = issue.acknowledge_due_at if issue.acknowledged_at is None else issue.resolve_due_at
+    return [int(issue.resolved_at is not None), due.isoformat(), issue.id]
+
+
+def _after_risk(
+    key: list[Any], risk: tuple[ColumnElement[int], ColumnElement[dt.datetime]]
+) -> ColumnElement[bool]:
+    try:
+        done, due, last_id = key
+        if type(done) is not int or type(last_id) is not int:
+            raise TypeError
+        due_at = dt.datetime.fromisoformat(due)
+    except (ValueError, TypeError):
+        raise InvalidCursor("The cursor is malformed; start again from the first page.") from None
+    return tuple_(*risk, Issue.id) > tuple_(
+        bindparam(None, done), _utc(due_at), bindparam(None, last_id)
+    )

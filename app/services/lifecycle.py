@@ -113,6 +113,7 @@ def record_event(
     from_agency_id: int | None = None,
     to_agency_id: int | None = None,
     comment_id: int | None = None,
+    assignee_id: int | None = None,
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
@@ -132,6 +133,7 @@ def record_event(
         note=note,
         is_public=is_public,
         comment_id=comment_id,
+        assignee_id=assignee_id,
     )
     session.add(event)
     outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)
@@ -298,6 +300,7 @@ def apply_action(
     elif action == Action.transfer:
         _check_transfer_target(session, issue, to_agency_id)
         issue.agency_id = to_agency_id
+        issue.assignee_id = None  # its staff cannot work on it any more
     issue.status = rule.target
     # Public by default; only staff may keep a note internal.
     public = is_public or actor is None or not (actor.role.is_staff or permissions.is_admin(actor))

@@ -74,6 +74,14 @@ def state(now: dt.datetime, dialect: str) -> ColumnElement[str]:
     )
 
 
+def current_step_due() -> ColumnElement[dt.datetime]:
+    """The deadline of the step an issue is in: acknowledging until acknowledged, then
+    resolving."""
+    return case(
+        (Issue.acknowledged_at.is_(None), Issue.acknowledge_due_at), else_=Issue.resolve_due_at
+    )
+
+
 @dataclass(frozen=True)
 class Punctuality:
     """How a done step compared with its deadline: early (or exactly on it) or late, by hours."""

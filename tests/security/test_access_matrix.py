@@ -128,6 +128,17 @@ ATTEMPTS: dict[str, Attempt] = {
     "create an API key": Attempt("POST", "/users/me/api-keys", body=lambda w: {"name": "bot"}),
     "revoke my API key": Attempt("DELETE", "/users/me/api-keys/{own_key}"),
     "revoke another's API key": Attempt("DELETE", "/users/me/api-keys/{foreign_key}"),
+    "assign the claimed issue to A's agent": Attempt(
+        "PUT",
+        "/issues/{issue}/assignee",
+        "acknowledged",
+        body=lambda w: {"assignee": w.users["agent"].id},
+    ),
+    "assign the unclaimed issue": Attempt(
+        "PUT", "/issues/{issue}/assignee", "open", body=lambda w: {"assignee": w.users["agent"].id}
+    ),
+    "read my work queue": Attempt("GET", "/users/me/queue", "open", writes=False),
+    "follow the live feed": Attempt("GET", "/feed", writes=False),
     "list my reports": Attempt("GET", "/users/me/issues", writes=False),
     "who am I": Attempt("GET", "/users/me", writes=False),
 }
@@ -162,6 +173,12 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "create an API key":        (401, 403, 403, 403, 201, 201, 201, 201, 201, 403),
     "revoke my API key":        (401, 403, 403, 403, 200, 200, 200, 200, 200, 200),
     "revoke another's API key": (401, 403, 403, 403, 404, 404, 404, 404, 404, 404),
+    "assign the claimed issue to A's agent":
+                                (401, 403, 403, 403, 200, 200, 403, 403, 200, 200),
+    "assign the unclaimed issue":
+                                (401, 403, 403, 403, 409, 409, 409, 403, 409, 409),
+    "read my work queue":       (401, 403, 403, 403, 200, 200, 200, 200, 403, 200),
+    "follow the live feed":     (401, 403, 403, 403, 200, 200, 200, 200, 200, 200),
     "list my reports":          (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "who am I":                 (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }

@@ -48,6 +48,7 @@ class Reason:
     follower = "follower"
     watcher = "watcher"
     agency = "agency"
+    assignee = "assignee"
     webhook = "webhook"
 
 
@@ -57,6 +58,7 @@ TEMPLATE_OF = {
     Reason.follower: "issue_update",
     Reason.agency: "agency_new_issue",
     Reason.watcher: "area_new_issue",
+    Reason.assignee: "issue_assigned",
     Reason.webhook: "webhook_event",
 }
 
@@ -112,6 +114,18 @@ def _audience(
         )
         for (user_id,) in staff:
             found.setdefault(user_id, Audience(user_id, Reason.agency, f"alerts:{user_id}"))
+    if event.action == EventAction.assigned and event.assignee_id is not None:
+        # Told even though the event is internal (the actor who took it for themselves is not);
+        # an agency alert, so the same one-click unsubscribe ends it.
+        muted = session.scalar(
+            select(NotificationPreference.agency_alerts.is_(False)).where(
+                NotificationPreference.user_id == event.assignee_id
+            )
+        )
+        if not muted:
+            found[event.assignee_id] = Audience(
+                event.assignee_id, Reason.assignee, f"alerts:{event.assignee_id}"
+            )
     if event.action == EventAction.reported:
         for watch in areas.watches_covering(
             session, point=issue.location, category_id=issue.category_id

@@ -1,0 +1,47 @@
+"""Agency work: an issue's assignee (one staff member of the handling agency), and whom an
+`assigned` event gave it to.
+
+Revision ID: 5e2b7c41d9a8
+Revises: a3c9e1f0b7d2
+Create Date: 2026-11-26 08:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "5e2b7c41d9a8"
+down_revision: str | None = "a3c9e1f0b7d2"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TABLES = ("issue", "issue_event")
+
+
+def _fk(table: str) -> str:
+    return f"fk_{table}_assignee_id_user_account"
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        if op.get_bind().dialect.name == "postgresql":
+            op.add_column(table, sa.Column("assignee_id", ID, nullable=True))
+            op.create_foreign_key(_fk(table), table, "user_account", ["assignee_id"], ["id"])
+        else:
+            # Not a batch rebuild: that would drop the R*Tree triggers on issue.
+            op.execute(
+                f"ALTER TABLE {table} ADD COLUMN assignee_id INTEGER "
+                f"CONSTRAINT {_fk(table)} REFERENCES user_account (id)"
+            )
+    op.create_index(op.f("ix_issue_assignee_id"), "issue", ["assignee_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_issue_assignee_id"), table_name="issue")
+    for table in TABLES:
+        if op.get_bind().dialect.name == "postgresql":
+            op.drop_constraint(_fk(table), table, type_="foreignkey")
+        # In place on SQLite too (3.35+ drops the column with its inline foreign key).
+        op.execute(f"ALTER TABLE {table} DROP COLUMN assignee_id")
