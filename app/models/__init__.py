@@ -26,6 +26,7 @@ from app.models.notification import (
 )
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
+from app.models.support import Support
 from app.models.types import LonLat
 from app.models.user import Language, Role, User
 from app.models.webhook import PushSubscription, Webhook
@@ -63,6 +64,7 @@ __all__ = [
     "PushSubscription",
     "Resolution",
     "Role",
+    "Support",
     "User",
     "Webhook",
     "agency_category",

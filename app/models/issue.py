@@ -140,6 +140,9 @@ class Issue(IdMixin, TimestampMixin, Base):
     acknowledge_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     resolve_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    # Set when staff merged this issue into the one reporting the same problem (resolution
+    # `duplicate`); that issue lists its duplicates by this column.
+    duplicate_of_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("issue.id"), index=True)
 
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")

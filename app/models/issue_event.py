@@ -67,6 +67,10 @@ class IssueEvent(IdMixin, Base):
     photo_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("photo.id", ondelete="SET NULL")
     )
+    # The other issue of a merged / merged_in event.
+    related_issue_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("issue.id", ondelete="SET NULL")
+    )
 
     actor: Mapped[User | None] = relationship(lazy="raise")
     actor_agency: Mapped[Agency | None] = relationship(foreign_keys=[actor_agency_id], lazy="raise")

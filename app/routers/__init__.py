@@ -6,6 +6,7 @@ from app.routers import (
     agencies,
     auth,
     categories,
+    duplicates,
     exports,
     feedback,
     follows,
@@ -23,6 +24,8 @@ for module in (
     users,
     categories,
     agencies,
+    # Before issues: /issues/similar must not be read as the issue with id "similar".
+    duplicates,
     issues,
     photos,
     follows,

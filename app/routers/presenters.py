@@ -20,7 +20,7 @@ from app.schemas.issue import (
     IssueRead,
     ReporterRef,
 )
-from app.services import lifecycle, permissions, photos
+from app.services import duplicates, lifecycle, permissions, photos
 from app.services.issues import IssueRow
 from app.services.photos import PhotoLinks
 
@@ -46,6 +46,7 @@ def _read(
     reopen_window: dt.timedelta,
     issue_photos: Sequence[Photo],
     links: PhotoLinks,
+    dupes: duplicates.DuplicateInfo,
 ) -> IssueRead:
     private = permissions.can_see_private(viewer, issue, candidates)
     internal = permissions.sees_internal(viewer, issue, candidates)
@@ -63,6 +64,7 @@ def _read(
         reporter=reporter,
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
         photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
+        **vars(dupes),
     )
 
 
@@ -88,7 +90,10 @@ def issue_read(
     """Needs issue.reporter loaded (services.issues.get_issue does)."""
     candidates = {issue.id: permissions.candidate_agency_ids(session, issue)}
     issue_photos = _photos(session, [issue], viewer, candidates)[issue.id]
-    return _read(issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links)
+    dupes = duplicates.summaries(session, [issue], viewer)[issue.id]
+    return _read(
+        issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links, dupes
+    )
 
 
 def issue_reads(
@@ -101,6 +106,7 @@ def issue_reads(
     issues = [row.issue for row in rows]
     candidates = _candidates_by_issue(session, issues)
     by_issue = _photos(session, issues, viewer, candidates)
+    dupes = duplicates.summaries(session, issues, viewer)
     return [
         _read(
             row.issue,
@@ -110,6 +116,7 @@ def issue_reads(
             reopen_window,
             by_issue[row.issue.id],
             links,
+            dupes[row.issue.id],
         )
         for row in rows
     ]

@@ -174,6 +174,18 @@ class IssueRead(IssuePublic):
         default_factory=list,
         description="Report and resolution photos, oldest first; hidden ones only for staff.",
     )
+    supporter_count: int = Field(
+        default=0, description='Citizens who said they have this problem too ("me too").'
+    )
+    supported: bool | None = Field(
+        default=None, description="Whether you support it; null without credentials."
+    )
+    duplicate_of: str | None = Field(
+        default=None, description="The issue this one was merged into as a duplicate."
+    )
+    duplicates: list[str] = Field(
+        default_factory=list, description="Issues merged into this one as its duplicates."
+    )
 
 
 class IssuePage(BaseModel):

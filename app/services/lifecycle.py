@@ -111,6 +111,7 @@ def record_event(
     is_public: bool = True,
     from_agency_id: int | None = None,
     to_agency_id: int | None = None,
+    related_issue_id: int | None = None,
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
@@ -129,6 +130,7 @@ def record_event(
         resolution=issue.resolution,
         note=note,
         is_public=is_public,
+        related_issue_id=related_issue_id,
     )
     session.add(event)
     outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)

@@ -26,6 +26,10 @@ TEXT: dict[str, dict[str, str]] = {
         "action.closed": "The issue is closed.",
         "action.reopened": "The issue was reopened and is back with {agency}.",
         "action.transferred": "The issue was transferred to {agency}.",
+        "action.merged": "This report is about the same problem as issue {related}, so it was "
+        "merged into that issue: you now follow it, and it counts your report.",
+        "action.merged_in": "Another report of the same problem ({related}) was merged into "
+        "this issue; its reporter and followers follow this one now.",
         "subject.issue_update": "[civicloop] {title}: {status}",
         "subject.agency_new_issue": "[civicloop] New issue in your queue: {title}",
         "subject.area_new_issue": "[civicloop] New report in your area: {title}",
@@ -59,6 +63,10 @@ TEXT: dict[str, dict[str, str]] = {
         "action.closed": "ปิดเรื่องนี้แล้ว",
         "action.reopened": "เปิดเรื่องอีกครั้ง และส่งกลับไปยัง {agency}",
         "action.transferred": "โอนเรื่องไปยัง {agency}",
+        "action.merged": "เรื่องนี้เป็นปัญหาเดียวกับเรื่อง {related} จึงรวมเข้ากับเรื่องนั้นแล้ว "
+        "คุณจะได้รับความคืบหน้าของเรื่องนั้นแทน และรายงานของคุณถูกนับรวมไว้ด้วย",
+        "action.merged_in": "มีรายงานปัญหาเดียวกัน ({related}) รวมเข้ากับเรื่องนี้แล้ว "
+        "ผู้รายงานและผู้ติดตามเรื่องนั้นจะติดตามเรื่องนี้ด้วย",
         "subject.issue_update": "[civicloop] {title}: {status}",
         "subject.agency_new_issue": "[civicloop] เรื่องใหม่ในคิวของหน่วยงาน: {title}",
         "subject.area_new_issue": "[civicloop] มีรายงานใหม่ในพื้นที่ที่คุณติดตาม: {title}",
@@ -118,7 +126,9 @@ def render(
     status = t[f"status.{issue['status']}"]
     if template == "issue_update":
         subject = t["subject.issue_update"].format(title=issue["title"], status=status)
-        headline = t[f"action.{event['action']}"].format(agency=agency_name)
+        headline = t[f"action.{event['action']}"].format(
+            agency=agency_name, related=event.get("related_issue") or ""
+        )
     else:
         subject = t[f"subject.{template}"].format(title=issue["title"])
         headline = t[f"intro.{template}"].format(category=category)
