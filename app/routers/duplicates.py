@@ -60,7 +60,7 @@ def find_similar_issues(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SimilarIssues:
     """Before posting a report: the open issues of the same category or one of its group within
-    `radius_m`, best match first. The score is 0.5 text + 0.3 distance + 0.2 recency (each in
+    `radius_m`, best match first. The score is 0.6 text + 0.25 distance + 0.15 recency (each in
     [0, 1]): text is the share of character trigrams the title and description have in common
     (works for Thai, which has no spaces between words, and English alike), distance falls
     linearly to 0 at the radius, recency halves every 14 days. Support the one that matches

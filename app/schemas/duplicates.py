@@ -12,7 +12,7 @@ from app.schemas.issue import CategoryRef, Note
 
 
 class ScoreParts(BaseModel):
-    """Each part in [0, 1]; score = 0.5 text + 0.3 distance + 0.2 recency."""
+    """Each part in [0, 1]; score = 0.6 text + 0.25 distance + 0.15 recency."""
 
     text: float = Field(description="Character-trigram similarity of title and description.")
     distance: float = Field(description="1 at the point, 0 at the edge of the radius.")

@@ -50,9 +50,9 @@ DONE_STATUSES = frozenset({IssueStatus.resolved, IssueStatus.closed})
 #   distance 1 at the point itself, falling linearly to 0 at the search radius;
 #   recency  halves every RECENCY_HALF_LIFE_DAYS since the issue was reported: a fresh report
 #            near by is more likely the same event than one from months ago.
-WEIGHT_TEXT = 0.5
-WEIGHT_DISTANCE = 0.3
-WEIGHT_RECENCY = 0.2
+WEIGHT_TEXT = 0.6
+WEIGHT_DISTANCE = 0.25
+WEIGHT_RECENCY = 0.15
 RECENCY_HALF_LIFE_DAYS = 14.0
 # Only the nearest open issues are scored: in a dense city a radius can hold hundreds, and the
 # nearest ones are where a repeat is.
@@ -162,12 +162,13 @@ def find_similar(
 def supporter_counts(session: Session, issue_ids: Sequence[int]) -> dict[int, int]:
     if not issue_ids:
         return {}
-    rows = session.execute(
-        select(Support.issue_id, func.count())
-        .where(Support.issue_id.in_(issue_ids))
-        .group_by(Support.issue_id)
+    return dict(
+        session.execute(
+            select(Support.issue_id, func.count())
+            .where(Support.issue_id.in_(issue_ids))
+            .group_by(Support.issue_id)
+        ).all()
     )
-    return {issue_id: int(count) for issue_id, count in rows.tuples()}
 
 
 def _public_id(session: Session, issue_id: int | None) -> str | None:
