@@ -54,7 +54,7 @@ REPEATS = [
     ("2023-FCEUAE", "2023-8PC946"),
     # 12 m: "no light at the bus stop, very dark" / "the light at the bus stop should be on"
     ("2023-E6P3NX", "2023-E2YVKB"),
-    # 59 m: "please replace the drain covers in the Pan Thip community" / "... and dredge the drains"
+    # 59 m: "please replace the drain covers in the Pan Thip community" / "... and dredge them"
     ("2023-8DNW6M", "2023-4ULKP3"),
     # 15 m: shin-deep flooding "for less than an hour" / "for less than a day"
     ("2023-LFKMCC", "2023-KZMKD3"),
