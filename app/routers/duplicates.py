@@ -71,7 +71,7 @@ def find_similar_issues(
         spatial=spatial,
         query=duplicates.SimilarQuery(
             near=LonLat(longitude, latitude),
-            category_code=category,
+            category_codes=codes,
             title=title,
             description=description,
             radius_m=radius_m,

@@ -92,7 +92,7 @@ def text_score(query: Counter[str], candidate: Counter[str]) -> float:
 @dataclass(frozen=True)
 class SimilarQuery:
     near: LonLat
-    category_code: str
+    category_codes: tuple[str, ...]  # see related_codes
     title: str
     description: str
     radius_m: float
@@ -134,7 +134,7 @@ def find_similar(
             near=query.near,
             radius_m=query.radius_m,
             statuses=OPEN_STATUSES,
-            category_codes=related_codes(session, query.category_code),
+            category_codes=query.category_codes,
         ),
     )
     distance = spatial.distance_m(query.near)

@@ -295,10 +295,15 @@ def apply_action(
         issue.resolved_at = None
         issue.reopened_at = now
         issue.reopen_count += 1
+        # A reopened duplicate is its own issue again: its link goes with its resolution.
+        issue.duplicate_of_id = None
     elif action == Action.transfer:
         _check_transfer_target(session, issue, to_agency_id)
         issue.agency_id = to_agency_id
     issue.status = rule.target
+    if action == Action.reopen and issue.agency_id is None:
+        # Merged as a duplicate before any agency claimed it: back to the queues, unclaimed.
+        issue.status = IssueStatus.open
     # Public by default; only staff may keep a note internal.
     public = is_public or actor is None or not (actor.role.is_staff or permissions.is_admin(actor))
     event = record_event(

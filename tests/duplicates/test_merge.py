@@ -18,6 +18,7 @@ from app.services.notifications.templates import Links, render
 from tests.factories import bearer, make_issue, make_user
 from tests.lifecycle.helpers import (
     City,
+    act,
     drive,
     problem_type,
     report,
@@ -297,3 +298,29 @@ async def test_a_stale_version_or_a_malformed_body_changes_nothing(
         response = await merge(client, settings, city.admin, duplicate, **body)
         assert response.status_code == 422, body
     assert snapshot(database, canonical, duplicate) == before
+
+
+@pytest.mark.parametrize(("claimed", "back_to"), [(True, "acknowledged"), (False, "open")])
+async def test_the_reporter_of_a_merged_duplicate_may_reopen_it_as_its_own_issue(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    database: Database,
+    db: Session,
+    city: City,
+    claimed: bool,
+    back_to: str,
+) -> None:
+    canonical = report(db, database, city)
+    second_reporter = make_user(db)
+    duplicate = other_report(db, database, city, second_reporter)
+    if claimed:
+        await drive(client, settings, city.agent, duplicate, "acknowledged")
+    assert (await merge(client, settings, city.admin, duplicate, into=canonical)).is_success
+
+    response = await act(
+        client, settings, second_reporter, duplicate, "reopen", note="Mine is across the road."
+    )
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["duplicate_of"]) == (back_to, None)
+    assert (await client.get(f"/api/v1/issues/{canonical}")).json()["duplicates"] == []
