@@ -154,6 +154,21 @@ class ConcurrentUpdate(Conflict):
     title = "Changed by someone else at the same time"
 
 
+class AlreadySupported(Conflict):
+    slug = "already-supported"
+    title = "You already support this issue"
+
+
+class OwnIssue(Conflict):
+    slug = "own-issue"
+    title = "This is your own report"
+
+
+class IssueNotOpen(Conflict):
+    slug = "issue-not-open"
+    title = "The issue is no longer open"
+
+
 class PreconditionFailed(DomainError):
     status = 412
     slug = "stale-version"

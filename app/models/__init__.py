@@ -28,6 +28,7 @@ from app.models.notification import (
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.priority import PriorityRules
+from app.models.support import Support
 from app.models.types import LonLat
 from app.models.user import ContactNeed, Language, Role, User
 from app.models.webhook import PushSubscription, Webhook
@@ -70,6 +71,7 @@ __all__ = [
     "Resolution",
     "ResponseTemplate",
     "Role",
+    "Support",
     "User",
     "Webhook",
     "agency_category",

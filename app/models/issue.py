@@ -146,6 +146,9 @@ class Issue(IdMixin, TimestampMixin, Base):
     # Hidden by moderation: gone from every public surface, still worked on by its agencies.
     hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    # Set when staff merged this issue into the one reporting the same problem (resolution
+    # `duplicate`); that issue lists its duplicates by this column.
+    duplicate_of_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("issue.id"), index=True)
 
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")

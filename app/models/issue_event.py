@@ -73,6 +73,10 @@ class IssueEvent(IdMixin, Base):
     )
     # Who an `assigned` event gave the issue to (None: released, no one).
     assignee_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    # The other issue of a merged / merged_in event.
+    related_issue_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("issue.id", ondelete="SET NULL")
+    )
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
     actor_agency: Mapped[Agency | None] = relationship(foreign_keys=[actor_agency_id], lazy="raise")

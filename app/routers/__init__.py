@@ -8,6 +8,7 @@ from app.routers import (
     auth,
     categories,
     comments,
+    duplicates,
     exports,
     feed,
     feedback,
@@ -30,6 +31,8 @@ for module in (
     users,
     categories,
     agencies,
+    # Before issues: /issues/similar must not be read as the issue with id "similar".
+    duplicates,
     issues,
     photos,
     comments,

@@ -128,4 +128,7 @@ def get_loop_metrics(
         confirmation_rate=m.confirmation_rate,
         average_satisfaction=m.average_satisfaction,
         ratings=m.ratings,
+        supports=m.supports,
+        merged_duplicates=m.merged_duplicates,
+        repeat_rate=m.repeat_rate,
     )

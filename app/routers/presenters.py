@@ -23,7 +23,7 @@ from app.schemas.issue import (
     ReporterRef,
     TimeframeRead,
 )
-from app.services import lifecycle, permissions, photos, priorities, timeframes
+from app.services import duplicates, lifecycle, permissions, photos, priorities, timeframes
 from app.services.issues import IssueRow
 from app.services.photos import PhotoLinks
 from app.services.timeframes import Timeframe
@@ -48,12 +48,14 @@ class _Extras:
 
     flags: list[Flag]
     timeframe: Timeframe
+    dupes: duplicates.DuplicateInfo
 
 
-def _extras(session: Session, issues: Sequence[Issue]) -> dict[int, _Extras]:
+def _extras(session: Session, issues: Sequence[Issue], viewer: User | None) -> dict[int, _Extras]:
     flags = priorities.flags_by_issue(session, [i.id for i in issues])
     frames = timeframes.of_issues(session, issues, utcnow())
-    return {i.id: _Extras(flags[i.id], frames[i.id]) for i in issues}
+    dupes = duplicates.summaries(session, issues, viewer)
+    return {i.id: _Extras(flags[i.id], frames[i.id], dupes[i.id]) for i in issues}
 
 
 def _read(
@@ -88,6 +90,7 @@ def _read(
         hidden=issue.hidden_at is not None,
         flags=extras.flags,
         timeframe=TimeframeRead.model_validate(extras.timeframe, from_attributes=True),
+        **vars(extras.dupes),
     )
 
 
@@ -113,7 +116,7 @@ def issue_read(
     """Needs issue.reporter loaded (services.issues.get_issue does)."""
     candidates = {issue.id: permissions.candidate_agency_ids(session, issue)}
     issue_photos = _photos(session, [issue], viewer, candidates)[issue.id]
-    extras = _extras(session, [issue])[issue.id]
+    extras = _extras(session, [issue], viewer)[issue.id]
     return _read(
         issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links, extras
     )
@@ -129,7 +132,7 @@ def issue_reads(
     issues = [row.issue for row in rows]
     candidates = _candidates_by_issue(session, issues)
     by_issue = _photos(session, issues, viewer, candidates)
-    extras = _extras(session, issues)
+    extras = _extras(session, issues, viewer)
     return [
         _read(
             row.issue,

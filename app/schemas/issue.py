@@ -270,6 +270,18 @@ class IssueRead(IssuePublic):
     timeframe: TimeframeRead | None = Field(
         default=None, description="Expected dates and whether it is on track (as /timeframe)."
     )
+    supporter_count: int = Field(
+        default=0, description='Citizens who said they have this problem too ("me too").'
+    )
+    supported: bool | None = Field(
+        default=None, description="Whether you support it; null without credentials."
+    )
+    duplicate_of: str | None = Field(
+        default=None, description="The issue this one was merged into as a duplicate."
+    )
+    duplicates: list[str] = Field(
+        default_factory=list, description="Issues merged into this one as its duplicates."
+    )
 
 
 class IssuePage(BaseModel):

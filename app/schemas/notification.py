@@ -197,3 +197,9 @@ class MetricsRead(BaseModel):
     )
     average_satisfaction: float | None
     ratings: int
+    supports: int = Field(description='"Me too" supports citizens gave these issues.')
+    merged_duplicates: int = Field(description="Issues merged into another as duplicates.")
+    repeat_rate: float | None = Field(
+        description="Contacts about something already reported (supports + merged duplicates) "
+        "/ all contacts (issues + supports)."
+    )

@@ -114,6 +114,7 @@ def record_event(
     to_agency_id: int | None = None,
     comment_id: int | None = None,
     assignee_id: int | None = None,
+    related_issue_id: int | None = None,
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
@@ -134,6 +135,7 @@ def record_event(
         is_public=is_public,
         comment_id=comment_id,
         assignee_id=assignee_id,
+        related_issue_id=related_issue_id,
     )
     session.add(event)
     outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)
@@ -297,11 +299,16 @@ def apply_action(
         issue.resolved_at = None
         issue.reopened_at = now
         issue.reopen_count += 1
+        # A reopened duplicate is its own issue again: its link goes with its resolution.
+        issue.duplicate_of_id = None
     elif action == Action.transfer:
         _check_transfer_target(session, issue, to_agency_id)
         issue.agency_id = to_agency_id
         issue.assignee_id = None  # its staff cannot work on it any more
     issue.status = rule.target
+    if action == Action.reopen and issue.agency_id is None:
+        # Merged as a duplicate before any agency claimed it: back to the queues, unclaimed.
+        issue.status = IssueStatus.open
     # Public by default; only staff may keep a note internal.
     public = is_public or actor is None or not (actor.role.is_staff or permissions.is_admin(actor))
     event = record_event(

@@ -38,6 +38,8 @@ from app.models import (
     IssueStatus,
     Notification,
     NotificationStatus,
+    Resolution,
+    Support,
     User,
     issue_candidate,
 )
@@ -74,6 +76,9 @@ class LoopMetrics:
     confirmation_rate: float | None
     average_satisfaction: float | None
     ratings: int
+    supports: int
+    merged_duplicates: int
+    repeat_rate: float | None
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -162,7 +167,8 @@ def authorise(viewer: User, agency_id: int | None) -> int | None:
 
 def loop_metrics(session: Session, f: MetricsFilter) -> LoopMetrics:
     """Loop closure, time to acknowledge and resolve (median, p90, within target), reopen and
-    confirmation rates and average satisfaction, for issues reported in the period."""
+    confirmation rates, average satisfaction and the repeat-report rate, for issues reported in
+    the period."""
     dialect = session.get_bind().dialect.name
     scope = _scope(session, f)
     ever_resolved = or_(Issue.resolved_at.is_not(None), Issue.reopen_count > 0)
@@ -192,8 +198,17 @@ def loop_metrics(session: Session, f: MetricsFilter) -> LoopMetrics:
             count_if(and_(Issue.status == IssueStatus.closed, told_closed)).label("loop_closed"),
             count_if(Issue.reopen_count > 0).label("reopened"),
             count_if(confirmed).label("confirmed"),
+            count_if(
+                and_(Issue.duplicate_of_id.is_not(None), Issue.resolution == Resolution.duplicate)
+            ).label("merged"),
         ).where(*scope)
     ).one()
+    # "Me too"s given by citizens; rows a merge carried over were counted as the merged report.
+    supports = session.scalar(
+        select(func.count(Support.id))
+        .join(Issue, Issue.id == Support.issue_id)
+        .where(*scope, Support.carried_from_id.is_(None))
+    )
     satisfaction = session.execute(
         select(func.avg(IssueFeedback.rating), func.count(IssueFeedback.rating))
         .join(Issue, Issue.id == IssueFeedback.issue_id)
@@ -222,4 +237,9 @@ def loop_metrics(session: Session, f: MetricsFilter) -> LoopMetrics:
         confirmation_rate=_ratio(row.confirmed, row.ever_resolved),
         average_satisfaction=float(satisfaction[0]) if satisfaction[0] is not None else None,
         ratings=int(satisfaction[1]),
+        supports=supports or 0,
+        merged_duplicates=row.merged,
+        # A citizen who had to contact us about something already reported: a support, or a
+        # report merged as a duplicate; over every contact (reports and supports).
+        repeat_rate=_ratio(row.merged + (supports or 0), row.issues + (supports or 0)),
     )

@@ -2,7 +2,7 @@
 `assigned` event gave it to.
 
 Revision ID: 5e2b7c41d9a8
-Revises: a3c9e1f0b7d2
+Revises: 3f7405bb3d0a
 Create Date: 2026-11-26 08:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e2b7c41d9a8"
-down_revision: str | None = "a3c9e1f0b7d2"
+down_revision: str | None = "3f7405bb3d0a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

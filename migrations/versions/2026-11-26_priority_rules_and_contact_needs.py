@@ -2,7 +2,7 @@
 category's targets, when a step is at risk) and the contact needs people state on their profile.
 
 Revision ID: 3f7405bb3d0a
-Revises: a3c9e1f0b7d2
+Revises: a0771b8ba067
 Create Date: 2026-11-26 07:17:49.710357
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "3f7405bb3d0a"
-down_revision: str | None = "a3c9e1f0b7d2"
+down_revision: str | None = "a0771b8ba067"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -37,8 +37,9 @@ from app.models.base import utcnow
 from app.services.notifications import areas
 from app.services.notifications.templates import EASY_READ
 
-# Edits change words, not where the issue stands: followers are not told of them.
-SILENT_ACTIONS = frozenset({EventAction.edited})
+# Edits change words, not where the issue stands: followers are not told of them. Nor of each
+# "me too": a popular issue would flood its followers; the count shows on the issue instead.
+SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported})
 # Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
 NOT_TO_ACTOR = frozenset({EventAction.commented})
 
@@ -327,6 +328,12 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
             "is_public": event.is_public,
             "actor_role": event.actor_role,
             "at": _iso(event.created_at),
+            # The other issue of a merge: the canonical one, or the duplicate merged in.
+            "related_issue": session.scalar(
+                select(Issue.public_id).where(Issue.id == event.related_issue_id)
+            )
+            if event.related_issue_id is not None
+            else None,
         },
     }
 

@@ -65,7 +65,12 @@ def render(
         subject = t("subject.issue_update", title=issue["title"], status=status)
         # Snapshots queued before priorities were recorded carry none.
         priority = t(f"priority.{issue.get('priority', 'normal')}")
-        headline = t(f"action.{event['action']}", agency=agency_name, priority=priority)
+        headline = t(
+            f"action.{event['action']}",
+            agency=agency_name,
+            priority=priority,
+            related=event.get("related_issue") or "",
+        )
     else:
         subject = t(f"subject.{template}", title=issue["title"])
         headline = t(f"intro.{template}", category=category)
