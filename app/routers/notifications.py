@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.deps import CurrentUser, OptionalUser, PathId, SessionDep
 from app.errors import problem_responses
 from app.models import Issue
+from app.models.base import MAX_ID
 from app.routers.issues import CurrentIssue
 from app.routers.query import as_utc
 from app.routing import UnitOfWorkRoute
@@ -55,7 +56,9 @@ def get_notification_log(
 def list_dead_letters(
     session: SessionDep,
     viewer: CurrentUser,
-    agency: Annotated[int | None, Query(ge=1, description="Admins: one agency's.")] = None,
+    agency: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Admins: one agency's.")
+    ] = None,
 ) -> list[DeadLetter]:
     """Newest first, with the last error; staff see their agency's, admins all."""
     rows = log.dead_letters(session, viewer=viewer, agency_id=agency)
@@ -99,7 +102,7 @@ def retry_notification(
 def get_loop_metrics(
     session: SessionDep,
     viewer: CurrentUser,
-    agency: Annotated[int | None, Query(ge=1)] = None,
+    agency: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     since: Annotated[
         dt.datetime | None, Query(description="Reported at or after (no offset: UTC).")

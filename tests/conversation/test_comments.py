@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import Comment, IssueEvent, User
+from app.models import Comment, IssueEvent, Language, User
 from tests.conversation.helpers import DEVICE, comment, timeline, who
 from tests.factories import bearer
 from tests.lifecycle.helpers import City, act, problem_type, report
@@ -45,11 +45,13 @@ async def test_citizens_devices_and_staff_comment_and_each_comment_is_a_timeline
     # The public sees the role and agency, never a name or an e-mail, as on the events.
     assert staff_comment["author"] == {
         "role": "agent",
+        "role_label": "Agency staff",
         "agency": {
             "id": city.west.id,
             "slug": "west",
             "name_th": city.west.name_th,
             "name_en": city.west.name_en,
+            "name": city.west.name_en,
         },
         "name": None,
     }
@@ -146,7 +148,9 @@ async def test_a_public_comment_tells_the_reporter_and_followers_but_not_its_aut
 async def test_the_comment_message_is_worded_in_the_recipients_language(
     client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
 ) -> None:
-    issue_id = report(db, database, city)  # the reporter reads Thai (the default)
+    city.reporter.language = Language.th
+    db.commit()
+    issue_id = report(db, database, city)
     before = len(outbox(database))
     assert (await comment(client, DEVICE, issue_id, body="ไฟยังดับอยู่")).status_code == 201
     assert len(outbox(database)) > before

@@ -156,7 +156,9 @@ async def test_bad_template_bodies_are_refused(
 async def test_staff_answer_from_a_template_with_the_issues_real_values(
     client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
 ) -> None:
-    issue_id = report(db, database, city)  # the reporter reads Thai
+    city.reporter.language = Language.th  # rendered in the reporter's language
+    db.commit()
+    issue_id = report(db, database, city)
     created = await create(client, settings, city.admin, city.west.id)
     template_id = created.json()["id"]
     # Only once claimed: the handling agency answers from its own templates.
