@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from app import i18n
 from app.bodylimit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
@@ -33,6 +34,7 @@ from app.errors import (
     problem_responses,
     status_slug,
 )
+from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
 from app.schemas.issue import IssueCreate, IssueFeatureCollection
@@ -66,9 +68,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.photo_workers.shutdown(wait=True, cancel_futures=True)
 
 
-def _problem_types() -> dict[str, str]:
-    by_status = {status_slug(status): title for status, title in STATUS_TITLES.items()}
-    return by_status | {cls.slug: cls.title for cls in _subclasses(DomainError)}
+def _problem_types() -> dict[str, dict[Language, str]]:
+    """Each problem type's title in both languages: an answer is titled in its reader's."""
+
+    def titles(key: str, english: str) -> dict[Language, str]:
+        return {lang: i18n.t(key, lang) if i18n.has(key) else english for lang in Language}
+
+    by_status = {
+        status_slug(status): titles(f"http.{status}", title)
+        for status, title in STATUS_TITLES.items()
+    }
+    return by_status | {
+        cls.slug: titles(f"problem.{cls.slug}", cls.title) for cls in _subclasses(DomainError)
+    }
 
 
 def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
@@ -184,8 +196,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # RFC 9457: a problem type URI should resolve to documentation for humans.
         if slug not in problem_types:
             raise NotFound(f"No problem type {slug!r}.")
-        title = html.escape(problem_types[slug])
-        return HTMLResponse(f"<!doctype html><title>{title}</title><h1>{title}</h1>")
+        english, thai = (
+            html.escape(problem_types[slug][lang]) for lang in (Language.en, Language.th)
+        )
+        return HTMLResponse(
+            f'<!doctype html><html lang="en"><title>{english}</title><h1>{english}</h1>'
+            f'<p lang="th">{thai}</p></html>'
+        )
 
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
 

@@ -81,3 +81,13 @@ async def test_without_a_header_a_signed_in_user_is_answered_in_their_saved_lang
     assert saved.status_code == asked.status_code == 403
     assert saved.json()["title"] == "ไม่มีสิทธิ์ทำรายการนี้"
     assert asked.json()["title"] == "Not allowed"
+
+
+async def test_a_problem_type_page_gives_its_title_in_both_languages(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/problems/not-found")
+
+    assert page.status_code == 200
+    assert "<h1>Not found</h1>" in page.text
+    assert '<p lang="th">ไม่พบข้อมูล</p>' in page.text

@@ -17,6 +17,7 @@ from georeport import GeoReport
 from app.config import Settings
 from tests.open311.conftest import JURISDICTION, Open311City
 from tests.open311.helpers import request_form
+from tests.platform.server import START_TIMEOUT_S
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,8 +49,10 @@ def server(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     try:
         with httpx.Client(base_url=base, trust_env=False) as probe:
-            for _ in range(100):
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
                 assert process.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, "the server did not start"
                 try:
                     if probe.get("/healthz").status_code == 200:
                         break
