@@ -40,8 +40,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_issue_assignee_id"), table_name="issue")
-    for table in TABLES:
-        if op.get_bind().dialect.name == "postgresql":
+    # issue_event has no triggers, and a later batch rebuild of it (on SQLite) may have turned
+    # the inline foreign key into a table constraint that an in-place DROP COLUMN refuses.
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
             op.drop_constraint(_fk(table), table, type_="foreignkey")
-        # In place on SQLite too (3.35+ drops the column with its inline foreign key).
-        op.execute(f"ALTER TABLE {table} DROP COLUMN assignee_id")
+    with op.batch_alter_table("issue_event") as batch_op:
+        batch_op.drop_column("assignee_id")
+    # In place on SQLite (3.35+ drops the column with its inline foreign key): a batch rebuild
+    # would drop the R*Tree triggers on issue.
+    op.execute("ALTER TABLE issue DROP COLUMN assignee_id")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import User
+from app.models import Language, User
 from tests.factories import IN_WEST, bearer
 from tests.lifecycle.helpers import City, act, problem_type, report
 from tests.notifications.helpers import delivered_mail, outbox
@@ -74,7 +74,7 @@ async def test_bad_preferences_are_refused_and_nothing_changes(
     assert response.status_code == 422, response.text
     assert problem_type(response) == "validation-failed"
     user = stored_user(database, city.reporter.id)
-    assert (user.language, user.contact_needs, user.role) == ("th", [], "citizen")
+    assert (user.language, user.contact_needs, user.role) == ("en", [], "citizen")
 
 
 async def test_only_a_logged_in_user_has_a_profile_to_change(
@@ -123,7 +123,9 @@ async def test_an_easy_read_reporter_gets_the_short_message_in_their_language(
         headers=bearer(settings, city.reporter),
         json={"language": "en", "contact_needs": ["easy_read"]},
     )
-    follower = city.stranger  # follows the same issue, with no stated needs
+    follower = city.stranger  # follows the same issue, reads Thai, with no stated needs
+    follower.language = Language.th
+    db.commit()
     issue_id = report(db, database, city)
     await client.post(f"/api/v1/issues/{issue_id}/follow", headers=bearer(settings, follower))
     response = await act(
