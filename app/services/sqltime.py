@@ -9,19 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, literal_column
+from sqlalchemy import BigInteger, ColumnElement, cast, func, literal_column
 
 ISO_UTC_PG = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
 ISO_UTC_SQLITE = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def epoch_seconds(column: Any, dialect: str) -> ColumnElement[int]:
-    """Whole seconds since 1970-01-01T00:00:00Z."""
+    """Whole seconds since 1970-01-01T00:00:00Z, as 64-bit integers: differences of them are
+    multiplied (percentages of a time window) and 32 bits overflow."""
     # The field is written into the SQL, not bound: PostgreSQL then plans it as a constant
     # instead of parsing a parameter on every row.
     if dialect == "postgresql":
-        return cast(func.floor(func.date_part(literal_column("'epoch'"), column)), Integer)
-    return cast(func.strftime(literal_column("'%s'"), column), Integer)
+        return cast(func.floor(func.date_part(literal_column("'epoch'"), column)), BigInteger)
+    return cast(func.strftime(literal_column("'%s'"), column), BigInteger)
 
 
 def iso_utc(column: Any, dialect: str) -> ColumnElement[str]:

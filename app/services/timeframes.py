@@ -39,11 +39,7 @@ class Step(StrEnum):
 def current_due_at() -> ColumnElement[dt.datetime]:
     """The deadline of the step the issue waits for: acknowledgement until claimed, then
     resolution; NULL once resolved. Sort a queue by it to see what falls due first."""
-    return case(
-        (Issue.resolved_at.is_not(None), null()),
-        (Issue.acknowledged_at.is_(None), Issue.acknowledge_due_at),
-        else_=Issue.resolve_due_at,
-    )
+    return case((Issue.resolved_at.is_not(None), null()), else_=current_step_due())
 
 
 def _at_risk_percent() -> ColumnElement[int]:
@@ -76,7 +72,7 @@ def state(now: dt.datetime, dialect: str) -> ColumnElement[str]:
 
 def current_step_due() -> ColumnElement[dt.datetime]:
     """The deadline of the step an issue is in: acknowledging until acknowledged, then
-    resolving."""
+    resolving (the resolution deadline stays once resolved, where queues keep their order)."""
     return case(
         (Issue.acknowledged_at.is_(None), Issue.acknowledge_due_at), else_=Issue.resolve_due_at
     )

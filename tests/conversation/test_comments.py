@@ -155,8 +155,9 @@ async def test_the_comment_message_is_worded_in_the_recipients_language(
     assert (await comment(client, DEVICE, issue_id, body="ไฟยังดับอยู่")).status_code == 201
     assert len(outbox(database)) > before
     mails = delivered_mail(database, settings)
-    latest = [m for m in mails if m["To"] == city.reporter.email][-1]
-    text = latest.get_content()
+    # The report's receipt and the comment's message may arrive in either order.
+    texts = [m.get_content() for m in mails if m["To"] == city.reporter.email]
+    text = next(t for t in texts if "ไฟยังดับอยู่" in t)
     assert "มีความคิดเห็นใหม่ในเรื่องนี้" in text
     assert "ความคิดเห็น: ไฟยังดับอยู่" in text
 
