@@ -7,11 +7,13 @@ import functools
 import zoneinfo
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Development-only signing secret: refused in production (see _refuse_unsafe_defaults).
+# Development-only signing secret: it is public (it is in this file), so it is refused in
+# production (see _refuse_unsafe_defaults) and `civicloop serve` binds only to loopback with it.
 DEV_SECRET_KEY = "civicloop-development-secret-change-me"
 
 
@@ -87,8 +89,12 @@ class Settings(BaseSettings):
     # sent; after it, the stream stops waiting for it.
     feed_late_event_seconds: float = Field(default=30.0, ge=0, le=600)
 
-    # Closing the loop: where links in messages point, and how the worker delivers.
+    # The address citizens and clients use: every absolute link (e-mails, Location, problem
+    # types, Open311 discovery, export links) is built from it, never from a request's Host.
     public_base_url: str = "http://127.0.0.1:8000"
+    # Host names (without port) a request may name in its Host header; "*" allows any. Empty
+    # means the host of public_base_url in production, and any host in development and tests.
+    allowed_hosts: list[str] = []
     display_timezone: str = "Asia/Bangkok"
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -123,10 +129,17 @@ class Settings(BaseSettings):
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
             raise ValueError(
-                "CIVICLOOP_SECRET_KEY must be set to a long random value in production"
+                "CIVICLOOP_SECRET_KEY is not set (or is the public development key): set it to "
+                "at least 32 random characters in production, e.g. `openssl rand -hex 32`"
             )
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("CIVICLOOP_SECRET_KEY must be at least 32 characters in production")
+        parts = urlsplit(self.public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "CIVICLOOP_PUBLIC_BASE_URL must be an absolute http(s) URL, "
+                f"not {self.public_base_url!r}"
+            )
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("CIVICLOOP_S3_BUCKET must be set when CIVICLOOP_STORAGE_BACKEND=s3")
         if self.photo_thumbnail_px > self.photo_display_px:
@@ -148,6 +161,20 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def uses_development_key(self) -> bool:
+        return self.secret_key == DEV_SECRET_KEY
+
+    @property
+    def host_allow_list(self) -> frozenset[str] | None:
+        """The Host names requests may use; None when any will do."""
+        hosts = self.allowed_hosts
+        if not hosts and self.environment == "production":
+            hosts = [urlsplit(self.public_base_url).hostname or ""]
+        if not hosts or "*" in hosts:
+            return None
+        return frozenset(host.lower() for host in hosts)
 
     @property
     def photo_dir(self) -> Path:

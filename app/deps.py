@@ -16,6 +16,7 @@ from app import i18n
 from app.config import Settings
 from app.db import get_session, get_write_session
 from app.errors import BadRequest, DomainError, Forbidden, Unauthenticated, answers
+from app.http.links import public_url
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import secret_digest
@@ -284,8 +285,7 @@ def get_photo_store(request: Request) -> PhotoStore:
 
 
 def get_photo_links(request: Request) -> PhotoLinks:
-    api_base = str(request.base_url).rstrip("/") + "/api/v1"
-    return PhotoLinks(api_base=api_base, store=request.app.state.photo_store)
+    return PhotoLinks(api_base=public_url(request, "/api/v1"), store=request.app.state.photo_store)
 
 
 def get_photo_workers(request: Request) -> ThreadPoolExecutor:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import i18n
+from app.http.links import public_url
 from app.models.user import Language
 from app.schemas.problem import FieldProblem, Problem
 
@@ -84,6 +85,11 @@ class DomainError(Exception):
 
 class BadRequest(DomainError):
     pass
+
+
+class HostNotAllowed(DomainError):
+    slug = "host-not-allowed"
+    title = "Host not allowed"
 
 
 class MalformedJson(DomainError):
@@ -280,7 +286,7 @@ def status_slug(status: int) -> str:
 
 
 def problem_type(request: Request, slug: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/problems/{slug}"
+    return public_url(request, f"/problems/{slug}")
 
 
 def problem_response(

@@ -34,6 +34,7 @@ from app.errors import (
     problem_responses,
     status_slug,
 )
+from app.http.hosts import AllowedHostsMiddleware
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
@@ -184,6 +185,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "Idempotent-Replayed", REQUEST_ID_HEADER],
         )
+    if (hosts := settings.host_allow_list) is not None:
+        app.add_middleware(AllowedHostsMiddleware, hosts=hosts)
     install_observability(app)
     app.include_router(health.router)
     app.include_router(api_router)

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
+from app.http.links import route_url
 from app.models.base import utcnow
 from app.routers.query import IssueFilterDep
 from app.routing import UnitOfWorkRoute
@@ -53,7 +54,7 @@ def export_issues(
         now=utcnow(),
         licence=settings.open_data_licence,
     )
-    dictionary = request.url_for("get_dictionary")
+    dictionary = route_url(request, "get_dictionary")
     return StreamingResponse(
         opendata.stream(
             request.app.state.database,

@@ -26,6 +26,7 @@ from app.deps import (
     require_role,
 )
 from app.errors import answers, problem_responses
+from app.http.links import route_url
 from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
@@ -138,7 +139,7 @@ def create_issue(
             max_per_issue=settings.photo_max_per_issue,
         )
     issue.reporter = reporter
-    response.headers["Location"] = str(request.url_for("get_issue", issue_id=issue.public_id))
+    response.headers["Location"] = route_url(request, "get_issue", issue_id=issue.public_id)
     response.headers["ETag"] = _etag(issue)
     return issue_read(session, issue, reporter, settings.reopen_window, links)
 

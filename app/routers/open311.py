@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import BadRequest, NotFound
+from app.http.links import public_url
 from app.models import LonLat
 from app.models.base import utcnow
 from app.open311 import serialisers
@@ -147,7 +148,7 @@ Extensions = Annotated[bool, Depends(_extensions)]
 @router.get("/discovery.{fmt}", summary="Service discovery")
 def get_discovery(request: Request, fmt: FormatDep, settings: SettingsDep) -> Response:
     document = serialisers.discovery(
-        base_url=str(request.base_url).rstrip("/"),
+        base_url=public_url(request),
         contact=settings.open311_contact,
         key_service=settings.open311_key_service,
     )

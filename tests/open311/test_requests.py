@@ -302,7 +302,7 @@ async def test_discovery_names_the_v2_endpoint_and_both_formats(
     body = (await client.get("/open311/discovery.json")).json()
     [endpoint] = body["endpoints"]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
-    assert endpoint["url"] == "http://test/open311/v2"
+    assert endpoint["url"] == "http://127.0.0.1:8000/open311/v2"  # the public base URL
     assert endpoint["formats"] == ["text/xml", "application/json"]
     assert endpoint["type"] == "production"
     assert dt.datetime.fromisoformat(body["changeset"]) < dt.datetime.now(dt.UTC)
