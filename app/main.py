@@ -34,6 +34,7 @@ from app.errors import (
     problem_responses,
     status_slug,
 )
+from app.http.caching import CachePolicyMiddleware
 from app.http.hosts import AllowedHostsMiddleware
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "Idempotent-Replayed", REQUEST_ID_HEADER],
         )
+    app.add_middleware(CachePolicyMiddleware)
     if (hosts := settings.host_allow_list) is not None:
         app.add_middleware(AllowedHostsMiddleware, hosts=hosts)
     install_observability(app)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.deps import CurrentUser, PathId, Reporter, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import ValidationFailed, problem_responses
+from app.http.caching import Personal
 from app.models import AreaWatch, Category, LonLat
 from app.routers.issues import CurrentIssue, UnhiddenIssue
 from app.routing import UnitOfWorkRoute
@@ -18,7 +19,8 @@ from app.services.notifications import areas, follows
 from app.services.notifications.tokens import LinkSigner
 from app.spatial.geojson import area_geometry, parse_area
 
-router = APIRouter(tags=["following"], route_class=UnitOfWorkRoute)
+# Every answer here is about its caller (or holds secrets): never stored.
+router = APIRouter(tags=["following"], route_class=UnitOfWorkRoute, dependencies=[Personal])
 Token = Annotated[str, Query(min_length=10, max_length=500, description="From the message.")]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.deps import CurrentUser, OptionalUser, PathId, SessionDep
 from app.errors import problem_responses
+from app.http.caching import Personal
 from app.models import Issue
 from app.models.base import MAX_ID
 from app.routers.issues import CurrentIssue
@@ -25,7 +26,8 @@ from app.schemas.notification import (
 from app.services import metrics
 from app.services.notifications import log
 
-router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute)
+# Every answer here is about its caller (or holds secrets): never stored.
+router = APIRouter(tags=["notifications"], route_class=UnitOfWorkRoute, dependencies=[Personal])
 
 
 @router.get(

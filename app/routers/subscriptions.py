@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.deps import CurrentUser, Idempotent, PathId, Reporter, SessionDep, SettingsDep
 from app.errors import problem_responses
+from app.http.caching import Personal
 from app.models import User
 from app.routing import UnitOfWorkRoute
 from app.schemas.notification import (
@@ -22,7 +23,8 @@ from app.schemas.notification import (
 )
 from app.services.notifications import subscriptions
 
-router = APIRouter(tags=["subscriptions"], route_class=UnitOfWorkRoute)
+# Every answer here is about its caller (or holds secrets): never stored.
+router = APIRouter(tags=["subscriptions"], route_class=UnitOfWorkRoute, dependencies=[Personal])
 
 
 @router.post(

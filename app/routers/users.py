@@ -20,6 +20,7 @@ from app.deps import (
     require_role,
 )
 from app.errors import problem_responses
+from app.http.caching import Personal
 from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
@@ -35,7 +36,10 @@ from app.schemas.account import (
 from app.schemas.issue import IssueReadPage
 from app.services import accounts, issues
 
-router = APIRouter(prefix="/users", tags=["users"], route_class=UnitOfWorkRoute)
+# The caller's own account, keys and reports, or staff accounts: never stored.
+router = APIRouter(
+    prefix="/users", tags=["users"], route_class=UnitOfWorkRoute, dependencies=[Personal]
+)
 
 AdminOrManager = Annotated[User, require_role(Role.admin, Role.manager)]
 Integrator = Annotated[User, require_role(Role.admin, Role.manager, Role.agent)]
