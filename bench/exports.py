@@ -121,6 +121,7 @@ def direct_copy(url: str, rows: int) -> Transfer:
                 issue_filter=IssueFilter(),
                 now=utcnow(),
                 licence=LICENCE,
+                fmt=opendata.ExportFormat.csv,
             )
             statement, params = opendata.copy_statement(session, query)
     finally:

@@ -53,6 +53,7 @@ def export_issues(
         issue_filter=issue_filter,
         now=utcnow(),
         licence=settings.open_data_licence,
+        fmt=fmt,
     )
     dictionary = route_url(request, "get_dictionary")
     return StreamingResponse(

@@ -16,13 +16,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -192,6 +193,25 @@ FIELDS: tuple[Field, ...] = (
 )
 NAMES = [f.name for f in FIELDS]
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"):
+# in CSV such a string value gets a ' before it. A value that starts with ' gets one too, so
+# that removing one leading ' from every string cell gives back exactly the data.
+CSV_ESCAPE = "'"
+CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", CSV_ESCAPE)
+CSV_RULE = (
+    "In CSV, a string value that starts with = + - @, a tab, a carriage return or ' is written "
+    "with a ' before it, so that spreadsheets show it instead of running it as a formula: remove "
+    "one leading ' from a string cell to read the value. Numbers are written as they are."
+)
+
+
+def _spreadsheet_safe(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    text = cast(value, String)
+    return case(
+        (func.substr(text, 1, 1).in_(CSV_ESCAPED_STARTS), literal(CSV_ESCAPE, String) + text),
+        else_=text,
+    )
+
 
 def dictionary(*, licence: str, licence_url: str) -> dict[str, Any]:
     """The data dictionary: what each field means, stable within a schema version."""
@@ -200,6 +220,7 @@ def dictionary(*, licence: str, licence_url: str) -> dict[str, Any]:
         "licence": {"id": licence, "url": licence_url},
         "formats": {f.value: f.media_type for f in ExportFormat},
         "order": "by id of creation, oldest first",
+        "csv_strings": CSV_RULE,
         "excluded": [
             "the reporter's identity and contact details",
             "answers to category questions (they differ per category: see each issue)",
@@ -220,12 +241,20 @@ def export_query(
     issue_filter: IssueFilter,
     now: dt.datetime,
     licence: str,
+    fmt: ExportFormat,
 ) -> Select[Any]:
     """The export's SELECT; building it checks the filter (unknown codes are an error here,
-    before any byte is sent)."""
+    before any byte is sent). CSV string values are made safe for spreadsheets (CSV_RULE)."""
     dialect = session.get_bind().dialect.name
+
+    def column(field: Field) -> ColumnElement[Any]:
+        value = field.expression(dialect, spatial, now, licence)
+        if fmt == ExportFormat.csv and field.type == "string":
+            value = _spreadsheet_safe(value)
+        return value.label(field.name)
+
     return (
-        select(*(f.expression(dialect, spatial, now, licence).label(f.name) for f in FIELDS))
+        select(*(column(f) for f in FIELDS))
         .select_from(Issue)
         .join(Category, Category.id == Issue.category_id)
         .outerjoin(Agency, Agency.id == Issue.agency_id)
@@ -276,12 +305,13 @@ def _python(session: Session, query: Select[Any], fmt: ExportFormat) -> Iterator
     rows = session.execute(query.execution_options(yield_per=FETCH_ROWS))
     if fmt == ExportFormat.csv:
         text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(NAMES)
-        yield _drain(text)
-        for row in rows:
+        # The writer quotes only values holding a character of its line terminator: with \r\n
+        # it quotes a carriage return too, as COPY does (else a CR would split the row for a
+        # reader). Each line then ends in \n, like COPY's.
+        writer = csv.writer(text, lineterminator="\r\n")
+        for row in itertools.chain([NAMES], rows):
             writer.writerow(row)
-            yield _drain(text)
+            yield _drain(text)[:-2] + b"\n"
         return
     latitude, longitude = NAMES.index("latitude"), NAMES.index("longitude")
     for row in rows:

@@ -175,6 +175,7 @@ async def test_exports_are_produced_in_chunks_and_lose_nothing(
         issue_filter=IssueFilter(),
         now=utcnow(),
         licence="CC-BY-4.0",
+        fmt=fmt,
     )
     chunks = list(
         opendata.stream(
