@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Install from a copy of the sources, then drop them: the image runs the installed package only.
+# Install from a copy of the sources, then drop them: the image runs the installed package only,
+# with exactly the dependencies of `pip install civicloop` (no extras), as tests/platform checks.
 COPY pyproject.toml README.md /src/
 COPY app /src/app
 COPY migrations /src/migrations
@@ -17,9 +18,12 @@ RUN pip install /src \
 
 # Not root. The working directory holds the embedded SQLite database (var/) when no
 # CIVICLOOP_DATABASE_URL is given, so the image also runs on its own for a quick look.
+# Production mode: it refuses to start without CIVICLOOP_SECRET_KEY (the development key is
+# public) and answers only for the host of CIVICLOOP_PUBLIC_BASE_URL.
 USER civicloop
 WORKDIR /home/civicloop
-ENV CIVICLOOP_HOST=0.0.0.0 \
+ENV CIVICLOOP_ENVIRONMENT=production \
+    CIVICLOOP_HOST=0.0.0.0 \
     CIVICLOOP_PORT=8000
 EXPOSE 8000
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import signal
 import sys
 import tempfile
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from app.config import get_settings
 
@@ -22,12 +25,30 @@ def _database() -> Database:
     return Database.from_settings(get_settings())
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.observability import configure_logging, logging_config
 
     settings = get_settings()
+    if settings.uses_development_key and not _is_loopback(args.host):
+        # Anyone can sign tokens with the public development key: only this machine may connect.
+        print(
+            f"civicloop: refusing to serve on {args.host} with the development signing key; "
+            "set CIVICLOOP_SECRET_KEY to at least 32 random characters "
+            "(e.g. `openssl rand -hex 32`), or serve on 127.0.0.1",
+            file=sys.stderr,
+        )
+        return 2
     configure_logging(settings.log_level, settings.log_format)
     if settings.auto_migrate:
         migrate(args)
@@ -186,7 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="Administrator")
     p.set_defaults(handler=create_admin)
     args = parser.parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except ValidationError as exc:
+        # A setting is wrong: say which and why, without a traceback.
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            where = f"CIVICLOOP_{name}: " if name else ""
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"civicloop: invalid configuration: {where}{message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

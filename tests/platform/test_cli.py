@@ -216,3 +216,31 @@ def readme_story(api: httpx.Client) -> None:
     ]
     mine = api.get("/users/me/issues", headers=reporter).json()["items"]
     assert [(i["id"], i["status"]) for i in mine] == [(issue_id, "resolved")]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10"])  # noqa: S104
+def test_serve_refuses_a_public_interface_with_the_development_key(
+    tmp_path: Path, host: str
+) -> None:
+    # Anyone can sign tokens with the development key: it must not be reachable from outside.
+    result = run([CIVICLOOP, "serve", "--host", host], env=clean_environment(), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "development signing key" in result.stderr
+    assert "CIVICLOOP_SECRET_KEY" in result.stderr
+    assert not (tmp_path / "var").exists()  # refused before migrating anything
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+@pytest.mark.parametrize("key", [None, "short"])  # None: the development key, the default
+def test_production_refuses_to_start_without_a_real_key(
+    tmp_path: Path, command: str, key: str | None
+) -> None:
+    environment = clean_environment(CIVICLOOP_ENVIRONMENT="production")
+    if key is not None:
+        environment["CIVICLOOP_SECRET_KEY"] = key
+    result = run([CIVICLOOP, command], env=environment, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("civicloop: invalid configuration: ")
+    assert "CIVICLOOP_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "var").exists()

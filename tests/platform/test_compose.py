@@ -3,7 +3,6 @@ run really work: no Docker engine runs here, so the same commands run natively o
 
 from __future__ import annotations
 
-import re
 import shlex
 import shutil
 import subprocess
@@ -19,13 +18,17 @@ from sqlalchemy import make_url
 from app.db import Database
 from app.dbmigrate import pending_migrations
 from tests.platform.conftest import NewDatabase
+from tests.platform.dockerfile import ROOT, dockerfile_instructions, image_environment
 from tests.platform.server import clean_environment, free_port, run, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
 SECRET = "compose-test-secret-0123456789abcdefghijklmnop"
-REQUIRED = {"CIVICLOOP_SECRET_KEY": SECRET, "POSTGRES_PASSWORD": "compose-test-password"}
+PUBLIC_HOST = "civic.example.org"
+REQUIRED = {
+    "CIVICLOOP_SECRET_KEY": SECRET,
+    "POSTGRES_PASSWORD": "compose-test-password",
+    "CIVICLOOP_PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
+}
 
 
 def docker_compose() -> str:
@@ -57,16 +60,6 @@ def shell_command(test: list[str]) -> str:
     """A CMD-SHELL healthcheck as the container's shell gets it (`$$` is compose's `$`)."""
     assert test[0] == "CMD-SHELL", test
     return test[1].replace("$$", "$")
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
-    lines = [line.strip() for line in text.splitlines()]
-    return [
-        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
-        for line in lines
-        if line and not line.startswith("#")
-    ]
 
 
 def test_compose_file_is_valid_and_needs_the_secrets() -> None:
@@ -108,6 +101,7 @@ def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
         environment = services[name]["environment"]
         assert environment["CIVICLOOP_ENVIRONMENT"] == "production"
         assert environment["CIVICLOOP_SECRET_KEY"] == SECRET
+        assert environment["CIVICLOOP_PUBLIC_BASE_URL"] == f"https://{PUBLIC_HOST}"
         assert environment["CIVICLOOP_AUTO_MIGRATE"] == "false"
         assert make_url(environment["CIVICLOOP_DATABASE_URL"]).host == "db"
         assert services[name]["image"] == "civicloop:latest"
@@ -148,6 +142,24 @@ def test_dockerfile_builds_a_slim_non_root_image_that_serves() -> None:
     assert "/healthz" in healthcheck.split(" CMD ", 1)[1]
 
 
+def test_the_image_serves_in_production_mode_and_needs_a_real_key(tmp_path: Path) -> None:
+    environment = image_environment()
+    assert environment["CIVICLOOP_ENVIRONMENT"] == "production"
+    command = yaml.safe_load([v for k, v in dockerfile_instructions() if k == "CMD"][-1])
+    # Run as the image would, without a key: it refuses, says why, and touches nothing.
+    refused = run(command, env=clean_environment(**environment), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert "CIVICLOOP_SECRET_KEY" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "var").exists()
+    # Nor can development mode be asked for with the public key on a public interface.
+    development = {**environment, "CIVICLOOP_ENVIRONMENT": "development"}
+    refused = run(command, env=clean_environment(**development), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert "development signing key" in refused.stderr
+    assert not (tmp_path / "var").exists()
+
+
 def test_the_compose_commands_run_natively_on_postgis(
     db_kind: str, new_database: NewDatabase, tmp_path: Path
 ) -> None:
@@ -185,7 +197,12 @@ def test_the_compose_commands_run_natively_on_postgis(
         for check in (healthcheck, image_healthcheck):
             result = run(["sh", "-c", check], env=api_env, cwd=tmp_path)
             assert result.returncode == 0, f"{shlex.quote(check)}: {result.stderr}"
-        assert httpx.get(f"{api.base_url}/api/v1/categories").json() == []
+        # Production answers only for its public host (the probes above answer any).
+        public = httpx.get(f"{api.base_url}/api/v1/categories", headers={"Host": PUBLIC_HOST})
+        assert public.json() == []
+        forged = httpx.get(f"{api.base_url}/api/v1/categories")
+        assert forged.status_code == 400
+        assert forged.json()["type"] == f"https://{PUBLIC_HOST}/problems/host-not-allowed"
 
         assert api.terminate() == 0, api.output()
         assert not api.is_listening()
