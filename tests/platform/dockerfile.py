@@ -31,13 +31,15 @@ def image_environment() -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in pairs)
 
 
-def copied_sources() -> list[tuple[Path, str]]:
-    """What the image copies from the project, and where to (relative to /src)."""
+def copied_sources() -> list[tuple[Path, Path]]:
+    """What the image copies from the project, and where to (relative to its /src)."""
     copied = []
     for kind, value in dockerfile_instructions():
         if kind == "COPY":
             *sources, target = value.split()
+            where = Path(target).relative_to("/src")
             for source in sources:
-                name = Path(source).name if target.endswith("/") else ""
-                copied.append((ROOT / source, f"{target.removeprefix('/src').strip('/')}/{name}"))
+                copied.append(
+                    (ROOT / source, where / Path(source).name if target.endswith("/") else where)
+                )
     return copied
