@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
 import orjson
 from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +36,7 @@ from app.services.notifications.channels import (
     webhook,
     webpush,
 )
+from app.services.notifications.channels.outbound import Guard, guarded_client
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,9 @@ class Sender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signer = LinkSigner(settings.secret_key)
-        self.http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+        self.http = guarded_client(
+            Guard(settings.outbound_allow_list), timeout=settings.webhook_timeout_seconds
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -205,7 +207,6 @@ class Sender:
                 secret=envelope.webhook_secret,
                 message_id=envelope.message_id,
                 body=orjson.dumps(body),
-                allow=settings.outbound_allow_list,
             )
             return
         rendered, links = self.render(envelope)
@@ -233,14 +234,13 @@ class Sender:
             "issue": envelope.payload["issue"]["id"],
         }
         webpush.send(
+            self.http,
             endpoint=envelope.destination,
             p256dh=p256dh,
             auth=auth,
             data=orjson.dumps(notice),
             vapid_private_key=settings.vapid_private_key,
             vapid_subject=settings.vapid_subject,
-            timeout=settings.webhook_timeout_seconds,
-            allow=settings.outbound_allow_list,
         )
 
 

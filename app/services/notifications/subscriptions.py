@@ -18,7 +18,7 @@ from app.models import Language, NotificationPreference, PushSubscription, Role,
 from app.schemas.problem import FieldProblem
 from app.services import permissions
 from app.services.notifications.channels import DeliveryError
-from app.services.notifications.channels.outbound import check_destination
+from app.services.notifications.channels.outbound import Guard
 
 
 def _invalid(location: str, message: str, code: str) -> ValidationFailed:
@@ -30,7 +30,7 @@ def _invalid(location: str, message: str, code: str) -> ValidationFailed:
 
 def _check_url(url: str, allow: Sequence[str], location: str) -> None:
     try:
-        check_destination(url, allow)
+        Guard(allow).check_url(url)
     except DeliveryError as exc:
         raise _invalid(location, str(exc), "unsafe_url") from None
 
