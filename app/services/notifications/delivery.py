@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.db import Database
-from app.models import Channel, Notification, NotificationStatus, PushSubscription, Webhook
+from app.models import Answer, Channel, Notification, NotificationStatus, PushSubscription, Webhook
 from app.models.base import utcnow
 from app.services.notifications import templates
 from app.services.notifications.channels import (
@@ -37,7 +37,7 @@ from app.services.notifications.channels import (
     webpush,
 )
 from app.services.notifications.channels.outbound import Guard, guarded_client
-from app.services.notifications.tokens import FeedbackClaim, LinkSigner
+from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,10 +147,14 @@ class Sender:
         self.http.close()
 
     def links(self, envelope: Envelope) -> templates.Links:
-        base = self.settings.public_base_url.rstrip("/") + "/api/v1"
+        base = self.settings.public_base_url
         issue = envelope.payload["issue"]
         unsubscribe = (
-            f"{base}/unsubscribe?token={self.signer.unsubscribe_token(envelope.unsubscribe_ref)}"
+            api_link(
+                base,
+                "/unsubscribe",
+                token=self.signer.unsubscribe_token(envelope.unsubscribe_ref),
+            )
             if envelope.unsubscribe_ref
             else None
         )
@@ -168,14 +172,16 @@ class Sender:
                     resolved_at=dt.datetime.fromisoformat(issue["resolved_at"]),
                 )
             )
-            answer = f"{base}/feedback?token={token}"
             answers = {
-                "fixed": f"{answer}&answer=fixed",
-                "not_fixed": f"{answer}&answer=not_fixed",
-                "ratings": {score: f"{answer}&rating={score}" for score in RATINGS},
+                "fixed": api_link(base, "/feedback", token=token, answer=Answer.fixed),
+                "not_fixed": api_link(base, "/feedback", token=token, answer=Answer.not_fixed),
+                "ratings": {
+                    score: api_link(base, "/feedback", token=token, rating=score)
+                    for score in RATINGS
+                },
             }
         return templates.Links(
-            issue=f"{base}/issues/{issue['id']}", unsubscribe=unsubscribe, **answers
+            issue=api_link(base, f"/issues/{issue['id']}"), unsubscribe=unsubscribe, **answers
         )
 
     def render(self, envelope: Envelope) -> tuple[templates.Rendered, templates.Links]:
