@@ -7,18 +7,21 @@ on this machine's DNS; numeric forms never reach a resolver at all."""
 from __future__ import annotations
 
 import itertools
+import ssl
 from collections.abc import Sequence
+from pathlib import Path
 
 import httpx
 import pytest
 
-from app.services.notifications.channels import webhook
+from app.services.notifications.channels import DeliveryError, webhook
 from app.services.notifications.channels.outbound import (
     Guard,
+    GuardedTransport,
     UnsafeDestination,
     guarded_client,
 )
-from tests.notifications.receivers import HttpReceiver, http_receiver
+from tests.notifications.receivers import HttpReceiver, http_receiver, self_signed_cert
 
 PUBLIC_V4 = "93.184.215.14"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -182,6 +185,28 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_kept() -> None
             post(client, f"http://hooks.test:{port}/hook")
     [request] = receiver.received
     assert request.path == "/hook"
+    assert request.headers["host"] == f"hooks.test:{port}"
+
+
+def test_tls_is_checked_against_the_name_while_connecting_to_the_checked_address(
+    tmp_path: Path,
+) -> None:
+    """The receiver's certificate names hooks.test only: the request to https://hooks.test
+    succeeds (SNI and certificate check on the name, connection to 127.0.0.1), the same
+    receiver as https://127.0.0.1 fails its certificate check."""
+    cert = self_signed_cert(tmp_path, dns_name="hooks.test", with_ip=False)
+    trust = ssl.create_default_context(cafile=str(cert))
+    guard = Guard(["127.0.0.1"], resolver=lambda host, _: ["127.0.0.1"])
+    receiver = HttpReceiver()
+    with (
+        http_receiver(receiver, tls_cert=cert) as base,
+        httpx.Client(transport=GuardedTransport(guard, verify=trust), timeout=5) as client,
+    ):
+        port = base.rsplit(":", 1)[1]
+        post(client, f"https://hooks.test:{port}/hook")
+        with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+            post(client, f"https://127.0.0.1:{port}/hook")
+    [request] = receiver.received
     assert request.headers["host"] == f"hooks.test:{port}"
 
 
