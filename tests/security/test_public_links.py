@@ -4,15 +4,13 @@ production a request naming another host is refused."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import Database
-from app.main import create_app
+from tests.conftest import AppFor, http_client
 from tests.factories import IN_WEST, make_agency, make_category
 
 PUBLIC = "https://civic.example.org"
@@ -25,17 +23,11 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"public_base_url": PUBLIC})
 
 
-@asynccontextmanager
-async def serve(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings, database))
-    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
-        yield client
-
-
 @pytest.fixture
-async def production(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def production(settings: Settings, app_for: AppFor) -> AsyncIterator[httpx.AsyncClient]:
     """The app as production runs it: the allow-list is the public URL's host."""
-    async with serve(settings.model_copy(update={"environment": "production"}), database) as client:
+    production = settings.model_copy(update={"environment": "production"})
+    async with http_client(app_for(production)) as client:
         yield client
 
 
@@ -113,11 +105,11 @@ async def test_health_probes_answer_any_host(production: httpx.AsyncClient) -> N
         assert (await production.get(probe, headers={"Host": "10.0.3.7:8000"})).status_code == 200
 
 
-async def test_allowed_hosts_can_be_set(settings: Settings, database: Database) -> None:
+async def test_allowed_hosts_can_be_set(settings: Settings, app_for: AppFor) -> None:
     configured = settings.model_copy(
         update={"allowed_hosts": ["api.civic.example.org", "civic.example.org"]}
     )
-    async with serve(configured, database) as client:
+    async with http_client(app_for(configured)) as client:
         for host, status in (
             ("api.civic.example.org", 200),
             ("civic.example.org", 200),
