@@ -186,6 +186,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     attach_state(app)
     install_error_handlers(app)
     # Innermost: the request log and metrics see the HEAD the client sent.
+    # Inside HeadAsGet: a HEAD is decided on the scope its GET route marks.
+    app.add_middleware(CachePolicyMiddleware)
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimitMiddleware, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
@@ -199,7 +201,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "Idempotent-Replayed", REQUEST_ID_HEADER],
         )
-    app.add_middleware(CachePolicyMiddleware)
     if (hosts := settings.host_allow_list) is not None:
         app.add_middleware(AllowedHostsMiddleware, hosts=hosts)
     install_observability(app)
