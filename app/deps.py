@@ -18,8 +18,8 @@ from app.db import get_session, get_write_session
 from app.errors import BadRequest, DomainError, Forbidden, Unauthenticated, answers
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
-from app.security import secret_digest
-from app.services import accounts, idempotency
+from app.security import read_token, secret_digest
+from app.services import accounts, idempotency, sessions
 from app.services.pagination import CursorCodec
 from app.services.photos import PhotoLinks
 from app.spatial import SpatialBackend
@@ -115,14 +115,18 @@ def _authenticate(
     device_id: str | None,
 ) -> User | None:
     if bearer is not None:
-        return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
+        return sessions.caller(session, settings, bearer.credentials)[0]
     if "authorization" in request.headers:
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
         raise Unauthenticated(i18n.text("error.auth.scheme"))
     if api_key is not None:
         return accounts.user_from_api_key(session, api_key)
     if device_id is not None:
-        return accounts.find_device_user(session, _valid_device_id(device_id))
+        device_user = accounts.find_device_user(session, _valid_device_id(device_id))
+        if device_user is not None and not device_user.is_active:
+            # Like a revoked key: a credential that no longer works (401 is documented everywhere).
+            raise Unauthenticated(i18n.text("error.auth.device_blocked"))
+        return device_user
     return None
 
 
@@ -137,6 +141,19 @@ def get_current_user(user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+@answers(401)
+def get_login_session(
+    user: CurrentUser,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> int:
+    """The login session of a caller who sent an access token (API keys and devices have none)."""
+    claims = read_token(settings, bearer.credentials, expected="access") if bearer else None
+    if claims is None:
+        raise Unauthenticated(i18n.text("error.auth.session_required"))
+    return claims.session_id
 
 
 def get_language(request: Request, user: OptionalUser) -> Language:
