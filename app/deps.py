@@ -114,20 +114,26 @@ def _authenticate(
     api_key: str | None,
     device_id: str | None,
 ) -> User | None:
-    if bearer is not None:
-        return sessions.caller(session, settings, bearer.credentials)[0]
-    if "authorization" in request.headers:
+    """The caller named by the strongest credential (token, then API key, then device). Every
+    credential sent must hold, the outranked ones too: a forged or stale extra one is refused,
+    not silently ignored."""
+    if bearer is None and "authorization" in request.headers:
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
         raise Unauthenticated(i18n.text("error.auth.scheme"))
-    if api_key is not None:
-        return accounts.user_from_api_key(session, api_key)
-    if device_id is not None:
-        device_user = accounts.find_device_user(session, _valid_device_id(device_id))
-        if device_user is not None and not device_user.is_active:
-            # Like a revoked key: a credential that no longer works (401 is documented everywhere).
-            raise Unauthenticated(i18n.text("error.auth.device_blocked"))
-        return device_user
-    return None
+    callers = [
+        sessions.caller(session, settings, bearer.credentials)[0] if bearer is not None else None,
+        accounts.user_from_api_key(session, api_key) if api_key is not None else None,
+        _device_caller(session, device_id) if device_id is not None else None,
+    ]
+    return next((caller for caller in callers if caller is not None), None)
+
+
+def _device_caller(session: Session, device_id: str) -> User | None:
+    user = accounts.find_device_user(session, _valid_device_id(device_id))
+    if user is not None and not user.is_active:
+        # Like a revoked key: a credential that no longer works (401 is documented everywhere).
+        raise Unauthenticated(i18n.text("error.auth.device_blocked"))
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
