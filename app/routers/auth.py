@@ -81,7 +81,7 @@ def register(body: RegisterRequest, session: SessionDep) -> Accepted:
 @router.get(
     "/register/confirm",
     response_model=LinkAction,
-    responses=problem_responses(400),
+    responses=problem_responses(400, 422),
     summary="What the mailed sign-up link does",
 )
 def describe_sign_up_link(
@@ -129,7 +129,7 @@ def request_password_reset(body: PasswordResetRequest, session: SessionDep) -> A
 @router.get(
     "/password-reset/confirm",
     response_model=LinkAction,
-    responses=problem_responses(400),
+    responses=problem_responses(400, 422),
     summary="What the mailed reset link does",
 )
 def describe_reset_link(
