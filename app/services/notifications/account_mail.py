@@ -21,6 +21,7 @@ from app import i18n
 from app.errors import InvalidLink
 from app.models import Channel, Language, Notification
 from app.services.notifications.templates import Rendered
+from app.services.notifications.tokens import api_link
 
 # The outbox reason of these messages (issue messages say why their recipient hears of it).
 REASON = "account"
@@ -109,7 +110,7 @@ def render(
     payload: dict[str, Any],
     recipient_user_id: int | None,
     links: AccountLinks,
-    api_base: str,
+    public_base_url: str,
 ) -> Rendered:
     lang = Language(language) if language in Language.__members__ else i18n.FALLBACK
     mail = AccountMail(template)
@@ -119,13 +120,13 @@ def render(
 
     if mail == AccountMail.confirm:
         token = links.confirm_token(int(payload["registration_id"]))
-        url = f"{api_base}/auth/register/confirm?token={token}"
+        url = api_link(public_base_url, "/auth/register/confirm", token=token)
     elif mail == AccountMail.reset:
         assert recipient_user_id is not None, "a reset is mailed to an account"
         token = links.reset_token(recipient_user_id, str(payload["fingerprint"]))
-        url = f"{api_base}/auth/password-reset/confirm?token={token}"
+        url = api_link(public_base_url, "/auth/password-reset/confirm", token=token)
     else:
-        url = f"{api_base}/auth/password-reset"
+        url = api_link(public_base_url, "/auth/password-reset")
     headline = t("headline")
     lines = [headline, "", t("body"), "", t("link", url=url), "", t("ignore")]
     return Rendered(subject=t("subject"), headline=headline, text="\n".join(lines) + "\n")
