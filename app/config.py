@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_radius_m: float = Field(default=50_000, gt=0)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     cors_origins: list[str] = []
+    # Prometheus scrapes /metrics with `Authorization: Bearer <token>`; empty: no /metrics (404).
+    metrics_token: SecretStr = SecretStr("")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one object per line with the request id; text: plain."
