@@ -15,7 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from app import i18n
 from app.config import Settings
 from app.db import get_session, get_write_session
-from app.errors import BadRequest, DomainError, Forbidden, Unauthenticated, answers
+from app.errors import (
+    BadRequest,
+    DomainError,
+    Forbidden,
+    PreconditionRequired,
+    Unauthenticated,
+    answers,
+)
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import read_token, secret_digest
@@ -217,10 +224,25 @@ def require_role(*roles: Role) -> Any:
     return Depends(dependency)
 
 
-@answers(400, 412)  # 412 when the version it names is no longer current
-def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version an `If-Match: "N"` header expects; `*` or no header means any version."""
-    if if_match is None or if_match.strip() == "*":
+@answers(400, 412, 428)  # 412 when the version it names is no longer current
+def parse_if_match(
+    user: CurrentUser,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The issue\'s ETag as last read (`"3"`), or `*` for whatever version is '
+            "current. Staff and admins must send it (428 otherwise); citizens may leave it out.",
+        ),
+    ] = None,
+) -> int | None:
+    """The version an `If-Match: "N"` header expects; `*` means any version. Staff work on an
+    issue together, so a change of theirs must name the version it was made on (RFC 6585 428),
+    or one would silently undo another's; a citizen's app may leave the header out."""
+    if if_match is None:
+        if user.role is not Role.citizen:
+            raise PreconditionRequired(i18n.text("error.if_match_required"), header="If-Match")
+        return None
+    if if_match.strip() == "*":
         return None
     tag = if_match.strip()
     if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():
