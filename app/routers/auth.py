@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.deps import Idempotent, SessionDep, SettingsDep
 from app.errors import problem_responses
+from app.http.limits import Action, LoginBackoffDep, RateLimited, by_email
 from app.routing import UnitOfWorkRoute
 from app.schemas.account import LoginRequest, RefreshRequest, RegisterRequest, TokenResponse
 from app.services import accounts
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
     "/register",
     status_code=201,
     response_model=TokenResponse,
-    dependencies=[Idempotent],
+    dependencies=[RateLimited(Action.register, per=by_email), Idempotent],
     responses=problem_responses(400, 401, 409, 413, 415, 422),
     summary="Create a citizen account",
 )
@@ -38,6 +39,7 @@ def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) 
 @router.post(
     "/login",
     response_model=TokenResponse,
+    dependencies=[RateLimited(Action.login, per=by_email), LoginBackoffDep],
     responses=problem_responses(400, 401, 413, 415, 422),
     summary="Log in with e-mail and password",
 )
