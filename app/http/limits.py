@@ -63,7 +63,7 @@ def _items(spec: str) -> tuple[RateLimitItem, ...]:
 
 def storage_for(settings: Settings) -> Storage:
     if settings.redis_url:
-        # Storage errors are wrapped so that one except clause sees them (see Limiter.hit).
+        # Storage errors are wrapped so that one except clause sees them (_unless_storage_down).
         return RedisStorage(
             f"async+{settings.redis_url}",
             implementation="redispy",

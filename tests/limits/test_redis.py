@@ -61,3 +61,15 @@ async def test_a_failure_on_one_app_makes_the_account_wait_on_the_other(
     waiting = await second.post(LOGIN, json={"email": owner.email, "password": PASSWORD})
     assert waiting.status_code == 429, waiting.text
     assert 1 <= int(waiting.headers["Retry-After"]) <= 60
+
+
+async def test_an_unreachable_redis_lets_requests_through(
+    app_with: AppWith, client_at: ClientAt, settings: Settings, db: Session
+) -> None:
+    # Nothing listens on port 1: every count fails at once, and is skipped (and logged).
+    app = app_with(limits_on(settings, redis_url="redis://127.0.0.1:1/0"))
+    owner = make_user(db)
+    client = client_at("198.51.100.45", app)
+    for _ in range(ALLOWANCE + 1):
+        signed_in = await client.post(LOGIN, json={"email": owner.email, "password": PASSWORD})
+        assert signed_in.status_code == 200, signed_in.text
