@@ -35,6 +35,7 @@ from app.errors import (
     status_slug,
 )
 from app.http.limits import Limiter
+from app.http.methods import HeadAsGet
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
@@ -174,6 +175,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
     )
     install_error_handlers(app)
+    # Innermost: the request log and metrics see the HEAD the client sent.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimitMiddleware, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
     )

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import recognise_caller
+from app.http.params import refuse_unknown_query
 from app.routers import (
     agencies,
     auth,
@@ -25,7 +26,11 @@ from app.routers import (
 )
 
 # Who calls is known first, so that every answer (errors included) is in their saved language.
-api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(recognise_caller)])
+# Open311 is not under it: its clients send extra parameters the GeoReport spec lets them send.
+api_router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(recognise_caller), Depends(refuse_unknown_query)],
+)
 for module in (
     auth,
     users,
