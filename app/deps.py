@@ -15,11 +15,18 @@ from starlette.concurrency import run_in_threadpool
 from app import i18n
 from app.config import Settings
 from app.db import get_session, get_write_session
-from app.errors import BadRequest, DomainError, Forbidden, Unauthenticated, answers
+from app.errors import (
+    BadRequest,
+    DomainError,
+    Forbidden,
+    PreconditionRequired,
+    Unauthenticated,
+    answers,
+)
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
-from app.security import secret_digest
-from app.services import accounts, idempotency
+from app.security import read_token, secret_digest
+from app.services import accounts, idempotency, sessions
 from app.services.pagination import CursorCodec
 from app.services.photos import PhotoLinks
 from app.spatial import SpatialBackend
@@ -121,15 +128,19 @@ def _authenticate(
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
         raise Unauthenticated(i18n.text("error.auth.scheme"))
     callers = [
-        accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
-        if bearer is not None
-        else None,
+        sessions.caller(session, settings, bearer.credentials)[0] if bearer is not None else None,
         accounts.user_from_api_key(session, api_key) if api_key is not None else None,
-        accounts.find_device_user(session, _valid_device_id(device_id))
-        if device_id is not None
-        else None,
+        _device_caller(session, device_id) if device_id is not None else None,
     ]
     return next((caller for caller in callers if caller is not None), None)
+
+
+def _device_caller(session: Session, device_id: str) -> User | None:
+    user = accounts.find_device_user(session, _valid_device_id(device_id))
+    if user is not None and not user.is_active:
+        # Like a revoked key: a credential that no longer works (401 is documented everywhere).
+        raise Unauthenticated(i18n.text("error.auth.device_blocked"))
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
@@ -143,6 +154,19 @@ def get_current_user(user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+@answers(401)
+def get_login_session(
+    user: CurrentUser,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> int:
+    """The login session of a caller who sent an access token (API keys and devices have none)."""
+    claims = read_token(settings, bearer.credentials, expected="access") if bearer else None
+    if claims is None:
+        raise Unauthenticated(i18n.text("error.auth.session_required"))
+    return claims.session_id
 
 
 def get_language(request: Request, user: OptionalUser) -> Language:
@@ -200,10 +224,25 @@ def require_role(*roles: Role) -> Any:
     return Depends(dependency)
 
 
-@answers(400, 412)  # 412 when the version it names is no longer current
-def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version an `If-Match: "N"` header expects; `*` or no header means any version."""
-    if if_match is None or if_match.strip() == "*":
+@answers(400, 412, 428)  # 412 when the version it names is no longer current
+def parse_if_match(
+    user: CurrentUser,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The issue\'s ETag as last read (`"3"`), or `*` for whatever version is '
+            "current. Staff and admins must send it (428 otherwise); citizens may leave it out.",
+        ),
+    ] = None,
+) -> int | None:
+    """The version an `If-Match: "N"` header expects; `*` means any version. Staff work on an
+    issue together, so a change of theirs must name the version it was made on (RFC 6585 428),
+    or one would silently undo another's; a citizen's app may leave the header out."""
+    if if_match is None:
+        if user.role is not Role.citizen:
+            raise PreconditionRequired(i18n.text("error.if_match_required"), header="If-Match")
+        return None
+    if if_match.strip() == "*":
         return None
     tag = if_match.strip()
     if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():

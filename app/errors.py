@@ -176,6 +176,12 @@ class PreconditionFailed(DomainError):
     title = "The resource changed since you read it"
 
 
+class PreconditionRequired(DomainError):
+    status = 428
+    slug = "precondition-required"
+    title = "Say which version you change"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     slug = "payload-too-large"
@@ -279,6 +285,7 @@ STATUS_TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "The request is not valid",
+    428: "Say which version you change",
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",

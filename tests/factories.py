@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import httpx
 import shapely
 from py_vapid import Vapid01
 from shapely.geometry import MultiPolygon
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.config import Settings
 from app.models import (
@@ -27,8 +28,8 @@ from app.models import (
     Role,
     User,
 )
-from app.security import hash_password, issue_token
-from app.services import accounts, issues
+from app.security import hash_password
+from app.services import accounts, issues, sessions
 from app.spatial import SpatialBackend
 
 _counter = itertools.count(1)
@@ -179,9 +180,34 @@ def make_issue(
     return issue
 
 
+def login(settings: Settings, user: User) -> sessions.Tokens:
+    """A new login session of the user's (stored through the session the user came from)."""
+    session = object_session(user)
+    assert session is not None, "the user must belong to a session"
+    tokens = sessions.start(session, settings, user=user)
+    session.commit()
+    return tokens
+
+
 def bearer(settings: Settings, user: User) -> dict[str, str]:
-    token, _ = issue_token(settings, user_id=user.id, token_type="access")
-    return {"Authorization": f"Bearer {token}"}
+    """Headers of a user who logged in: each call is a new login session."""
+    return {"Authorization": f"Bearer {login(settings, user).access_token}"}
+
+
+async def if_match(
+    client: httpx.AsyncClient,
+    issue_id: str,
+    headers: Mapping[str, str],
+    *,
+    api: str = "/api/v1",
+) -> dict[str, str]:
+    """The headers plus the If-Match every staff change to an issue needs: its ETag as these
+    credentials read it now, the way a client gets it. A caller who cannot read the issue has
+    no ETag to send (their change is refused for the same reason)."""
+    read = await client.get(f"{api}/issues/{issue_id}", headers=dict(headers))
+    if read.status_code != 200:
+        return dict(headers)
+    return {**headers, "If-Match": read.headers["ETag"]}
 
 
 def count(session: Session, model: type[Base]) -> int:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.security import JWT_ALGORITHM, issue_token
+from app.security import JWT_ALGORITHM, issue_token, read_token
+from tests.factories import login
 from tests.security.helpers import (
     DEVICE_ID,
     World,
@@ -88,7 +89,8 @@ def listing(query: str, says: str, status: int = 422, slug: str = "") -> Bad:
 
 
 def step(body: dict[str, Any], says: str, status: int = 422, slug: str = "", **kw: Any) -> Bad:
-    """A lifecycle step on the claimed issue, by A's agent unless `actor` says otherwise."""
+    """A lifecycle step on the claimed issue (at version 2, as If-Match says unless `headers`
+    say otherwise), by A's agent unless `actor` says otherwise."""
     return Bad(
         "POST",
         "/issues/{issue}/transitions",
@@ -96,8 +98,11 @@ def step(body: dict[str, Any], says: str, status: int = 422, slug: str = "", **k
         status,
         slug,
         json=body,
-        **{"actor": "agent"} | kw,
+        **{"actor": "agent", "headers": CURRENT} | kw,
     )
+
+
+CURRENT = {"If-Match": '"2"'}
 
 
 def credentials(says: str, path: str = "/users/me", **headers: str) -> Bad:
@@ -157,10 +162,20 @@ CASES: dict[str, Bad] = {
     "setting the reporter": report("body.reporter_id", reporter_id=1),
     "setting the status": report("body.status", status="closed"),
     "setting the version": Bad(
-        "PATCH", "/issues/{issue}", "body.version", json={"version": 99}, actor="agent"
+        "PATCH",
+        "/issues/{issue}",
+        "body.version",
+        json={"version": 99},
+        headers=CURRENT,
+        actor="agent",
     ),
     "erasing the title": Bad(
-        "PATCH", "/issues/{issue}", "body.title", json={"title": None}, actor="agent"
+        "PATCH",
+        "/issues/{issue}",
+        "body.title",
+        json={"title": None},
+        headers=CURRENT,
+        actor="agent",
     ),
     "erasing an agency's name": Bad(
         "PATCH", "/agencies/{handling}", "body.name_en", json={"name_en": None}, actor="admin"
@@ -286,6 +301,18 @@ CASES: dict[str, Bad] = {
         headers={"If-Match": '"1"'},
         actor="agent",
     ),
+    "no If-Match on a staff step": step(
+        {"action": "start"}, "send If-Match", 428, "precondition-required", headers={}
+    ),
+    "no If-Match on a staff edit": Bad(
+        "PATCH",
+        "/issues/{issue}",
+        "send If-Match",
+        428,
+        "precondition-required",
+        json={"title": "Hole"},
+        actor="agent",
+    ),
     "an If-Match that is no ETag": Bad(
         "PATCH",
         "/issues/{issue}",
@@ -364,7 +391,14 @@ def world(db: Session, database: Database, settings: Settings) -> World:
 
 def _token(settings: Settings, payload: dict[str, Any], key: str | None = None) -> str:
     now = dt.datetime.now(dt.UTC)
-    claims = {"sub": "1", "typ": "access", "iat": now, "exp": now + dt.timedelta(minutes=5)}
+    claims = {
+        "sub": "1",
+        "sid": 1,
+        "gen": 0,
+        "typ": "access",
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=5),
+    }
     return jwt.encode({**claims, **payload}, key or settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
@@ -378,6 +412,11 @@ async def _context(
     cursor = page.json()["next_cursor"]
     assert cursor
     agent_id = str(world.users["agent"].id)
+    agent_login = login(settings, world.users["agent"])
+    agent_session = read_token(settings, agent_login.access_token, expected="access")
+    assert agent_session is not None
+    sid = agent_session.session_id
+    ghost_token, _ = issue_token(settings, user_id=999_999, session_id=sid, token_type="access")
     revoked = await _revoked_key(client, world)
     return {
         "issue": issue,
@@ -385,12 +424,15 @@ async def _context(
         "cursor": cursor,
         "tampered_cursor": cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB"),
         "expired_token": _token(
-            settings, {"sub": agent_id, "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}
+            settings,
+            {"sub": agent_id, "sid": sid, "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)},
         ),
-        "forged": _token(settings, {"sub": agent_id}, key="another-secret-" * 4),
-        "unsigned": jwt.encode({"sub": agent_id, "typ": "access"}, "", algorithm="none"),
-        "refresh": issue_token(settings, user_id=world.users["agent"].id, token_type="refresh")[0],
-        "ghost_token": issue_token(settings, user_id=999_999, token_type="access")[0],
+        "forged": _token(settings, {"sub": agent_id, "sid": sid}, key="another-secret-" * 4),
+        "unsigned": jwt.encode(
+            {"sub": agent_id, "sid": sid, "gen": 0, "typ": "access"}, "", algorithm="none"
+        ),
+        "refresh": agent_login.refresh_token,
+        "ghost_token": ghost_token,
         "revoked_key": revoked,
     }
 
