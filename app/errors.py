@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar, TypeVar
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -264,10 +266,30 @@ class IdempotencyKeyReused(DomainError):
     title = "Idempotency key reused for a different request"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | i18n.Text, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     slug = "not-ready"
     title = "Not ready to serve requests"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    slug = "database-unavailable"
+    title = "The database is unavailable for a moment"
+
+
+# What a client waits before retrying while the database restarts or a lock is held.
+RETRY_AFTER_SECONDS = 2
+# SQLite's primary result codes for "another connection holds the lock" (extended codes add bits).
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 STATUS_TITLES = {
@@ -283,6 +305,7 @@ STATUS_TITLES = {
     415: "Unsupported media type",
     422: "The request is not valid",
     428: "Say which version you change",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -433,6 +456,33 @@ def _integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database could not serve this request now but may in a moment: a connection lost or
+    refused (a restart), or SQLite's write lock still held when the busy timeout ran out.
+    PEP 249's OperationalError is exactly "not under the control of the programmer"; SQLite
+    also raises it for bad SQL, so there only the lock codes count."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    if isinstance(exc, sqlite3.OperationalError):
+        return exc.sqlite_errorcode & 0xFF in _SQLITE_BUSY_CODES
+    return isinstance(exc, psycopg.OperationalError)
+
+
+def _database_error(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        return _unexpected(request, exc)
+    log.warning("database unavailable, answered 503: %s", exc)
+    return domain_problem(
+        request,
+        DatabaseUnavailable(
+            i18n.text("error.database.unavailable", seconds=RETRY_AFTER_SECONDS),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ),
+    )
+
+
 def _stale_data(request: Request, exc: Exception) -> Response:
     return problem_response(
         request,
@@ -459,6 +509,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.OperationalError, _database_error)
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(Exception, _unexpected)
 
