@@ -131,7 +131,7 @@ class Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work; `app.routing.UnitOfWorkRoute` commits it before responding."""
+    """The request's unit of work; `app.http.route.UnitOfWorkRoute` commits it before responding."""
     yield from _unit_of_work(request, write=request.method not in SAFE_METHODS)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.deps import Idempotent, SessionDep, SettingsDep
 from app.errors import problem_responses
-from app.routing import UnitOfWorkRoute
+from app.http.route import UnitOfWorkRoute
 from app.schemas.account import LoginRequest, RefreshRequest, RegisterRequest, TokenResponse
 from app.services import accounts
 

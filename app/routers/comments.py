@@ -19,9 +19,9 @@ from app.deps import (
     SettingsDep,
 )
 from app.errors import answers, problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Comment, Issue, Language
 from app.routers.issues import CurrentIssue, UnhiddenIssue
-from app.routing import UnitOfWorkRoute
 from app.schemas.conversation import (
     CommentCreate,
     CommentRead,

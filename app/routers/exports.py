@@ -9,9 +9,9 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models.base import utcnow
 from app.routers.query import IssueFilterDep
-from app.routing import UnitOfWorkRoute
 from app.services import opendata
 from app.services.opendata import ExportFormat
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from app.deps import SettingsDep, WriteSessionDep
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Answer
-from app.routing import UnitOfWorkRoute
 from app.schemas.notification import FeedbackRead, FeedbackRequest
 from app.services.notifications import feedback
 from app.services.notifications.tokens import LinkSigner

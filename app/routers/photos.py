@@ -18,10 +18,10 @@ from app.deps import (
     SettingsDep,
 )
 from app.errors import Forbidden, problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Issue, Photo, PhotoKind, PhotoVariant
 from app.routers.issues import CurrentIssue
 from app.routers.uploads import PHOTOS_BODY, photos_only
-from app.routing import UnitOfWorkRoute
 from app.schemas.photo import PhotoModeration, PhotoRead
 from app.services import photos
 from app.storage.images import CleanPhoto
@@ -151,8 +151,6 @@ def get_photo_file(
     headers = {
         "ETag": file.etag,
         "Cache-Control": f"{scope}, max-age={settings.photo_cache_seconds}, immutable",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'",
     }
     if request.headers.get("if-none-match", "").strip() == file.etag:
         return Response(status_code=304, headers=headers)

@@ -26,7 +26,7 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from app.routing import check_json, is_json
+from app.http.route import check_json, is_json
 from app.schemas.issue import IssueCreate
 from app.schemas.problem import FieldProblem
 from app.services import photos

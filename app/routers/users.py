@@ -20,10 +20,10 @@ from app.deps import (
     require_role,
 )
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
-from app.routing import UnitOfWorkRoute
 from app.schemas.account import (
     ApiKeyCreate,
     ApiKeyCreated,

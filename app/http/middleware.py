@@ -1,18 +1,27 @@
-"""Request-body size limits, counted while the body streams in: JSON up to
-CIVICLOOP_MAX_BODY_BYTES, multipart photo uploads up to what the photo limits allow (each photo
-is also limited on its own while it is read)."""
+"""Request hygiene as one pure ASGI layer, outside routing: the body size limit and the headers
+every answer carries."""
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PayloadTooLarge, domain_problem
 
+# Sent unless the answer sets its own (the API docs page allows its scripts): an API answer is
+# data, never a page to run, frame or refer from.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
 
-class BodyLimitMiddleware:
-    """Refuse a body over the limit with a problem+json 413, before or while it is read.
+
+class RequestHygiene:
+    """Refuses a body over the limit with a problem+json 413, before or while it is read, and
+    adds the security headers.
 
     Starlette's own limiter answers in plain text from outside the app's error handlers, so the
     limit lives here, where the refusal can be an ordinary domain error.
@@ -27,6 +36,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _securing(send)
         headers = Headers(scope=scope)
         upload = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         limit = self.multipart if upload == "multipart/form-data" else self.default
@@ -51,3 +61,14 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+def _securing(send: Send) -> Send:
+    async def secured(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS.items():
+                headers.setdefault(name, value)
+        await send(message)
+
+    return secured
