@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -76,7 +76,7 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+def create_db_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
@@ -88,13 +88,18 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=pool_timeout,
         )
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            parsed,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
         )
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
@@ -104,8 +109,10 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
 class Database:
     """One engine, its session factories and its spatial backend."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
-        self.engine = create_db_engine(url, pool_size=pool_size)
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 5) -> None:
+        # A short pool timeout: a request that cannot get a connection soon is answered 503
+        # with Retry-After (app.errors) instead of hanging.
+        self.engine = create_db_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
         self.spatial: SpatialBackend = backend_for(self.engine)
         self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -117,7 +124,11 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.effective_database_url)
+        return cls(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
 
     def session(self, *, write: bool) -> Session:
         return (self._write if write else self._read)()
@@ -133,6 +144,9 @@ class Database:
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work; `app.http.route.UnitOfWorkRoute` commits it before responding."""
     yield from _unit_of_work(request, write=request.method not in SAFE_METHODS)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
