@@ -176,9 +176,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
     )
     install_error_handlers(app)
-    app.add_middleware(
-        RequestHygiene, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
-    )
+    app.add_middleware(RequestHygiene, settings=settings)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
         app.add_middleware(

@@ -1,5 +1,11 @@
-"""Request hygiene as one pure ASGI layer, outside routing: the body size limit and the headers
-every answer carries."""
+"""Request hygiene as one pure ASGI layer, outside routing: the whole body read under a
+deadline and a size limit before the application runs (app.http.body), and the headers every
+answer carries.
+
+Starlette's own limiter answers in plain text from outside the app's error handlers, so the
+refusals (408, 413, 400 for a body that is not the JSON it says it is) are written here as
+ordinary domain errors.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, domain_problem
+from app.config import Settings
+from app.errors import DomainError, domain_problem
+from app.http import body
 
 # Sent unless the answer sets its own (the API docs page allows its scripts): an API answer is
 # data, never a page to run, frame or refer from.
@@ -20,17 +28,9 @@ SECURITY_HEADERS = {
 
 
 class RequestHygiene:
-    """Refuses a body over the limit with a problem+json 413, before or while it is read, and
-    adds the security headers.
-
-    Starlette's own limiter answers in plain text from outside the app's error handlers, so the
-    limit lives here, where the refusal can be an ordinary domain error.
-    """
-
-    def __init__(self, app: ASGIApp, *, default: int, multipart: int) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.default = default
-        self.multipart = multipart
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,29 +38,37 @@ class RequestHygiene:
             return
         send = _securing(send)
         headers = Headers(scope=scope)
-        upload = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        limit = self.multipart if upload == "multipart/form-data" else self.default
-        too_large = PayloadTooLarge(
-            f"The request body is larger than {limit} bytes.", max_body_bytes=limit
-        )
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            # Refused before reading a byte of it.
-            await domain_problem(Request(scope), too_large)(scope, receive, send)
+        if not body.has_body(headers):
+            await self.app(scope, receive, send)
             return
-        received = 0
+        try:
+            spooled = await self._read(headers, receive)
+        except DomainError as refused:
+            await domain_problem(Request(scope), refused)(scope, receive, send)
+            return
+        except body.ClientGone:
+            return
+        try:
+            await self.app(scope, spooled.replay(receive), send)
+        finally:
+            spooled.close()
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # Raised from the app's first body read, so its error handlers answer.
-                    raise too_large
-            return message
-
-        await self.app(scope, limited_receive, send)
+    async def _read(self, headers: Headers, receive: Receive) -> body.SpooledBody:
+        if body.media_type(headers) == "multipart/form-data":
+            limit, seconds = self.settings.upload_max_bytes, self.settings.upload_timeout_seconds
+        else:
+            limit, seconds = self.settings.max_body_bytes, self.settings.body_timeout_seconds
+        too_large = body.declared_too_large(headers, limit)
+        if too_large is not None:
+            raise too_large
+        spooled = await body.spool(receive, limit=limit, seconds=seconds)
+        if body.is_json(headers.get("content-type", "")):
+            try:
+                body.check_json(spooled.bytes())
+            except DomainError:
+                spooled.close()
+                raise
+        return spooled
 
 
 def _securing(send: Send) -> Send:

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter, Depends
 
-from app.deps import recognise_caller
+from app.http.body import json_media_type
+from app.http.caller import recognise_caller
+from app.http.params import refuse_control_characters
 from app.routers import (
     agencies,
     auth,
@@ -25,7 +27,14 @@ from app.routers import (
 )
 
 # Who calls is known first, so that every answer (errors included) is in their saved language.
-api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(recognise_caller)])
+api_router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[
+        Depends(recognise_caller),
+        Depends(refuse_control_characters),
+        Depends(json_media_type),
+    ],
+)
 for module in (
     auth,
     users,

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import BadRequest, NotFound
+from app.http.params import refuse_control_characters
 from app.models import LonLat
 from app.models.base import utcnow
 from app.open311 import serialisers
@@ -27,7 +28,11 @@ from app.services import open311
 from app.services.open311 import NewRequest, Open311Status, RequestQuery
 
 router = APIRouter(
-    prefix="/open311", tags=["open311"], route_class=Open311Route, responses=ERROR_RESPONSES
+    prefix="/open311",
+    tags=["open311"],
+    route_class=Open311Route,
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(refuse_control_characters)],
 )
 
 # The path's suffix, `.xml` or `.json`.

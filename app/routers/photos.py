@@ -41,9 +41,9 @@ def may_upload(
         Query(description="`report` (the reporter's) or `resolution` (the agency's, the fix)."),
     ] = PhotoKind.report,
 ) -> PhotoKind:
-    """Refuse an upload the user may not make before its megabytes are read and decoded. Then end
-    this read: no database lock (SQLite's is per database) is held while photos stream in and
-    are processed; adding them checks everything again."""
+    """Refuse an upload the user may not make before its photos are decoded. Then end this read:
+    no database lock (SQLite's is per database) is held while photos are processed; adding them
+    checks everything again."""
     photos.check_may_add(
         session,
         issue=issue,

@@ -1,7 +1,7 @@
-"""Request bodies that carry photos: a streaming multipart reader (each photo is counted while it
-arrives and refused the moment it passes the limit, so an oversized file is never read whole),
-the cleaning of the photos off the event loop, and the two shapes of a report (JSON, or JSON and
-photos in one multipart request)."""
+"""Request bodies that carry photos: a multipart reader over the body app.http spooled (each
+photo is counted as it is parsed and refused the moment it passes its limit), the cleaning of
+the photos off the event loop, and the two shapes of a report (JSON, or JSON and photos in one
+multipart request)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from app.http.route import check_json, is_json
+from app.http.body import check_json, is_json
 from app.schemas.issue import IssueCreate
 from app.schemas.problem import FieldProblem
 from app.services import photos
@@ -168,7 +168,7 @@ def _problem(detail: str, code: str, *, location: str = "body.photo") -> Validat
 async def read_upload(
     request: Request, *, max_photo_bytes: int, max_photos: int, fields: set[str]
 ) -> Upload:
-    """Parse a multipart/form-data body as it streams in: `photo` parts (any number up to
+    """Parse a multipart/form-data body chunk by chunk: `photo` parts (any number up to
     `max_photos`, each up to `max_photo_bytes`) and the named small form fields."""
     if not is_multipart(request):
         raise UnsupportedMediaType(
@@ -205,7 +205,7 @@ async def read_upload(
 async def clean_upload(
     request: Request, settings: SettingsDep, workers: PhotoWorkersDep, *, fields: set[str]
 ) -> tuple[dict[str, str], list[CleanPhoto]]:
-    """Read a multipart upload as it streams, then clean its photos on the photo worker threads
+    """Read a multipart upload, then clean its photos on the photo worker threads
     (`photo_workers` of them; more uploads wait their turn), off the event loop."""
     upload = await read_upload(
         request,
