@@ -6,21 +6,36 @@ JSON (RFC 8259 as orjson reads it) before anything parses it."""
 from __future__ import annotations
 
 import tempfile
-from typing import IO
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING
 
 import anyio
 import orjson
 from fastapi import Request, params
 from fastapi.routing import APIRoute
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive
 
 from app import i18n
-from app.errors import MalformedJson, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+from app.errors import (
+    BadRequest,
+    MalformedJson,
+    PayloadTooLarge,
+    PhotoTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 # Bodies up to this size stay in memory; larger ones (photo uploads) go to a temporary file.
 SPOOL_MEMORY_BYTES = 1_000_000
 REPLAY_CHUNK_BYTES = 64 * 1024
+PHOTO_FIELD = "photo"
 
 
 class ClientGone(Exception):
@@ -83,10 +98,15 @@ class SpooledBody:
         self.file.close()
 
 
-async def spool(receive: Receive, *, limit: int, seconds: float) -> SpooledBody:
+Watch = Callable[[bytes], None]
+
+
+async def spool(
+    receive: Receive, *, limit: int, seconds: float, watch: Watch | None = None
+) -> SpooledBody:
     """Read the whole body within `seconds` from now (a deadline for all of it, not per read: a
     client sending a byte a second is cut off like one sending nothing) and at most `limit`
-    bytes; 408 or 413 otherwise."""
+    bytes; 408 or 413 otherwise. `watch` sees each chunk as it arrives and may refuse it."""
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 (returned)
     size = 0
     try:
@@ -100,6 +120,8 @@ async def spool(receive: Receive, *, limit: int, seconds: float) -> SpooledBody:
                 size += len(chunk)
                 if size > limit:
                     raise _too_large(limit)
+                if watch is not None:
+                    watch(chunk)
                 file.write(chunk)
                 more = message.get("more_body", False)
     except TimeoutError:
@@ -133,3 +155,104 @@ def json_media_type(request: Request) -> None:
         raise UnsupportedMediaType(
             "Send the body as JSON with the header 'Content-Type: application/json'."
         )
+
+
+def photo_name(position: int, filename: str | None) -> i18n.Text:
+    """A photo as its sender knows it: by its file name, or by its place among the photos."""
+    if filename:
+        return i18n.text("error.photo.name_file", position=position, filename=repr(filename))
+    return i18n.text("error.photo.name", position=position)
+
+
+@dataclass
+class Part:
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    name: str = ""
+    filename: str | None = None
+    size: int = 0
+
+
+class PartReader:
+    """Follows a multipart/form-data body part by part, and refuses a photo part the moment it
+    passes `max_photo_bytes`. Alone it watches a body while it arrives (so an oversized photo
+    is not read whole); app.routers.uploads extends it to collect the parts."""
+
+    def __init__(self, *, max_photo_bytes: int) -> None:
+        self.max_photo_bytes = max_photo_bytes
+        self.part = Part()
+        self.photo_count = 0
+        self.header_name = b""
+        self.header_value = b""
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+        }
+
+    def on_part_begin(self) -> None:
+        self.part = Part()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.part.headers[self.header_name.lower()] = self.header_value
+        self.header_name = self.header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
+        if b"name" not in options:
+            raise BadRequest("Every multipart part needs a Content-Disposition with a name.")
+        self.part.name = options[b"name"].decode("utf-8", "replace")
+        if b"filename" in options:
+            self.part.filename = options[b"filename"].decode("utf-8", "replace")[:255]
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self.part.size += end - start
+        if self.part.name == PHOTO_FIELD and self.part.size > self.max_photo_bytes:
+            name = photo_name(self.photo_count + 1, self.part.filename)
+            raise PhotoTooLarge(
+                i18n.text("error.photo.too_large", name=name, mb=f"{self.max_photo_bytes / 1e6:g}"),
+                max_bytes=self.max_photo_bytes,
+            )
+
+    def on_part_end(self) -> None:
+        if self.part.name == PHOTO_FIELD:
+            self.photo_count += 1
+        self.part = Part()
+
+
+def boundary_of(headers: Headers) -> bytes | None:
+    _, options = parse_options_header(headers.get("content-type", ""))
+    boundary: bytes | None = options.get(b"boundary")
+    return boundary or None
+
+
+def photo_watch(headers: Headers, *, max_photo_bytes: int) -> Watch | None:
+    """Watches an arriving multipart body for a photo over its limit. A body it cannot follow
+    is left to the route that reads it, which says what is wrong with it."""
+    boundary = boundary_of(headers)
+    if boundary is None:
+        return None
+    parser = MultipartParser(boundary, PartReader(max_photo_bytes=max_photo_bytes).callbacks())
+    lost = False
+
+    def watch(chunk: bytes) -> None:
+        nonlocal lost
+        if lost:
+            return
+        try:
+            parser.write(chunk)
+        except (MultipartParseError, BadRequest):
+            lost = True
+
+    return watch

@@ -54,14 +54,16 @@ class RequestHygiene:
             spooled.close()
 
     async def _read(self, headers: Headers, receive: Receive) -> body.SpooledBody:
+        watch = None
         if body.media_type(headers) == "multipart/form-data":
             limit, seconds = self.settings.upload_max_bytes, self.settings.upload_timeout_seconds
+            watch = body.photo_watch(headers, max_photo_bytes=self.settings.photo_max_bytes)
         else:
             limit, seconds = self.settings.max_body_bytes, self.settings.body_timeout_seconds
         too_large = body.declared_too_large(headers, limit)
         if too_large is not None:
             raise too_large
-        spooled = await body.spool(receive, limit=limit, seconds=seconds)
+        spooled = await body.spool(receive, limit=limit, seconds=seconds, watch=watch)
         if body.is_json(headers.get("content-type", "")):
             try:
                 body.check_json(spooled.bytes())
