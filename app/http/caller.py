@@ -107,16 +107,22 @@ def _authenticate(
     api_key: str | None,
     device_id: str | None,
 ) -> User | None:
-    if bearer is not None:
-        return accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
-    if "authorization" in request.headers:
+    """The caller named by the strongest credential (token, then API key, then device). Every
+    credential sent must hold, the outranked ones too: a forged or stale extra one is refused,
+    not silently ignored."""
+    if bearer is None and "authorization" in request.headers:
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
         raise Unauthenticated(i18n.text("error.auth.scheme"))
-    if api_key is not None:
-        return accounts.user_from_api_key(session, api_key)
-    if device_id is not None:
-        return accounts.find_device_user(session, valid_device_id(device_id))
-    return None
+    callers = [
+        accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
+        if bearer is not None
+        else None,
+        accounts.user_from_api_key(session, api_key) if api_key is not None else None,
+        accounts.find_device_user(session, valid_device_id(device_id))
+        if device_id is not None
+        else None,
+    ]
+    return next((caller for caller in callers if caller is not None), None)
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

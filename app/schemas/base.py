@@ -11,8 +11,12 @@ from app import i18n
 from app.models.base import MAX_ID
 
 # No one types the C0 controls (tab, newline and carriage return aside), and PostgreSQL refuses
-# to store NUL at all: text carrying them is refused at the door, on both databases alike.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# to store NUL at all: text carrying them is refused at the door, on both databases alike. The
+# bidirectional embeddings, overrides, isolates and marks go with them: Thai and English need none,
+# and they make a title read differently from what it holds ("Trojan Source", CVE-2021-42574).
+_CONTROL_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 CONTROL_CHARACTERS_MESSAGE = i18n.text("validation.control_characters")
 
 

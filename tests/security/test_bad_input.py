@@ -125,6 +125,33 @@ CASES: dict[str, Bad] = {
     "null byte in the title": report("control characters", title="Hole\x00by the stop"),
     "null byte in the description": report("body.description", description="a\x00b"),
     "escape character in the address": report("body.address", address="Soi 5\x1b[31m"),
+    # Bidirectional controls make text read differently from what it holds ("Trojan Source")
+    "right-to-left override in the title": report("body.title", title="Hole \u202egnp.exe"),
+    "left-to-right embedding in the title": report("body.title", title="\u202aHole"),
+    "directional isolate in the description": report("body.description", description="a\u2066b"),
+    "right-to-left mark in the address": report("body.address", address="Soi 5\u200f"),
+    "Arabic letter mark in a comment": Bad(
+        "POST", "/issues/{issue}/comments", "body.body", json={"body": "Fixed\u061c?"}
+    ),
+    "pop directional isolate in a display name": Bad(
+        "POST",
+        "/auth/register",
+        "body.display_name",
+        json={
+            "email": "new@example.org",
+            "password": "a long enough password",
+            "display_name": "Somchai\u2069",
+        },
+        actor="anonymous",
+    ),
+    "override in an agency's name": Bad(
+        "PATCH",
+        "/agencies/{handling}",
+        "text-direction",
+        json={"name_en": "West\u202d district"},
+        actor="admin",
+    ),
+    "override in the text search": listing("q=hole%E2%80%AE", "q: must not contain control"),
     # Fields the caller may not set (mass assignment)
     "unknown field": report("body.colour", colour="red"),
     "setting the reporter": report("body.reporter_id", reporter_id=1),
