@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import i18n
+from app.http.methods import allowed_methods
 from app.models.user import Language
 from app.schemas.problem import FieldProblem, Problem
 
@@ -409,9 +410,13 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = STATUS_TITLES.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names the methods of the one route it tried; the path may have others.
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
     if detail == HTTPStatus(exc.status_code).phrase:
         # Starlette's bare reason phrase (no such path, method not allowed): say what was asked.
-        allow = (exc.headers or {}).get("Allow")
+        allow = headers.get("Allow")
         detail += f": {request.method} {request.url.path}" + (
             f"; allowed: {allow}" if allow else ""
         )
@@ -421,7 +426,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
         slug=status_slug(exc.status_code),
         title=title,
         detail=detail,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

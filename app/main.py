@@ -33,6 +33,7 @@ from app.errors import (
     problem_responses,
     status_slug,
 )
+from app.http.methods import HeadAsGet
 from app.http.middleware import RequestHygiene
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
@@ -176,6 +177,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
     )
     install_error_handlers(app)
+    # Innermost: the request log and metrics see the HEAD the client sent.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(RequestHygiene, settings=settings)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
