@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 BENCH_ISSUES ?= 100000
+# pytest-xdist processes per database leg (each with a database of its own): one per core.
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos clean
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
-tools: ## command-line tools the suite calls (docker-compose; installed with apt-get if missing)
+tools: ## what the suite calls besides the databases (docker-compose, Redis; installed with apt-get and started if missing)
 	scripts/ensure-tools.sh
 
 serve: $(STAMP) ## run the API on http://$(HOST):$(PORT) (embedded SQLite unless CIVICLOOP_DATABASE_URL is set)
@@ -43,11 +45,11 @@ type: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP) tools ## the suite on SQLite
-	$(BIN)/pytest --db=sqlite
+	$(BIN)/pytest --db=sqlite --numprocesses=$(TEST_WORKERS)
 
 test-postgis: $(STAMP) tools ## the suite on PostgreSQL + PostGIS (installed and started if missing)
 	scripts/ensure-postgis.sh
-	$(BIN)/pytest --db=postgis
+	$(BIN)/pytest --db=postgis --numprocesses=$(TEST_WORKERS)
 
 test: lint type test-sqlite test-postgis ## everything CI checks: lint, types, both databases
 

@@ -155,6 +155,24 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def attach_state(app: FastAPI) -> None:
+    """What the app keeps between requests (caches, stores, worker threads), built afresh.
+
+    `create_app` calls it once. The tests build each app once and call it again before every
+    test, so no test sees another's cached answers or counters: state of that kind goes here.
+    """
+    settings: Settings = app.state.settings
+    app.state.cursors = CursorCodec(settings.secret_key)
+    app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
+    app.state.photo_store = store_for(settings)
+    # Photos are decoded on a few threads of their own: that bounds the memory (each 12 MP photo
+    # takes ~150 MB while processed) and keeps it in those threads' malloc arenas, instead of
+    # growing one arena per thread of the shared pool that runs every other request.
+    app.state.photo_workers = ThreadPoolExecutor(
+        max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
+    )
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -167,15 +185,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
-    app.state.cursors = CursorCodec(settings.secret_key)
-    app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
-    app.state.photo_store = store_for(settings)
-    # Photos are decoded on a few threads of their own: that bounds the memory (each 12 MP photo
-    # takes ~150 MB while processed) and keeps it in those threads' malloc arenas, instead of
-    # growing one arena per thread of the shared pool that runs every other request.
-    app.state.photo_workers = ThreadPoolExecutor(
-        max_workers=settings.photo_workers, thread_name_prefix="civicloop-photos"
-    )
+    attach_state(app)
     install_error_handlers(app)
     # Innermost: the request log and metrics see the HEAD the client sent.
     app.add_middleware(HeadAsGet)

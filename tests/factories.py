@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -197,8 +198,10 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+@functools.cache
 def vapid_key() -> str:
-    """A fresh Web Push (VAPID) signing key, as CIVICLOOP_VAPID_PRIVATE_KEY takes it."""
+    """A Web Push (VAPID) signing key, as CIVICLOOP_VAPID_PRIVATE_KEY takes it: one per run, so
+    that settings carrying it are equal and share one app."""
     vapid = Vapid01()
     vapid.generate_keys()
     raw = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")

@@ -6,30 +6,71 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import SettingsDep, WriteSessionDep
+from app import i18n
+from app.config import Settings
+from app.deps import SessionDep, SettingsDep, WriteSessionDep
 from app.errors import problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.models import Answer
-from app.schemas.notification import FeedbackRead, FeedbackRequest
+from app.schemas.notification import Confirmation, FeedbackRead, FeedbackRequest
 from app.services.notifications import feedback
-from app.services.notifications.tokens import LinkSigner
+from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link
 
 router = APIRouter(prefix="/feedback", tags=["feedback"], route_class=UnitOfWorkRoute)
 
 
-def _answer(
-    session: WriteSessionDep,
-    settings: SettingsDep,
-    token: str,
-    answer: Answer | None,
-    rating: int | None,
-    comment: str | None,
-) -> FeedbackRead:
-    claim = LinkSigner(settings.secret_key).read_feedback(
+def _claim(settings: Settings, token: str) -> FeedbackClaim:
+    return LinkSigner(settings.secret_key).read_feedback(
         token, max_age=settings.feedback_link_max_age
     )
+
+
+@router.get(
+    "",
+    response_model=Confirmation,
+    responses=problem_responses(400, 404, 409, 422),
+    summary="What a one-tap link would do",
+)
+def confirm_by_link(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str, Query(min_length=10, max_length=500)],
+    answer: Annotated[Answer | None, Query()] = None,
+    rating: Annotated[int | None, Query(ge=1, le=5)] = None,
+) -> Confirmation:
+    """The links in the reporter's "resolved" message open this: it says what the answer will
+    do and how to send it (a POST with the same token). Nothing changes until then, so a mail
+    scanner opening the links answers nothing. `fixed` closes the issue, `not_fixed` reopens it
+    and returns it to the agency; the links expire."""
+    claim = _claim(settings, token)
+    description = feedback.describe(session, claim=claim, answer=answer, rating=rating)
+    body: dict[str, str | int] = {"token": token}
+    if answer is not None:
+        body["answer"] = answer.value
+    if rating is not None:
+        body["rating"] = rating
+    return Confirmation(
+        action=answer.value if answer is not None else "rating",
+        description=description.render(i18n.current()),
+        href=api_link(settings.public_base_url, "/feedback"),
+        content_type="application/json",
+        body=body,
+    )
+
+
+@router.post(
+    "",
+    response_model=FeedbackRead,
+    responses=problem_responses(400, 404, 409, 413, 415, 422),
+    summary="Answer: fixed, not fixed, a rating, a comment",
+)
+def answer_with_comment(
+    body: FeedbackRequest, session: WriteSessionDep, settings: SettingsDep
+) -> FeedbackRead:
+    """What the links' confirmation sends (the token from the link), with a comment if wanted."""
+    claim = _claim(settings, body.token)
     issue, given = feedback.respond(
-        session, claim=claim, answer=answer, rating=rating, comment=comment
+        session, claim=claim, answer=body.answer, rating=body.rating, comment=body.comment
     )
     return FeedbackRead(
         issue=issue.public_id,
@@ -38,33 +79,3 @@ def _answer(
         rating=given.rating,
         comment=given.comment,
     )
-
-
-@router.get(
-    "",
-    response_model=FeedbackRead,
-    responses=problem_responses(400, 404, 409, 422),
-    summary="One tap: fixed, not fixed, or a rating",
-)
-def answer_by_link(
-    session: WriteSessionDep,
-    settings: SettingsDep,
-    token: Annotated[str, Query(min_length=10, max_length=500)],
-    answer: Annotated[Answer | None, Query()] = None,
-    rating: Annotated[int | None, Query(ge=1, le=5)] = None,
-) -> FeedbackRead:
-    """The links in the reporter's "resolved" message. `fixed` closes the issue, `not_fixed`
-    reopens it and returns it to the agency; the links expire."""
-    return _answer(session, settings, token, answer, rating, None)
-
-
-@router.post(
-    "",
-    response_model=FeedbackRead,
-    responses=problem_responses(400, 404, 409, 413, 415, 422),
-    summary="Answer with a comment",
-)
-def answer_with_comment(
-    body: FeedbackRequest, session: WriteSessionDep, settings: SettingsDep
-) -> FeedbackRead:
-    return _answer(session, settings, body.token, body.answer, body.rating, body.comment)

@@ -7,15 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
+from app import i18n
 from app.deps import CurrentUser, PathId, Reporter, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import ValidationFailed, problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.models import AreaWatch, Category, LonLat
 from app.routers.issues import CurrentIssue, UnhiddenIssue
-from app.schemas.notification import FollowState, Outcome, WatchCreate, WatchRead
+from app.schemas.notification import Confirmation, FollowState, Outcome, WatchCreate, WatchRead
 from app.schemas.problem import FieldProblem
 from app.services.notifications import areas, follows
-from app.services.notifications.tokens import LinkSigner
+from app.services.notifications.tokens import LinkSigner, api_link
 from app.spatial.geojson import area_geometry, parse_area
 
 router = APIRouter(tags=["following"], route_class=UnitOfWorkRoute)
@@ -116,21 +117,24 @@ def delete_watch(session: SessionDep, user: Reporter, watch_id: PathId) -> Respo
     return Response(status_code=204)
 
 
-def _unsubscribe(session: WriteSessionDep, settings: SettingsDep, token: str) -> Outcome:
-    ref = LinkSigner(settings.secret_key).read_unsubscribe(token)
-    return Outcome(detail=follows.unsubscribe(session, ref=ref))
-
-
 @router.get(
     "/unsubscribe",
-    response_model=Outcome,
+    response_model=Confirmation,
     responses=problem_responses(400, 422),
-    summary="Unsubscribe from the link in a message (no login)",
+    summary="What the unsubscribe link in a message would end (no login)",
 )
-def unsubscribe_by_link(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
-    """Ends what the message came from: following the issue, the area watch, or a staff
-    member's new-issue alerts. Idempotent."""
-    return _unsubscribe(session, settings, token)
+def confirm_unsubscribe(settings: SettingsDep, token: Token) -> Confirmation:
+    """Opening the link ends nothing (mail scanners open every link): it says what the POST to
+    the same link ends, following the issue, the area watch, or a staff member's new-issue
+    alerts. Mail clients send that POST themselves from the List-Unsubscribe header."""
+    ref = LinkSigner(settings.secret_key).read_unsubscribe(token)
+    return Confirmation(
+        action="unsubscribe",
+        description=follows.describe_unsubscribe(ref).render(i18n.current()),
+        href=api_link(settings.public_base_url, "/unsubscribe", token=token),
+        content_type="application/x-www-form-urlencoded",
+        body={"List-Unsubscribe": "One-Click"},
+    )
 
 
 @router.post(
@@ -140,5 +144,7 @@ def unsubscribe_by_link(session: WriteSessionDep, settings: SettingsDep, token: 
     summary="One-click unsubscribe (RFC 8058)",
 )
 def unsubscribe_one_click(session: WriteSessionDep, settings: SettingsDep, token: Token) -> Outcome:
-    """What mail clients POST to from the List-Unsubscribe header."""
-    return _unsubscribe(session, settings, token)
+    """What mail clients POST (body `List-Unsubscribe=One-Click`) to the link in the
+    List-Unsubscribe header, and what the link's confirmation sends. Idempotent."""
+    ref = LinkSigner(settings.secret_key).read_unsubscribe(token)
+    return Outcome(detail=follows.unsubscribe(session, ref=ref).render(i18n.current()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -118,6 +118,18 @@ class WatchRead(BaseModel):
 
 class Outcome(BaseModel):
     detail: str
+
+
+class Confirmation(BaseModel):
+    """What a link from a message would do, and the request that does it. Opening the link
+    changes nothing (mail scanners open every link they see); the POST described here acts."""
+
+    action: Literal["unsubscribe", "fixed", "not_fixed", "rating"]
+    description: str = Field(description="What the POST will do, in the reader's language.")
+    method: Literal["POST"] = "POST"
+    href: str = Field(description="Where to send it (absolute, from the public base URL).")
+    content_type: Literal["application/json", "application/x-www-form-urlencoded"]
+    body: dict[str, str | int] = Field(description="The fields to send, token included.")
 
 
 class FeedbackRequest(WriteSchema):

@@ -13,8 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import Database
-from app.main import create_app
+from tests.conftest import AppFor, http_client
 from tests.lifecycle.helpers import City, build_city
 
 
@@ -31,11 +30,10 @@ def loopback_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def loopback_client(
-    loopback_settings: Settings, database: Database
+    loopback_settings: Settings, app_for: AppFor
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app configured with `loopback_settings`, over HTTP."""
-    transport = httpx.ASGITransport(app=create_app(loopback_settings, database))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with http_client(app_for(loopback_settings)) as client:
         yield client
 
 

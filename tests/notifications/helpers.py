@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 
+import httpx
 from sqlalchemy import select, update
 
 from app.config import Settings
@@ -64,10 +65,27 @@ def delivered_mail(database: Database, settings: Settings) -> list[EmailMessage]
     return smtp.messages
 
 
+def api_path(url: str) -> str:
+    """The path (and query) of an absolute link, to send through the test client."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
 def link(message: EmailMessage, label: str) -> str:
     """The API path of the link on the line starting with `label` (e.g. "Stop these messages")."""
     for line in message.get_content().splitlines():
         if line.strip().startswith(label):
-            url: str = line.rsplit(" ", 1)[-1]
-            return "/" + url.split("://", 1)[1].split("/", 1)[1]
+            return api_path(line.rsplit(" ", 1)[-1])
     raise AssertionError(f"no {label!r} link in:\n{message.get_content()}")
+
+
+async def confirm(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    """What a person does with a link from a message: open it (a confirmation, nothing changes)
+    and send the POST it describes."""
+    shown = await client.get(path)
+    assert shown.status_code == 200, shown.text
+    confirmation = shown.json()
+    assert confirmation["method"] == "POST"
+    target = api_path(confirmation["href"])
+    if confirmation["content_type"] == "application/json":
+        return await client.post(target, json=confirmation["body"])
+    return await client.post(target, data=confirmation["body"])

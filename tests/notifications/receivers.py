@@ -72,10 +72,14 @@ class SmtpServer:
         self.controller.stop()
 
 
-def self_signed_cert(directory: Path) -> Path:
-    """A certificate for localhost/127.0.0.1 (its key beside it as .key); it is its own CA."""
+def self_signed_cert(directory: Path, *, dns_name: str = "localhost", with_ip: bool = True) -> Path:
+    """A certificate for `dns_name` (and 127.0.0.1 unless `with_ip` is false), its key beside it
+    as .key; it is its own CA."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)])
+    alt_names: list[x509.GeneralName] = [x509.DNSName(dns_name)]
+    if with_ip:
+        alt_names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -85,16 +89,11 @@ def self_signed_cert(directory: Path) -> Path:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    path = directory / "smtp.pem"
+    path = directory / f"{dns_name}.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     path.with_suffix(".key").write_bytes(
         key.private_bytes(
@@ -138,8 +137,8 @@ class HttpReceiver:
 
 
 @contextmanager
-def http_receiver(receiver: HttpReceiver) -> Iterator[str]:
-    """Serve the receiver on 127.0.0.1; yields its base URL."""
+def http_receiver(receiver: HttpReceiver, *, tls_cert: Path | None = None) -> Iterator[str]:
+    """Serve the receiver on 127.0.0.1 (over TLS with `tls_cert`); yields its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -162,10 +161,16 @@ def http_receiver(receiver: HttpReceiver) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    scheme = "http"
+    if tls_cert is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert, tls_cert.with_suffix(".key"))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

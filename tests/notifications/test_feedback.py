@@ -20,7 +20,7 @@ from app.services.notifications.feedback import auto_close_all
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner
 from tests.lifecycle.helpers import City, drive, problem_type, report, stored_events, stored_issue
 from tests.notifications.conftest import Spawn
-from tests.notifications.helpers import delivered_mail, link, outbox
+from tests.notifications.helpers import confirm, delivered_mail, link, outbox
 
 
 async def resolved_message(
@@ -41,7 +41,7 @@ async def test_yes_it_is_fixed_closes_the_issue_in_one_tap(
 ) -> None:
     issue_id, message = await resolved_message(client, settings, database, db, city)
     assert message["Subject"] == "[civicloop] Broken street light: resolved"
-    response = await client.get(link(message, "Yes, it is fixed"))
+    response = await confirm(client, link(message, "Yes, it is fixed"))
     assert response.status_code == 200, response.text
     assert response.json() == {
         "issue": issue_id,
@@ -57,12 +57,63 @@ async def test_yes_it_is_fixed_closes_the_issue_in_one_tap(
         "The reporter confirmed it is fixed.",
     )
     # Tapping again changes nothing; the other answer is now refused.
-    assert (await client.get(link(message, "Yes, it is fixed"))).status_code == 200
-    refused = await client.get(link(message, "No, it is not fixed"))
+    assert (await confirm(client, link(message, "Yes, it is fixed"))).status_code == 200
+    refused = await confirm(client, link(message, "No, it is not fixed"))
     assert refused.status_code == 409
     # The reporter is told it is closed: that message closes the loop.
     closing = [r for r in outbox(database, issue_id) if r.payload["event"]["action"] == "closed"]
     assert [r.recipient_user_id for r in closing] == [city.reporter.id]
+
+
+async def test_opening_the_links_as_a_mail_scanner_does_changes_nothing(
+    client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
+) -> None:
+    """Every link in the message answers GET with what it would do and the POST that does it;
+    the issue, its answers and the reporter's following stay as they were."""
+    issue_id, message = await resolved_message(client, settings, database, db, city)
+    events = len(stored_events(database, issue_id))
+    links = [link(message, label) for label in ("Yes, it is fixed", "No, it is not fixed", "4:")]
+    links.append(link(message, "Stop these messages"))
+    # A forged Host does not move the links: they come from CIVICLOOP_PUBLIC_BASE_URL.
+    shown = [(await client.get(path, headers={"host": "evil.example"})) for path in links]
+    assert [r.status_code for r in shown] == [200] * 4
+    fixed, not_fixed, rating, stop = (r.json() for r in shown)
+    token = links[0].split("token=", 1)[1].split("&", 1)[0]
+    assert fixed == {
+        "action": "fixed",
+        "description": f"Confirm that issue {issue_id} is fixed: it will be closed.",
+        "method": "POST",
+        "href": "http://127.0.0.1:8000/api/v1/feedback",
+        "content_type": "application/json",
+        "body": {"token": token, "answer": "fixed"},
+    }
+    assert (not_fixed["action"], not_fixed["body"]["answer"]) == ("not_fixed", "not_fixed")
+    assert (rating["action"], rating["body"]["rating"]) == ("rating", 4)
+    assert stop["href"] == "http://127.0.0.1:8000" + links[3]
+    assert (stop["content_type"], stop["body"]) == (
+        "application/x-www-form-urlencoded",
+        {"List-Unsubscribe": "One-Click"},
+    )
+    assert stop["description"].startswith("Stop following this issue?")
+    assert stored_issue(database, issue_id).status == "resolved"
+    assert len(stored_events(database, issue_id)) == events
+    with database.session(write=False) as session:
+        assert session.query(IssueFeedback).count() == 0
+    # Still following: the next step of the issue still reaches the reporter.
+    thai = await client.get(links[0], headers={"accept-language": "th"})
+    assert thai.json()["description"] == f"ยืนยันว่าเรื่อง {issue_id} ได้รับการแก้ไขแล้ว: เรื่องจะถูกปิด"
+    assert (await confirm(client, links[0])).json()["status"] == "closed"
+    closing = [r for r in outbox(database, issue_id) if r.payload["event"]["action"] == "closed"]
+    assert [r.recipient_user_id for r in closing] == [city.reporter.id]
+
+
+async def test_a_link_without_an_answer_is_refused(
+    client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
+) -> None:
+    _, message = await resolved_message(client, settings, database, db, city)
+    bare = link(message, "Yes, it is fixed").replace("&answer=fixed", "")
+    refused = await client.get(bare)
+    assert (refused.status_code, problem_type(refused)) == (422, "validation-failed")
 
 
 async def test_no_it_is_not_fixed_reopens_it_to_the_agency_with_a_status_event(
@@ -97,8 +148,8 @@ async def test_a_rating_alone_is_recorded_and_can_be_changed(
     issue_id, message = await resolved_message(client, settings, database, db, city)
     assert "  4: http" in message.get_content()
     rate = link(message, "5:")
-    assert (await client.get(rate)).json()["rating"] == 5
-    assert (await client.get(rate.replace("rating=5", "rating=3"))).json()["rating"] == 3
+    assert (await confirm(client, rate)).json()["rating"] == 5
+    assert (await confirm(client, rate.replace("rating=5", "rating=3"))).json()["rating"] == 3
     assert stored_issue(database, issue_id).status == "resolved"
     bad = await client.get(rate.replace("rating=5", "rating=9"))
     assert bad.status_code == 422
@@ -120,7 +171,9 @@ async def test_links_are_signed_expire_and_belong_to_one_resolution(
     stale = signer.feedback_token(
         FeedbackClaim(issue.id, city.reporter.id, issue.resolved_at - dt.timedelta(days=3))
     )
-    assert (await client.get(f"/api/v1/feedback?token={stale}&answer=fixed")).status_code == 409
+    assert (
+        await confirm(client, f"/api/v1/feedback?token={stale}&answer=fixed")
+    ).status_code == 409
 
 
 async def test_an_expired_link_is_refused_with_advice(

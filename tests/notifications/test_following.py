@@ -11,7 +11,7 @@ from app.db import Database
 from app.models import Language, Role
 from tests.factories import IN_EAST, IN_WEST, bearer, make_category, make_issue, make_user
 from tests.lifecycle.helpers import City, act, problem_type, report
-from tests.notifications.helpers import delivered_mail, link, outbox, summary
+from tests.notifications.helpers import confirm, delivered_mail, link, outbox, summary
 
 DEVICE = {"X-Device-Id": "a-phone-with-a-long-secret-id-0001"}
 
@@ -140,8 +140,15 @@ async def test_the_unsubscribe_link_in_a_message_works_without_login_and_only_on
     )
     assert one_click.status_code == 200, one_click.text
     assert one_click.json()["detail"] == "You no longer follow this issue."
-    assert (await client.get(stop_reporter)).status_code == 200  # again: same outcome
-    stopped = await client.get(link(to_watcher, "Stop these messages"))
+    again = await confirm(client, stop_reporter)  # from the link's confirmation: same outcome
+    assert again.json()["detail"] == "You no longer follow this issue."
+    watch_link = link(to_watcher, "Stop these messages")
+    shown = await client.get(watch_link)
+    assert shown.json()["description"] == (
+        "Remove your area watch? Messages about new issues there will no longer reach you."
+    )
+    assert len((await client.get("/api/v1/watches", headers=bearer(settings, watcher))).json()) == 1
+    stopped = await confirm(client, watch_link)
     assert stopped.json()["detail"] == "Your area watch is removed."
     assert (await client.get("/api/v1/watches", headers=bearer(settings, watcher))).json() == []
     before = len(outbox(database))

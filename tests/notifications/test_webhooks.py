@@ -6,16 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 
 import httpx
 import orjson
+import pytest
 from sqlalchemy.orm import Session
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from app.config import Settings
 from app.db import Database
 from app.models import Role
 from app.models.base import utcnow
+from app.services.notifications.channels.webhook import new_secret
 from app.services.notifications.delivery import backoff_seconds
 from tests.factories import bearer, make_user
 from tests.lifecycle.helpers import City, act, problem_type, report
@@ -37,8 +41,9 @@ async def add_agency_webhook(
     return secret
 
 
-def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """What a receiver does (Standard Webhooks), written independently of the sender."""
+def verify_legacy(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What receivers of webhooks made before Standard Webhooks signing do: key with the whole
+    secret string."""
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest())
     scheme, _, given = headers["webhook-signature"].partition(",")
@@ -72,14 +77,44 @@ async def test_an_agency_system_receives_every_step_signed_and_verifiable(
         assert request.path == "/hook"
         assert request.headers["content-type"] == "application/json"
         assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 60
-        assert verify(secret, request.headers, request.body)
-        assert not verify("whsec_wrong", request.headers, request.body)
+        # The reference verifier (the standardwebhooks package) accepts it as it arrived...
+        Webhook(secret).verify(request.body, request.headers)
+        # ...and refuses it under another secret, or with a changed body.
+        with pytest.raises(WebhookVerificationError):
+            Webhook(new_secret()).verify(request.body, request.headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(request.body + b" ", request.headers)
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
     body = orjson.loads(arrived[hooks[1].message_id].body)
     assert body["id"] == hooks[1].message_id
     assert body["type"] == "issue.claimed"
     assert body["data"]["issue"]["id"] == issue_id
     assert body["data"]["issue"]["status"] == "acknowledged"
     assert "pk" not in body["data"]["issue"]
+
+
+async def test_a_webhook_made_before_standard_signing_keeps_the_key_its_receiver_uses(
+    loopback_settings: Settings, database: Database, db: Session, city: City
+) -> None:
+    """Its secret (43 URL-safe characters) is not base64: signing keeps keying with the whole
+    string, so the receiver set up for it goes on verifying."""
+    from app.models import Webhook as StoredWebhook
+
+    legacy = "whsec_" + secrets.token_urlsafe(32)
+    receiver = HttpReceiver()
+    with http_receiver(receiver) as base:
+        db.add(
+            StoredWebhook(
+                owner_id=city.agent.id, agency_id=city.west.id, url=f"{base}/h", secret=legacy
+            )
+        )
+        db.commit()
+        report(db, database, city)
+        drain(database, loopback_settings)
+    [request] = receiver.received
+    assert verify_legacy(legacy, request.headers, request.body)
+    assert not verify_legacy("whsec_" + secrets.token_urlsafe(32), request.headers, request.body)
 
 
 async def test_a_failing_or_stalling_receiver_is_retried_with_the_same_id(

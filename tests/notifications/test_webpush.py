@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Language
+from tests.conftest import AppFor, http_client
 from tests.factories import b64url, bearer, vapid_key
 from tests.lifecycle.helpers import City, act, report
 from tests.notifications.helpers import drain, outbox
@@ -25,21 +26,18 @@ from tests.notifications.receivers import HttpReceiver, http_receiver
 
 
 async def test_a_follower_gets_an_encrypted_push_that_only_their_browser_can_read(
-    loopback_settings: Settings, database: Database, db: Session, city: City
+    loopback_settings: Settings, database: Database, db: Session, city: City, app_for: AppFor
 ) -> None:
     settings = loopback_settings.model_copy(update={"vapid_private_key": vapid_key()})
     city.reporter.language = Language.th  # the notice below is in Thai
     db.commit()
-    from app.main import create_app
-
-    transport = httpx.ASGITransport(app=create_app(settings, database))
     browser_key = ec.generate_private_key(ec.SECP256R1())
     p256dh = browser_key.public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     auth = os.urandom(16)
     push_service = HttpReceiver(default=201)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with http_client(app_for(settings)) as client:
         with http_receiver(push_service) as base:
             server_key = (await client.get("/api/v1/push/vapid-public-key")).json()["public_key"]
             headers = bearer(settings, city.reporter)

@@ -6,6 +6,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -16,6 +17,9 @@ from app.config import Settings
 from tests.conftest import TEST_SECRET
 from tests.lifecycle.helpers import City, build_city
 from tests.photos.helpers import Bucket, Disk, Stored
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 S3_KEY = "civicloop-test"
 S3_SECRET = "civicloop-test-secret"  # moto accepts any credentials
@@ -40,24 +44,33 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def bucket(s3_endpoint: str) -> Iterator[Bucket]:
-    """A fresh bucket per test, emptied and removed afterwards."""
-    client = boto3.client(
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str) -> S3Client:
+    return boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
         region_name="us-east-1",
         aws_access_key_id=S3_KEY,
         aws_secret_access_key=S3_SECRET,
     )
-    name = f"photos-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=name)
-    found = Bucket(client, name)
+
+
+@pytest.fixture(scope="session")
+def bucket_name() -> str:
+    """One bucket name for the run, so that the apps configured with it can be reused."""
+    return f"photos-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def bucket(s3_client: S3Client, bucket_name: str) -> Iterator[Bucket]:
+    """An empty bucket (created again if a test removed it), emptied afterwards."""
+    found = Bucket(s3_client, bucket_name)
+    if not found.exists():
+        s3_client.create_bucket(Bucket=bucket_name)
     yield found
     if found.exists():
         for key in found.list_keys():
-            client.delete_object(Bucket=name, Key=key)
-        client.delete_bucket(Bucket=name)
+            s3_client.delete_object(Bucket=bucket_name, Key=key)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -68,7 +81,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(
-    database_url: str, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+    database_url: str, data_dir: Path, backend: str, request: pytest.FixtureRequest
 ) -> Settings:
     """The app's settings with photos stored locally or in a fresh bucket on the S3 server."""
     s3: dict[str, object] = {}
@@ -84,7 +97,7 @@ def settings(
     return Settings(
         environment="test",
         database_url=database_url,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         secret_key=TEST_SECRET,
         _env_file=None,
         **s3,  # type: ignore[arg-type]

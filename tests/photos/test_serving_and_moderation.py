@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.main import create_app
+from tests.conftest import AppFor, http_client
 from tests.factories import bearer
 from tests.lifecycle.helpers import City, problem_type, report, stored_events
 from tests.photos import images
@@ -64,13 +63,10 @@ async def test_a_photo_is_served_with_its_stored_type_nosniff_long_cache_and_eta
 
 @pytest.mark.parametrize("backend", ["s3"])
 async def test_the_bucket_can_hand_out_presigned_urls(
-    db: Session, database: Database, settings: Settings, city: City
+    db: Session, database: Database, settings: Settings, city: City, app_for: AppFor
 ) -> None:
     presigning = settings.model_copy(update={"s3_presigned_urls": True})
-    app: FastAPI = create_app(presigning, database)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with http_client(app_for(presigning)) as client:
         _, photo = await _one_photo(client, db, database, presigning, city)
         display = _url(photo, "display")
         assert display.startswith(f"{settings.s3_endpoint_url}/{settings.s3_bucket}/photos/")
@@ -78,7 +74,6 @@ async def test_the_bucket_can_hand_out_presigned_urls(
         via_api = await client.get(f"/api/v1/photos/{photo['id']}/thumbnail")
         assert via_api.status_code == 307
         assert "Signature=" in via_api.headers["location"]
-    app.state.photo_workers.shutdown(wait=True)
     async with httpx.AsyncClient(trust_env=False) as bucket_client:
         fetched = await bucket_client.get(display)
     assert fetched.status_code == 200

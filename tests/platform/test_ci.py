@@ -32,6 +32,10 @@ def test_ci_runs_lint_types_and_the_suite_on_both_databases() -> None:
         "pytest --db=postgis",
     ):
         assert step in plan, f"`make test` no longer runs {step}:\n{plan}"
+    # Each leg runs on every core, a database per process: the whole check stays under 10 min.
+    legs = [line for line in plan.splitlines() if "pytest --db=" in line]
+    assert len(legs) == 2
+    assert all("--numprocesses=auto" in leg for leg in legs), legs
 
 
 def test_the_postgis_leg_fails_rather_than_skips_without_a_server() -> None:

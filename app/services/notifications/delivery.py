@@ -20,14 +20,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
 import orjson
 from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.db import Database
-from app.models import Channel, Notification, NotificationStatus, PushSubscription, Webhook
+from app.models import Answer, Channel, Notification, NotificationStatus, PushSubscription, Webhook
 from app.models.base import utcnow
 from app.services.notifications import templates
 from app.services.notifications.channels import (
@@ -37,7 +36,8 @@ from app.services.notifications.channels import (
     webhook,
     webpush,
 )
-from app.services.notifications.tokens import FeedbackClaim, LinkSigner
+from app.services.notifications.channels.outbound import Guard, guarded_client
+from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -139,16 +139,22 @@ class Sender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signer = LinkSigner(settings.secret_key)
-        self.http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+        self.http = guarded_client(
+            Guard(settings.outbound_allow_list), timeout=settings.webhook_timeout_seconds
+        )
 
     def close(self) -> None:
         self.http.close()
 
     def links(self, envelope: Envelope) -> templates.Links:
-        base = self.settings.public_base_url.rstrip("/") + "/api/v1"
+        base = self.settings.public_base_url
         issue = envelope.payload["issue"]
         unsubscribe = (
-            f"{base}/unsubscribe?token={self.signer.unsubscribe_token(envelope.unsubscribe_ref)}"
+            api_link(
+                base,
+                "/unsubscribe",
+                token=self.signer.unsubscribe_token(envelope.unsubscribe_ref),
+            )
             if envelope.unsubscribe_ref
             else None
         )
@@ -166,14 +172,16 @@ class Sender:
                     resolved_at=dt.datetime.fromisoformat(issue["resolved_at"]),
                 )
             )
-            answer = f"{base}/feedback?token={token}"
             answers = {
-                "fixed": f"{answer}&answer=fixed",
-                "not_fixed": f"{answer}&answer=not_fixed",
-                "ratings": {score: f"{answer}&rating={score}" for score in RATINGS},
+                "fixed": api_link(base, "/feedback", token=token, answer=Answer.fixed),
+                "not_fixed": api_link(base, "/feedback", token=token, answer=Answer.not_fixed),
+                "ratings": {
+                    score: api_link(base, "/feedback", token=token, rating=score)
+                    for score in RATINGS
+                },
             }
         return templates.Links(
-            issue=f"{base}/issues/{issue['id']}", unsubscribe=unsubscribe, **answers
+            issue=api_link(base, f"/issues/{issue['id']}"), unsubscribe=unsubscribe, **answers
         )
 
     def render(self, envelope: Envelope) -> tuple[templates.Rendered, templates.Links]:
@@ -205,7 +213,6 @@ class Sender:
                 secret=envelope.webhook_secret,
                 message_id=envelope.message_id,
                 body=orjson.dumps(body),
-                allow=settings.outbound_allow_list,
             )
             return
         rendered, links = self.render(envelope)
@@ -233,14 +240,13 @@ class Sender:
             "issue": envelope.payload["issue"]["id"],
         }
         webpush.send(
+            self.http,
             endpoint=envelope.destination,
             p256dh=p256dh,
             auth=auth,
             data=orjson.dumps(notice),
             vapid_private_key=settings.vapid_private_key,
             vapid_subject=settings.vapid_subject,
-            timeout=settings.webhook_timeout_seconds,
-            allow=settings.outbound_allow_list,
         )
 
 

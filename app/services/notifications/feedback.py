@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app import i18n
 from app.config import Settings
 from app.db import Database
-from app.errors import Conflict, InvalidLink, NotFound
+from app.errors import Conflict, FieldText, InvalidLink, NotFound, ValidationFailed
 from app.models import Answer, Issue, IssueFeedback, IssueStatus, User
 from app.models.base import utcnow
 from app.services import lifecycle
@@ -19,6 +19,30 @@ from app.services.lifecycle import Action
 from app.services.notifications.tokens import FeedbackClaim
 
 AUTO_CLOSE_BATCH = 200
+
+
+def _claimed_issue(session: Session, claim: FeedbackClaim) -> Issue:
+    issue = session.get(Issue, claim.issue_id)
+    if issue is None:
+        raise NotFound(i18n.text("error.link.issue_gone"))
+    if issue.reporter_id != claim.reporter_id:
+        raise InvalidLink(i18n.text("error.link.not_reporter"))
+    return issue
+
+
+def describe(
+    session: Session, *, claim: FeedbackClaim, answer: Answer | None, rating: int | None
+) -> i18n.Text:
+    """What answering with this link would do, asked before it is done."""
+    issue = _claimed_issue(session, claim)
+    if answer is not None:
+        return i18n.text(f"notify.feedback.ask.{answer.value}", issue=issue.public_id)
+    if rating is not None:
+        return i18n.text("notify.feedback.ask.rating", issue=issue.public_id, rating=rating)
+    raise ValidationFailed(
+        i18n.text("error.link.no_answer"),
+        errors=[FieldText("query.answer", i18n.text("error.link.no_answer"), "missing")],
+    )
 
 
 def respond(
@@ -33,11 +57,7 @@ def respond(
 
     The signed link is the permission. Answering the same way again changes nothing; changing
     the answer, or answering after the issue moved on, is refused with 409."""
-    issue = session.get(Issue, claim.issue_id)
-    if issue is None:
-        raise NotFound(i18n.text("error.link.issue_gone"))
-    if issue.reporter_id != claim.reporter_id:
-        raise InvalidLink(i18n.text("error.link.not_reporter"))
+    issue = _claimed_issue(session, claim)
     reporter = session.get(User, claim.reporter_id)
     assert reporter is not None
     feedback = session.scalar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app import i18n
 from app.models import AreaWatch, Follow, Issue, NotificationPreference, User
 
 
@@ -35,17 +36,20 @@ def is_following(session: Session, *, issue: Issue, user: User | None) -> bool:
     )
 
 
-def unsubscribe(session: Session, *, ref: str) -> str:
-    """End what a message's unsubscribe reference names; idempotent. Returns what was ended."""
+def describe_unsubscribe(ref: str) -> i18n.Text:
+    """What unsubscribing with this reference would end, asked before it is done."""
+    return i18n.text(f"notify.unsubscribe.ask.{ref.partition(':')[0]}")
+
+
+def unsubscribe(session: Session, *, ref: str) -> i18n.Text:
+    """End what a message's unsubscribe reference names; idempotent. Says what was ended."""
     kind, _, raw_id = ref.partition(":")
     target_id = int(raw_id)
     if kind == "follow":
         session.execute(delete(Follow).where(Follow.id == target_id))
-        return "You no longer follow this issue."
-    if kind == "watch":
+    elif kind == "watch":
         session.execute(delete(AreaWatch).where(AreaWatch.id == target_id))
-        return "Your area watch is removed."
-    if kind == "alerts":
+    elif kind == "alerts":
         pref = session.get(NotificationPreference, target_id)
         if pref is None:
             pref = NotificationPreference(
@@ -53,5 +57,6 @@ def unsubscribe(session: Session, *, ref: str) -> str:
             )
             session.add(pref)
         pref.agency_alerts = False
-        return "You no longer receive new-issue alerts for your agency."
-    raise ValueError(f"unknown unsubscribe reference {ref!r}")
+    else:
+        raise ValueError(f"unknown unsubscribe reference {ref!r}")
+    return i18n.text(f"notify.unsubscribe.done.{kind}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import serialization
@@ -18,7 +17,8 @@ from app.models import Language, NotificationPreference, PushSubscription, Role,
 from app.schemas.problem import FieldProblem
 from app.services import permissions
 from app.services.notifications.channels import DeliveryError
-from app.services.notifications.channels.outbound import check_destination
+from app.services.notifications.channels.outbound import Guard
+from app.services.notifications.channels.webhook import new_secret
 
 
 def _invalid(location: str, message: str, code: str) -> ValidationFailed:
@@ -30,7 +30,7 @@ def _invalid(location: str, message: str, code: str) -> ValidationFailed:
 
 def _check_url(url: str, allow: Sequence[str], location: str) -> None:
     try:
-        check_destination(url, allow)
+        Guard(allow).check_url(url)
     except DeliveryError as exc:
         raise _invalid(location, str(exc), "unsafe_url") from None
 
@@ -54,7 +54,7 @@ def create_webhook(
         owner_id=owner.id,
         agency_id=agency_id,
         url=url,
-        secret="whsec_" + secrets.token_urlsafe(32),
+        secret=new_secret(),
         description=description,
         is_active=True,
     )

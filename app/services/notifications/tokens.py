@@ -1,14 +1,26 @@
-"""Signed links that work without logging in: one-click unsubscribe and the reporter's answer."""
+"""Signed links that work without logging in: one-click unsubscribe and the reporter's answer.
+
+Opening such a link only describes what it would do (mail scanners and link previews open every
+link in a message); the action is the POST it describes, with the same token.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from app import i18n
 from app.errors import InvalidLink
+
+
+def api_link(public_base_url: str, path: str, **query: str | int) -> str:
+    """An absolute link into the API, from the configured public base URL (a request's Host
+    header is the client's to forge)."""
+    url = public_base_url.rstrip("/") + "/api/v1" + path
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 @dataclass(frozen=True)
