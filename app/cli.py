@@ -128,17 +128,22 @@ def demo_data(args: argparse.Namespace) -> int:
 def create_admin(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from app import i18n
+    from app.errors import ValidationFailed
     from app.models import Role, User
     from app.security import hash_password
+    from app.services import passwords
 
     password = os.environ.get("CIVICLOOP_ADMIN_PASSWORD") or getpass.getpass("password: ")
-    if len(password) < 10:
-        print("the password needs at least 10 characters", file=sys.stderr)
+    email = args.email.strip().lower()
+    try:
+        passwords.check_strength(password, user_inputs=[email, args.name], field="password")
+    except ValidationFailed as weak:
+        print(weak.errors_in(i18n.FALLBACK)[0].message, file=sys.stderr)
         return 2
     database = _database()
     try:
         with database.session(write=True) as session, session.begin():
-            email = args.email.strip().lower()
             if session.scalar(select(User.id).where(User.email == email)) is not None:
                 print(f"{email} already exists", file=sys.stderr)
                 return 1

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # How long the links mailed for a sign-up and a password reset work.
+    sign_up_link_hours: int = Field(default=24, ge=1, le=720)
+    password_reset_link_minutes: int = Field(default=60, ge=5, le=1440)
     reopen_window_days: int = Field(default=30, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Deadlines for a WHOLE request body (README "Request hygiene"): a client still sending after

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, CursorResult, Engine, Update, create_engine, event, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.config import Settings
@@ -163,3 +163,9 @@ def _unit_of_work(request: Request, *, write: bool) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def rows_changed(session: Session, statement: Update) -> int:
+    """Run a conditional UPDATE; how many rows it changed (0: the condition no longer held)."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount)

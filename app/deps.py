@@ -26,7 +26,7 @@ from app.http.caller import CurrentUser as CurrentUser
 from app.http.caller import OptionalUser as OptionalUser
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
-from app.security import secret_digest
+from app.security import read_token, secret_digest
 from app.services import accounts, idempotency
 from app.services.pagination import CursorCodec
 from app.services.photos import PhotoLinks
@@ -34,6 +34,15 @@ from app.spatial import SpatialBackend
 from app.storage import PhotoStore
 
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
+@answers(401)
+def get_login_session(user: CurrentUser, settings: SettingsDep, bearer: BearerCredentials) -> int:
+    """The login session of a caller who sent an access token (API keys and devices have none)."""
+    claims = read_token(settings, bearer.credentials, expected="access") if bearer else None
+    if claims is None:
+        raise Unauthenticated(i18n.text("error.auth.session_required"))
+    return claims.session_id
 
 
 def get_language(request: Request, user: OptionalUser) -> Language:

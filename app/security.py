@@ -12,6 +12,7 @@ import jwt
 from pwdlib import PasswordHash
 
 from app.config import Settings
+from app.models.base import MAX_ID
 
 _password_hash = PasswordHash.recommended()  # argon2id with the library's current parameters
 JWT_ALGORITHM = "HS256"
@@ -41,10 +42,21 @@ def verify_password_or_dummy(password: str, password_hash: str | None) -> bool:
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
+    # The login session the token belongs to (app.models.AuthSession): it works while that is live.
+    session_id: int
+    # Refresh tokens: which of the session's rotations issued it (a replay names an old one).
+    generation: int
     token_type: TokenType
 
 
-def issue_token(settings: Settings, *, user_id: int, token_type: TokenType) -> tuple[str, int]:
+def issue_token(
+    settings: Settings,
+    *,
+    user_id: int,
+    session_id: int,
+    token_type: TokenType,
+    generation: int = 0,
+) -> tuple[str, int]:
     """A signed token and its lifetime in seconds."""
     lifetime = (
         dt.timedelta(minutes=settings.access_token_minutes)
@@ -54,6 +66,8 @@ def issue_token(settings: Settings, *, user_id: int, token_type: TokenType) -> t
     now = dt.datetime.now(dt.UTC)
     payload = {
         "sub": str(user_id),
+        "sid": session_id,
+        "gen": generation,
         "typ": token_type,
         "iat": now,
         "exp": now + lifetime,
@@ -70,13 +84,23 @@ def read_token(settings: Settings, token: str, *, expected: TokenType) -> TokenC
             token,
             settings.secret_key,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "exp", "iat", "typ"]},
+            options={"require": ["sub", "sid", "gen", "exp", "iat", "typ"]},
         )
     except jwt.PyJWTError:
         return None
-    if payload.get("typ") != expected or not str(payload["sub"]).isdigit():
+    subject = str(payload["sub"])
+    numbers = (int(subject) if subject.isdigit() else -1, payload["sid"], payload["gen"])
+    # Numbers a row id cannot be must not reach the driver (an overflow there is a 500).
+    if payload.get("typ") != expected or not all(
+        type(n) is int and 0 <= n <= MAX_ID for n in numbers
+    ):
         return None
-    return TokenClaims(user_id=int(payload["sub"]), token_type=expected)
+    return TokenClaims(
+        user_id=numbers[0],
+        session_id=payload["sid"],
+        generation=payload["gen"],
+        token_type=expected,
+    )
 
 
 def secret_digest(secret: str) -> str:

@@ -11,7 +11,7 @@ import shapely
 from py_vapid import Vapid01
 from shapely.geometry import MultiPolygon
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.config import Settings
 from app.models import (
@@ -27,8 +27,8 @@ from app.models import (
     Role,
     User,
 )
-from app.security import hash_password, issue_token
-from app.services import accounts, issues
+from app.security import hash_password
+from app.services import accounts, issues, sessions
 from app.spatial import SpatialBackend
 
 _counter = itertools.count(1)
@@ -179,9 +179,18 @@ def make_issue(
     return issue
 
 
+def login(settings: Settings, user: User) -> sessions.Tokens:
+    """A new login session of the user's (stored through the session the user came from)."""
+    session = object_session(user)
+    assert session is not None, "the user must belong to a session"
+    tokens = sessions.start(session, settings, user=user)
+    session.commit()
+    return tokens
+
+
 def bearer(settings: Settings, user: User) -> dict[str, str]:
-    token, _ = issue_token(settings, user_id=user.id, token_type="access")
-    return {"Authorization": f"Bearer {token}"}
+    """Headers of a user who logged in: each call is a new login session."""
+    return {"Authorization": f"Bearer {login(settings, user).access_token}"}
 
 
 def count(session: Session, model: type[Base]) -> int:

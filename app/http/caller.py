@@ -17,7 +17,7 @@ from app.config import Settings, SettingsDep
 from app.db import Database, SessionDep
 from app.errors import DomainError, Unauthenticated, answers
 from app.models import User
-from app.services import accounts
+from app.services import accounts, sessions
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login.")
 api_key_scheme = APIKeyHeader(
@@ -114,15 +114,19 @@ def _authenticate(
         # Another scheme, or no token: the caller meant to identify and would be served as anyone.
         raise Unauthenticated(i18n.text("error.auth.scheme"))
     callers = [
-        accounts.user_from_token(session, settings, bearer.credentials, refresh=False)
-        if bearer is not None
-        else None,
+        sessions.caller(session, settings, bearer.credentials)[0] if bearer is not None else None,
         accounts.user_from_api_key(session, api_key) if api_key is not None else None,
-        accounts.find_device_user(session, valid_device_id(device_id))
-        if device_id is not None
-        else None,
+        _device_caller(session, device_id) if device_id is not None else None,
     ]
     return next((caller for caller in callers if caller is not None), None)
+
+
+def _device_caller(session: Session, device_id: str) -> User | None:
+    user = accounts.find_device_user(session, valid_device_id(device_id))
+    if user is not None and not user.is_active:
+        # Like a revoked key: a credential that no longer works (401 is documented everywhere).
+        raise Unauthenticated(i18n.text("error.auth.device_blocked"))
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

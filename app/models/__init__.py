@@ -2,6 +2,7 @@
 
 from app.models.agency import Agency, agency_category
 from app.models.api_key import ApiKey
+from app.models.auth_session import AuthSession, SessionEnd
 from app.models.base import Base
 from app.models.category import AttributeDatatype, Category, CategoryAttribute
 from app.models.comment import Comment, CommentFlag, ResponseTemplate
@@ -28,6 +29,7 @@ from app.models.notification import (
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.priority import PriorityRules
+from app.models.registration import Registration
 from app.models.support import Support
 from app.models.types import LonLat
 from app.models.user import ContactNeed, Language, Role, User
@@ -39,6 +41,7 @@ __all__ = [
     "ApiKey",
     "AreaWatch",
     "AttributeDatatype",
+    "AuthSession",
     "Base",
     "Category",
     "CategoryAttribute",
@@ -68,9 +71,11 @@ __all__ = [
     "Priority",
     "PriorityRules",
     "PushSubscription",
+    "Registration",
     "Resolution",
     "ResponseTemplate",
     "Role",
+    "SessionEnd",
     "Support",
     "User",
     "Webhook",

@@ -25,6 +25,7 @@ from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.schemas.account import (
+    AccountStatusUpdate,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
@@ -37,6 +38,7 @@ from app.services import accounts, issues
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=UnitOfWorkRoute)
 
+Admin = Annotated[User, require_role(Role.admin)]
 AdminOrManager = Annotated[User, require_role(Role.admin, Role.manager)]
 Integrator = Annotated[User, require_role(Role.admin, Role.manager, Role.agent)]
 
@@ -118,6 +120,20 @@ def create_staff(body: StaffCreate, session: SessionDep, creator: AdminOrManager
         role=body.role,
         agency_id=body.agency_id,
     )
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserRead,
+    dependencies=[NotByApiKey],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
+    summary="Switch an account off or on",
+)
+def update_account_status(
+    user_id: PathId, body: AccountStatusUpdate, session: SessionDep, admin: Admin
+) -> User:
+    """Admins only. Switching an account off takes effect on its next request."""
+    return accounts.set_active(session, actor=admin, user_id=user_id, active=body.is_active)
 
 
 @router.get(

@@ -13,9 +13,11 @@ from app.schemas.base import ReadSchema, RecordId, WriteSchema, refuse_null
 Password = Annotated[
     str,
     Field(
-        min_length=10,
+        min_length=8,
         max_length=128,
-        description="10 to 128 characters.",
+        # The length is the least of it: app.services.passwords refuses guessable ones.
+        description="8 to 128 characters, and not easy to guess: a few uncommon words work "
+        "well; common passwords, keyboard patterns and your own e-mail or name are refused.",
         json_schema_extra={"format": "password"},
     ),
 ]
@@ -33,6 +35,33 @@ class RegisterRequest(WriteSchema):
         max_length=128,
         description="The X-Device-Id this app reported with before: its reports join the account.",
     )
+
+
+class Accepted(BaseModel):
+    """The same answer whoever the address belongs to."""
+
+    detail: str = Field(examples=["Check your e-mail: we sent a message to this address."])
+
+
+class LinkToken(WriteSchema):
+    token: str = Field(min_length=1, max_length=1024, description="From the mailed link.")
+
+
+class LinkAction(BaseModel):
+    """What a mailed link does, before it does it (mail scanners open links; only a POST acts)."""
+
+    detail: str
+    method: Literal["POST"] = "POST"
+    href: str
+
+
+class PasswordResetRequest(WriteSchema):
+    email: EmailStr
+
+
+class PasswordResetConfirm(WriteSchema):
+    token: str = Field(min_length=1, max_length=1024, description="From the mailed link.")
+    password: Password
 
 
 class LoginRequest(WriteSchema):
@@ -59,6 +88,7 @@ class UserRead(ReadSchema):
     agency_id: int | None
     language: Language
     contact_needs: list[ContactNeed] = Field(description="How you need to be contacted.")
+    is_active: bool = Field(description="False: switched off by an admin; nothing it sends works.")
     created_at: dt.datetime
 
 
@@ -89,6 +119,14 @@ class StaffCreate(WriteSchema):
     agency_id: RecordId | None = Field(
         default=None,
         description="Required for agents and managers (admins: any agency; managers: their own).",
+    )
+
+
+class AccountStatusUpdate(WriteSchema):
+    is_active: bool = Field(
+        description="false switches the account off: its sessions end, and its tokens, API keys "
+        "and device are refused from the next request on; true switches it back on (API keys and "
+        "the device work again; the person logs in again)."
     )
 
 

@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app import i18n
-from app.config import Settings
-from app.errors import Conflict, FieldText, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from app.models import Agency, ApiKey, ContactNeed, Language, Role, User
+from app.db import rows_changed
+from app.errors import (
+    Conflict,
+    FieldText,
+    Forbidden,
+    InvalidLink,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+from app.models import (
+    Agency,
+    ApiKey,
+    ContactNeed,
+    Language,
+    Registration,
+    Role,
+    SessionEnd,
+    User,
+)
 from app.models.base import utcnow
 from app.security import (
     hash_password,
-    issue_token,
     new_api_key,
-    read_token,
     secret_digest,
     verify_password_or_dummy,
 )
+from app.services import passwords, sessions
+from app.services.notifications import account_mail
+from app.services.notifications.account_mail import AccountMail
+
+# Who switched which account off or on: the record operators keep of admin actions on people.
+audit = logging.getLogger("civicloop.audit")
 
 
 def _normalise_email(email: str) -> str:
@@ -36,24 +58,112 @@ def register_citizen(
     display_name: str,
     language: Language,
     device_id: str | None,
-) -> User:
-    """Create a citizen account; a device's earlier anonymous reports come along with it."""
+) -> None:
+    """Sign-up answers alike for every address, so it tells no one which have accounts: a new
+    address is mailed a link that makes the account; a taken one's owner is told that someone
+    tried (and how to reset a forgotten password)."""
     email = _normalise_email(email)
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
+    passwords.check_strength(password, user_inputs=[email, display_name], field="body.password")
+    # Hashed whether or not the address is taken: the time to answer tells nothing either.
+    password_hash = hash_password(password)
+    owner = session.scalar(select(User).where(User.email == email))
+    if owner is not None:
+        account_mail.enqueue(
+            session, mail=AccountMail.exists, to=email, language=owner.language, user_id=owner.id
+        )
+        return
+    registration = Registration(
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name,
+        language=language,
+        device_id_hash=secret_digest(device_id) if device_id else None,
+    )
+    session.add(registration)
+    session.flush()
+    account_mail.enqueue(
+        session,
+        mail=AccountMail.confirm,
+        to=email,
+        language=language,
+        registration_id=registration.id,
+    )
+
+
+def confirm_registration(session: Session, *, registration_id: int) -> User:
+    """The citizen account a mailed sign-up link makes, once; the reports the device made
+    before signing up come along with it."""
+    # First use wins: a conditional UPDATE, so two clicks cannot make two accounts.
+    claimed = rows_changed(
+        session,
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow()),
+    )
+    registration = session.get(Registration, registration_id)
+    if registration is None or not claimed:
+        raise InvalidLink(i18n.text("error.link.sign_up_used"))
+    if session.scalar(select(User.id).where(User.email == registration.email)) is not None:
         raise Conflict(i18n.text("error.account.exists_login"))
-    device_user = find_device_user(session, device_id) if device_id else None
+    device_user = (
+        session.scalar(select(User).where(User.device_id_hash == registration.device_id_hash))
+        if registration.device_id_hash
+        else None
+    )
     if device_user is not None and device_user.email is None:
         # The anonymous reporter becomes a full account, keeping its reports.
         user = device_user
     else:
         user = User(role=Role.citizen)
         session.add(user)
-    user.email = email
-    user.password_hash = hash_password(password)
-    user.display_name = display_name
-    user.language = language
+    user.email = registration.email
+    user.password_hash = registration.password_hash
+    user.display_name = registration.display_name
+    user.language = registration.language
     session.flush()
     return user
+
+
+def request_password_reset(session: Session, *, email: str) -> None:
+    """Mail a reset link if the address is an active account's; the answer is the same either
+    way."""
+    user = session.scalar(select(User).where(User.email == _normalise_email(email), User.is_active))
+    if user is None or user.email is None or user.password_hash is None:
+        return
+    account_mail.enqueue(
+        session,
+        mail=AccountMail.reset,
+        to=user.email,
+        language=user.language,
+        user_id=user.id,
+        fingerprint=account_mail.password_fingerprint(user.password_hash),
+    )
+
+
+def reset_password(session: Session, *, user_id: int, fingerprint: str, password: str) -> None:
+    """A new password from a mailed reset link, which works once; every login session ends
+    (whoever knew the old password is logged out)."""
+    user = session.get(User, user_id)
+    if (
+        user is None
+        or not user.is_active
+        or user.password_hash is None
+        or account_mail.password_fingerprint(user.password_hash) != fingerprint
+    ):
+        raise InvalidLink(i18n.text("error.link.reset_used"))
+    passwords.check_strength(
+        password, user_inputs=[user.email or "", user.display_name], field="body.password"
+    )
+    # First use wins: only the password the link was sent against is replaced.
+    changed = rows_changed(
+        session,
+        update(User)
+        .where(User.id == user.id, User.password_hash == user.password_hash)
+        .values(password_hash=hash_password(password), updated_at=utcnow()),
+    )
+    if not changed:
+        raise InvalidLink(i18n.text("error.link.reset_used"))
+    sessions.end_all(session, user_id=user.id, reason=SessionEnd.password_reset)
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User:
@@ -62,25 +172,6 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     valid = verify_password_or_dummy(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
         raise Unauthenticated(i18n.text("error.auth.wrong_password"))
-    return user
-
-
-def tokens_for(settings: Settings, user: User) -> dict[str, str | int]:
-    access, lifetime = issue_token(settings, user_id=user.id, token_type="access")
-    refresh, _ = issue_token(settings, user_id=user.id, token_type="refresh")
-    return {
-        "access_token": access,
-        "token_type": "bearer",
-        "expires_in": lifetime,
-        "refresh_token": refresh,
-    }
-
-
-def user_from_token(session: Session, settings: Settings, token: str, *, refresh: bool) -> User:
-    claims = read_token(settings, token, expected="refresh" if refresh else "access")
-    user = session.get(User, claims.user_id) if claims else None
-    if user is None or not user.is_active:
-        raise Unauthenticated(i18n.text("error.auth.bad_token"))
     return user
 
 
@@ -158,6 +249,7 @@ def create_staff(
             errors=[FieldText("body.role", i18n.text("error.field.staff_role"), "invalid_role")],
         )
     email = _normalise_email(email)
+    passwords.check_strength(password, user_inputs=[email, display_name], field="body.password")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(i18n.text("error.account.exists"))
     user = User(
@@ -168,6 +260,36 @@ def create_staff(
         agency_id=agency_id,
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def set_active(session: Session, *, actor: User, user_id: int, active: bool) -> User:
+    """An admin switches an account off or back on. Off takes effect on the caller's next
+    request: every login session ends, and its API keys and device stop being accepted (they
+    work again if the account is switched back on; sessions do not come back)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(i18n.text("error.account.user_not_found"))
+    if user.id == actor.id and not active:
+        # The last admin could lock everyone out; another admin can do it.
+        raise Conflict(i18n.text("error.account.deactivate_self"))
+    if user.is_active != active:
+        user.is_active = active
+        if not active:
+            sessions.end_all(session, user_id=user.id, reason=SessionEnd.deactivated)
+        audit.info(
+            "account %s by admin %s: %s",
+            "activated" if active else "deactivated",
+            actor.id,
+            user.id,
+            extra={
+                "action": "account.active",
+                "actor_id": actor.id,
+                "user_id": user.id,
+                "active": active,
+            },
+        )
     session.flush()
     return user
 

@@ -18,6 +18,7 @@ from app.models import Issue, IssueFeedback, Language
 from app.models.base import utcnow
 from app.services.notifications.feedback import auto_close_all
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner
+from tests.factories import login
 from tests.lifecycle.helpers import City, drive, problem_type, report, stored_events, stored_issue
 from tests.notifications.conftest import Spawn
 from tests.notifications.helpers import confirm, delivered_mail, link, outbox
@@ -237,9 +238,7 @@ async def test_the_worker_closes_issues_resolved_long_enough_ago_and_undisputed(
 
 
 def _token(settings: Settings, city: City) -> str:
-    from app.security import issue_token
-
-    return issue_token(settings, user_id=city.reporter.id, token_type="access")[0]
+    return login(settings, city.reporter).access_token
 
 
 async def test_the_running_worker_process_does_the_auto_closing(

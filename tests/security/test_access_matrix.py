@@ -37,7 +37,7 @@ class Attempt:
     """A request, made against an issue first brought to `status` (None: no issue needed)."""
 
     method: str
-    path: str  # formatted with issue, handling, unrelated, own_key, foreign_key
+    path: str  # formatted with agent, issue, handling, unrelated, own_key, foreign_key
     status: str | None = None
     body: Callable[[World], dict[str, Any]] | None = None
     writes: bool = True
@@ -147,6 +147,7 @@ ATTEMPTS: dict[str, Attempt] = {
     "follow the live feed": Attempt("GET", "/feed", writes=False),
     "list my reports": Attempt("GET", "/users/me/issues", writes=False),
     "who am I": Attempt("GET", "/users/me", writes=False),
+    "switch off A's agent": Attempt("PATCH", "/users/{agent}", body=lambda w: {"is_active": False}),
 }
 
 # A: the agency handling the issue (it claims it); C: another agency the issue was routed to;
@@ -188,6 +189,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "follow the live feed":     (401, 403, 403, 403, 200, 200, 200, 200, 200, 200),
     "list my reports":          (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "who am I":                 (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "switch off A's agent":     (401, 403, 403, 403, 403, 403, 403, 403, 200, 403),
 }
 # fmt: on
 # A 409 says what would work instead: staff of a routed agency must claim first; an admin
@@ -224,6 +226,7 @@ async def test_access(
     spec = ATTEMPTS[attempt]
     issue = report_issue(db, database, settings, world, spec.status) if spec.status else ""
     path = spec.path.format(
+        agent=world.users["agent"].id,
         issue=issue,
         handling=world.handling.id,
         unrelated=world.unrelated.id,

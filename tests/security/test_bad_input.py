@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.security import JWT_ALGORITHM, issue_token
+from app.security import JWT_ALGORITHM, issue_token, read_token
+from tests.factories import login
 from tests.security.helpers import (
     DEVICE_ID,
     World,
@@ -364,7 +365,14 @@ def world(db: Session, database: Database, settings: Settings) -> World:
 
 def _token(settings: Settings, payload: dict[str, Any], key: str | None = None) -> str:
     now = dt.datetime.now(dt.UTC)
-    claims = {"sub": "1", "typ": "access", "iat": now, "exp": now + dt.timedelta(minutes=5)}
+    claims = {
+        "sub": "1",
+        "sid": 1,
+        "gen": 0,
+        "typ": "access",
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=5),
+    }
     return jwt.encode({**claims, **payload}, key or settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
@@ -378,6 +386,11 @@ async def _context(
     cursor = page.json()["next_cursor"]
     assert cursor
     agent_id = str(world.users["agent"].id)
+    agent_login = login(settings, world.users["agent"])
+    agent_session = read_token(settings, agent_login.access_token, expected="access")
+    assert agent_session is not None
+    sid = agent_session.session_id
+    ghost_token, _ = issue_token(settings, user_id=999_999, session_id=sid, token_type="access")
     revoked = await _revoked_key(client, world)
     return {
         "issue": issue,
@@ -385,12 +398,15 @@ async def _context(
         "cursor": cursor,
         "tampered_cursor": cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB"),
         "expired_token": _token(
-            settings, {"sub": agent_id, "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}
+            settings,
+            {"sub": agent_id, "sid": sid, "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)},
         ),
-        "forged": _token(settings, {"sub": agent_id}, key="another-secret-" * 4),
-        "unsigned": jwt.encode({"sub": agent_id, "typ": "access"}, "", algorithm="none"),
-        "refresh": issue_token(settings, user_id=world.users["agent"].id, token_type="refresh")[0],
-        "ghost_token": issue_token(settings, user_id=999_999, token_type="access")[0],
+        "forged": _token(settings, {"sub": agent_id, "sid": sid}, key="another-secret-" * 4),
+        "unsigned": jwt.encode(
+            {"sub": agent_id, "sid": sid, "gen": 0, "typ": "access"}, "", algorithm="none"
+        ),
+        "refresh": agent_login.refresh_token,
+        "ghost_token": ghost_token,
         "revoked_key": revoked,
     }
 

@@ -28,7 +28,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import Answer, Channel, Notification, NotificationStatus, PushSubscription, Webhook
 from app.models.base import utcnow
-from app.services.notifications import templates
+from app.services.notifications import account_mail, templates
 from app.services.notifications.channels import (
     DeliveryError,
     SubscriptionGone,
@@ -139,6 +139,7 @@ class Sender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signer = LinkSigner(settings.secret_key)
+        self.account_links = account_mail.AccountLinks(settings.secret_key)
         self.http = guarded_client(
             Guard(settings.outbound_allow_list), timeout=settings.webhook_timeout_seconds
         )
@@ -184,7 +185,18 @@ class Sender:
             issue=api_link(base, f"/issues/{issue['id']}"), unsubscribe=unsubscribe, **answers
         )
 
-    def render(self, envelope: Envelope) -> tuple[templates.Rendered, templates.Links]:
+    def render(self, envelope: Envelope) -> tuple[templates.Rendered, templates.Links | None]:
+        if envelope.reason == account_mail.REASON:
+            # About a person's account, not an issue: no issue links, nothing to unsubscribe.
+            rendered = account_mail.render(
+                template=envelope.template,
+                language=envelope.language,
+                payload=envelope.payload,
+                recipient_user_id=envelope.recipient_user_id,
+                links=self.account_links,
+                public_base_url=self.settings.public_base_url,
+            )
+            return rendered, None
         links = self.links(envelope)
         rendered = templates.render(
             template=envelope.template,
@@ -225,10 +237,12 @@ class Sender:
                     subject=rendered.subject,
                     text=rendered.text,
                     message_id=envelope.message_id,
-                    unsubscribe_url=links.unsubscribe,
+                    unsubscribe_url=links.unsubscribe if links else None,
                 ),
             )
             return
+        if links is None:
+            raise DeliveryError("account messages go by e-mail only", permanent=True)
         if envelope.push_keys is None:
             raise DeliveryError("the push subscription was removed", permanent=True)
         p256dh, auth = envelope.push_keys
