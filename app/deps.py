@@ -15,7 +15,7 @@ from app import i18n
 from app.config import SettingsDep as SettingsDep  # routers import their dependencies from here
 from app.db import SessionDep as SessionDep
 from app.db import get_write_session
-from app.errors import BadRequest, Forbidden, Unauthenticated, answers
+from app.errors import BadRequest, Forbidden, PreconditionRequired, Unauthenticated, answers
 from app.http.caller import (
     ApiKeyCredentials,
     BearerCredentials,
@@ -100,10 +100,25 @@ def require_role(*roles: Role) -> Any:
     return Depends(dependency)
 
 
-@answers(400, 412)  # 412 when the version it names is no longer current
-def parse_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version an `If-Match: "N"` header expects; `*` or no header means any version."""
-    if if_match is None or if_match.strip() == "*":
+@answers(400, 412, 428)  # 412 when the version it names is no longer current
+def parse_if_match(
+    user: CurrentUser,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The issue\'s ETag as last read (`"3"`), or `*` for whatever version is '
+            "current. Staff and admins must send it (428 otherwise); citizens may leave it out.",
+        ),
+    ] = None,
+) -> int | None:
+    """The version an `If-Match: "N"` header expects; `*` means any version. Staff work on an
+    issue together, so a change of theirs must name the version it was made on (RFC 6585 428),
+    or one would silently undo another's; a citizen's app may leave the header out."""
+    if if_match is None:
+        if user.role is not Role.citizen:
+            raise PreconditionRequired(i18n.text("error.if_match_required"), header="If-Match")
+        return None
+    if if_match.strip() == "*":
         return None
     tag = if_match.strip()
     if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():

@@ -177,6 +177,12 @@ class PreconditionFailed(DomainError):
     title = "The resource changed since you read it"
 
 
+class PreconditionRequired(DomainError):
+    status = 428
+    slug = "precondition-required"
+    title = "Say which version you change"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     slug = "payload-too-large"
@@ -292,6 +298,7 @@ STATUS_TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "The request is not valid",
+    428: "Say which version you change",
     500: "Internal server error",
     503: "Service unavailable",
 }

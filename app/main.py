@@ -50,7 +50,10 @@ DESCRIPTION = """Crowdsourced civic issue reporting: citizens report geotagged p
 claim, work and resolve them, and every step is on the issue's public timeline.
 
 Errors are RFC 9457 `application/problem+json`. Creates accept an `Idempotency-Key` header;
-issues carry an `ETag` to send back as `If-Match` when changing them."""
+issues carry an `ETag` to send back as `If-Match` when changing them. Staff and admins must send
+`If-Match` on every change to an issue (edit, transition, assignment, merge): without it the
+answer is 428 Precondition Required (`If-Match: *` changes whatever version is current); a
+stale one is 412. Citizens' apps may leave it out."""
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import httpx
 import shapely
 from py_vapid import Vapid01
 from shapely.geometry import MultiPolygon
@@ -191,6 +192,22 @@ def login(settings: Settings, user: User) -> sessions.Tokens:
 def bearer(settings: Settings, user: User) -> dict[str, str]:
     """Headers of a user who logged in: each call is a new login session."""
     return {"Authorization": f"Bearer {login(settings, user).access_token}"}
+
+
+async def if_match(
+    client: httpx.AsyncClient,
+    issue_id: str,
+    headers: Mapping[str, str],
+    *,
+    api: str = "/api/v1",
+) -> dict[str, str]:
+    """The headers plus the If-Match every staff change to an issue needs: its ETag as these
+    credentials read it now, the way a client gets it. A caller who cannot read the issue has
+    no ETag to send (their change is refused for the same reason)."""
+    read = await client.get(f"{api}/issues/{issue_id}", headers=dict(headers))
+    if read.status_code != 200:
+        return dict(headers)
+    return {**headers, "If-Match": read.headers["ETag"]}
 
 
 def count(session: Session, model: type[Base]) -> int:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import Follow, Issue, IssueEvent, Support, User
+from app.models import Follow, Issue, IssueEvent, Role, Support, User
 from app.services.notifications.templates import Links, render
-from tests.factories import bearer, make_issue, make_user
+from tests.factories import bearer, if_match, make_issue, make_user
 from tests.lifecycle.helpers import (
     City,
     act,
@@ -49,11 +49,10 @@ async def merge(
     headers: dict[str, str] | None = None,
     **body: Any,
 ) -> httpx.Response:
-    return await client.post(
-        f"/api/v1/issues/{issue_id}/merge",
-        headers={**bearer(settings, user), **ENGLISH, **(headers or {})},
-        json=body,
-    )
+    sent = {**bearer(settings, user), **ENGLISH, **(headers or {})}
+    if user.role is not Role.citizen and "If-Match" not in sent:
+        sent = await if_match(client, issue_id, sent)
+    return await client.post(f"/api/v1/issues/{issue_id}/merge", headers=sent, json=body)
 
 
 def people(database: Database, model: type[Follow] | type[Support], issue_id: str) -> set[int]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from tests.factories import bearer, make_category
+from tests.factories import bearer, if_match, make_category
 from tests.lifecycle.helpers import City, report
 
 
@@ -34,7 +34,9 @@ async def test_supports_and_merged_duplicates_over_all_contacts(
         assert response.status_code == 200, response.text
     await client.delete(f"/api/v1/issues/{c}/support", headers=device(4))
     merged = await client.post(
-        f"/api/v1/issues/{b}/merge", headers=bearer(settings, city.admin), json={"into": a}
+        f"/api/v1/issues/{b}/merge",
+        headers=await if_match(client, b, bearer(settings, city.admin)),
+        json={"into": a},
     )
     assert merged.status_code == 200, merged.text
     assert (await client.get(f"/api/v1/issues/{a}")).json()["supporter_count"] == 3

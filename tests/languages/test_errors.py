@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Agency, Language, Role, User
-from tests.factories import bearer, make_agency, make_category, make_issue, make_user
+from tests.factories import bearer, if_match, make_agency, make_category, make_issue, make_user
 
 THAI = {"Accept-Language": "th"}
 ENGLISH = {"Accept-Language": "en"}
@@ -60,12 +60,12 @@ async def test_a_lifecycle_refusal_names_the_step_and_what_is_allowed_in_each_la
 ) -> None:
     staff = make_user(db, Role.agent, agency=handling)
     url = f"/api/v1/issues/{issue_id}/transitions"
-    claimed = await client.post(url, json={"action": "claim"}, headers=bearer(settings, staff))
+    headers = await if_match(client, issue_id, bearer(settings, staff))
+    claimed = await client.post(url, json={"action": "claim"}, headers=headers)
     assert claimed.status_code == 200
+    headers = await if_match(client, issue_id, bearer(settings, staff))
 
-    thai, english = await both(
-        client, "POST", url, 409, json={"action": "close"}, headers=bearer(settings, staff)
-    )
+    thai, english = await both(client, "POST", url, 409, json={"action": "close"}, headers=headers)
 
     assert english["allowed_actions"] == thai["allowed_actions"] == ["start", "resolve", "transfer"]
     assert english["detail"] == (
@@ -87,7 +87,7 @@ async def test_staff_of_another_agency_are_told_why_in_their_language(
         f"/api/v1/issues/{issue_id}/transitions",
         403,
         json={"action": "start"},
-        headers=bearer(settings, agent),
+        headers=await if_match(client, issue_id, bearer(settings, agent)),
     )
 
     assert english["detail"] == "You may not start this issue: it was not routed to your agency."
@@ -207,11 +207,10 @@ async def test_a_user_without_a_header_reads_errors_in_their_saved_language(
     agent.language = Language.th
     db.commit()
     url = f"/api/v1/issues/{issue_id}/transitions"
+    staff = await if_match(client, issue_id, bearer(settings, agent))
 
-    saved = await client.post(url, json={"action": "start"}, headers=bearer(settings, agent))
-    asked = await client.post(
-        url, json={"action": "start"}, headers={**bearer(settings, agent), **ENGLISH}
-    )
+    saved = await client.post(url, json={"action": "start"}, headers=staff)
+    asked = await client.post(url, json={"action": "start"}, headers={**staff, **ENGLISH})
 
     assert saved.status_code == asked.status_code == 403
     assert saved.json()["detail"].startswith("คุณเริ่มดำเนินการเรื่องนี้ไม่ได้")

@@ -22,7 +22,7 @@ from app.models import (
     Role,
 )
 from app.services.timeframes import TimeframeState
-from tests.factories import bearer, make_agency, make_category, make_issue, make_user
+from tests.factories import bearer, if_match, make_agency, make_category, make_issue, make_user
 
 THAI = {"Accept-Language": "th"}
 ENGLISH = {"Accept-Language": "en"}
@@ -70,7 +70,9 @@ async def test_a_resolved_issue_names_its_resolution_and_its_agency(
     url = f"/api/v1/issues/{reported['id']}"
     staff = bearer(settings, reported["agent"])
     for step in ({"action": "claim"}, {"action": "resolve", "resolution": "fixed"}):
-        answer = await client.post(f"{url}/transitions", json=step, headers=staff)
+        answer = await client.post(
+            f"{url}/transitions", json=step, headers=await if_match(client, reported["id"], staff)
+        )
         assert answer.status_code == 200, answer.text
 
     thai, english = await both(client, url)
@@ -84,9 +86,8 @@ async def test_the_timeline_labels_each_step(
     client: httpx.AsyncClient, settings: Settings, reported: dict[str, Any]
 ) -> None:
     url = f"/api/v1/issues/{reported['id']}"
-    claimed = await client.post(
-        f"{url}/transitions", json={"action": "claim"}, headers=bearer(settings, reported["agent"])
-    )
+    staff = await if_match(client, reported["id"], bearer(settings, reported["agent"]))
+    claimed = await client.post(f"{url}/transitions", json={"action": "claim"}, headers=staff)
     assert claimed.status_code == 200
 
     thai, english = await both(client, f"{url}/events")

@@ -17,6 +17,7 @@ from tests.factories import (
     EAST_DISTRICT,
     IN_WEST,
     bearer,
+    if_match,
     make_agency,
     make_category,
     make_issue,
@@ -95,10 +96,12 @@ async def act(
     headers: dict[str, str] | None = None,
     **body: Any,
 ) -> httpx.Response:
+    """One step by `user`; staff send the ETag they read unless `headers` name an If-Match."""
+    sent = {**bearer(settings, user), **(headers or {})}
+    if user.role is not Role.citizen and "If-Match" not in sent:
+        sent = await if_match(client, issue_id, sent)
     return await client.post(
-        f"/api/v1/issues/{issue_id}/transitions",
-        headers={**bearer(settings, user), **(headers or {})},
-        json={"action": action, **body},
+        f"/api/v1/issues/{issue_id}/transitions", headers=sent, json={"action": action, **body}
     )
 
 

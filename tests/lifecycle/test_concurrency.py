@@ -28,7 +28,7 @@ from tests.lifecycle.helpers import (
 ROUNDS = 5
 
 
-@pytest.mark.parametrize("with_if_match", [False, True], ids=["no-if-match", "if-match"])
+@pytest.mark.parametrize("with_if_match", [False, True], ids=["any-version", "if-match"])
 async def test_two_candidates_claim_at_the_same_moment(
     with_if_match: bool,
     client: httpx.AsyncClient,
@@ -40,7 +40,7 @@ async def test_two_candidates_claim_at_the_same_moment(
     claimants = {city.agent.id: city.west.id, city.rival.id: city.metro.id}
     for _ in range(ROUNDS):
         issue_id = report(db, database, city)
-        headers = {"If-Match": '"1"'} if with_if_match else {}
+        headers = {"If-Match": '"1"' if with_if_match else "*"}
         first, second = await asyncio.gather(
             act(client, settings, city.agent, issue_id, "claim", headers=headers),
             act(client, settings, city.rival, issue_id, "claim", headers=headers),

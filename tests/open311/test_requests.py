@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Issue, Open311Submission
-from tests.factories import IN_EAST, IN_WEST, bearer
+from tests.factories import IN_EAST, IN_WEST, bearer, if_match
 from tests.open311.conftest import V2, Open311City
 from tests.open311.helpers import children, error_codes, request_form, xml
 
@@ -62,7 +62,9 @@ async def act(
     client: httpx.AsyncClient, settings: Settings, city: Open311City, request_id: str, **body: Any
 ) -> None:
     moved = await client.post(
-        f"/api/v1/issues/{request_id}/transitions", headers=bearer(settings, city.agent), json=body
+        f"/api/v1/issues/{request_id}/transitions",
+        headers=await if_match(client, request_id, bearer(settings, city.agent)),
+        json=body,
     )
     assert moved.status_code == 200, moved.text
 

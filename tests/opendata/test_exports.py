@@ -19,7 +19,7 @@ from app.models import Agency, Role
 from app.models.base import utcnow
 from app.services import opendata
 from app.services.issues import IssueFilter
-from tests.factories import IN_WEST, bearer, make_api_key, make_user
+from tests.factories import IN_WEST, bearer, if_match, make_api_key, make_user
 from tests.known import Known
 
 EXPORTS = "/api/v1/exports"
@@ -215,7 +215,9 @@ async def test_nothing_personal_or_internal_is_exported(
     assert east is not None
     internal = await client.post(
         f"/api/v1/issues/{known.ids[2]}/transitions",
-        headers=bearer(settings, make_user(db, Role.agent, agency=east)),
+        headers=await if_match(
+            client, known.ids[2], bearer(settings, make_user(db, Role.agent, agency=east))
+        ),
         json={"action": "start", "note": "Internal: contractor owes us", "is_public": False},
     )
     assert internal.status_code == 200, internal.text

@@ -190,8 +190,13 @@ def readme_story(api: httpx.Client) -> None:
 
     # Another district's office cannot touch it.
     stranger = login(api, "district-pathum-wan")
+
+    # Staff changes name the version they saw (the issue's ETag).
+    def versioned(headers: dict[str, str]) -> dict[str, str]:
+        return {**headers, "If-Match": api.get(f"/issues/{issue_id}").headers["ETag"]}
+
     refused = api.post(
-        f"/issues/{issue_id}/transitions", headers=stranger, json={"action": "claim"}
+        f"/issues/{issue_id}/transitions", headers=versioned(stranger), json={"action": "claim"}
     )
     assert refused.status_code == 403, refused.text
     assert refused.headers["content-type"] == "application/problem+json"
@@ -202,7 +207,9 @@ def readme_story(api: httpx.Client) -> None:
         ("resolve", {"resolution": "fixed", "note": "New lamp fitted"}, "resolved"),
     ):
         moved = api.post(
-            f"/issues/{issue_id}/transitions", headers=agent, json={"action": action, **extra}
+            f"/issues/{issue_id}/transitions",
+            headers=versioned(agent),
+            json={"action": action, **extra},
         )
         assert moved.status_code == 200, moved.text
         assert moved.json()["status"] == status

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Role
-from tests.factories import bearer, make_user
+from tests.factories import bearer, if_match, make_user
 from tests.queries.catalogue import (
     CENTRE,
     NEWEST_FIRST,
@@ -171,7 +171,7 @@ async def test_internal_steps_are_not_in_the_public_timeline(
     agent = bearer(settings, catalogue.staff["city"])
     started = await client.post(
         f"/api/v1/issues/{issue}/transitions",
-        headers=agent,
+        headers=await if_match(client, issue, agent),
         json={
             "action": "start",
             "note": "Crew booked; contractor quote 12,000 baht",
@@ -181,7 +181,7 @@ async def test_internal_steps_are_not_in_the_public_timeline(
     assert started.status_code == 200, started.text
     resolved = await client.post(
         f"/api/v1/issues/{issue}/transitions",
-        headers=agent,
+        headers=await if_match(client, issue, agent),
         json={"action": "resolve", "resolution": "fixed", "note": "Filled and levelled"},
     )
     assert resolved.status_code == 200, resolved.text

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Role
-from tests.factories import IN_WEST, bearer, make_agency, make_category, make_user
+from tests.factories import IN_WEST, bearer, if_match, make_agency, make_category, make_user
 
 
 async def test_report_to_resolution(
@@ -46,7 +46,7 @@ async def test_report_to_resolution(
     ):
         moved = await client.post(
             f"/api/v1/issues/{issue['id']}/transitions",
-            headers=bearer(settings, agent),
+            headers=await if_match(client, issue["id"], bearer(settings, agent)),
             json={"action": action, **body},
         )
         assert moved.status_code == 200, moved.text

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.demo import DEMO_EMAIL_DOMAIN, load_demo_city
 from app.models import Agency
+from tests.factories import if_match
 from tests.spatial.bangkok import OUTSIDE, WELL_INSIDE, Report
 
 PASSWORD = "demo-password-for-tests"
@@ -59,7 +60,9 @@ async def test_a_flood_in_samphanthawong_reaches_the_district_and_the_drainage_d
     assert await _queue(client, ids["district-bang-rak"], neighbour) == []
 
     claimed = await client.post(
-        f"/api/v1/issues/{flood}/transitions", headers=drainage, json={"action": "claim"}
+        f"/api/v1/issues/{flood}/transitions",
+        headers=await if_match(client, flood, drainage),
+        json={"action": "claim"},
     )
     assert claimed.status_code == 200, claimed.text
     assert await _queue(client, ids["district-samphanthawong"], district) == []

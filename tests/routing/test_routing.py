@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.models import IssueStatus
-from tests.factories import IN_EAST, IN_WEST, OUTSIDE, WEST_DISTRICT
+from tests.factories import IN_EAST, IN_WEST, OUTSIDE, WEST_DISTRICT, if_match
 from tests.routing.town import Town, act, queue, queues, report, unrouted
 
 NOBODY: dict[str, list[str]] = {"west": [], "east": [], "metro": [], "lights-west": []}
@@ -169,7 +169,7 @@ async def test_a_transfer_to_an_unknown_or_impossible_agency_is_refused_and_move
     for target, location in ((987_654, "body.to_agency"), (2**63, "body.transfer.to_agency")):
         response = await client.post(
             f"/api/v1/issues/{issue}/transitions",
-            headers=town.staff["west"],
+            headers=await if_match(client, issue, town.staff["west"]),
             json={"action": "transfer", "to_agency": target, "note": "Not ours"},
         )
         assert response.status_code == 422, response.text

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Agency, Category, Role
-from tests.factories import CITY, EAST_DISTRICT, WEST_DISTRICT, bearer, make_agency, make_category
+from tests.factories import (
+    CITY,
+    EAST_DISTRICT,
+    WEST_DISTRICT,
+    bearer,
+    if_match,
+    make_agency,
+    make_category,
+)
 from tests.factories import make_user as _make_user
 
 
@@ -104,7 +112,9 @@ async def act(
     client: httpx.AsyncClient, headers: dict[str, str], issue_id: str, **body: Any
 ) -> dict[str, Any]:
     response = await client.post(
-        f"/api/v1/issues/{issue_id}/transitions", headers=headers, json=body
+        f"/api/v1/issues/{issue_id}/transitions",
+        headers=await if_match(client, issue_id, headers),
+        json=body,
     )
     assert response.status_code == 200, response.text
     issue: dict[str, Any] = response.json()

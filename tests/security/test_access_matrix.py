@@ -22,6 +22,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import ApiKey
 from app.services import accounts
+from tests.factories import if_match
 from tests.security.helpers import (
     ACTORS,
     World,
@@ -233,11 +234,16 @@ async def test_access(
         own_key=world.own_key_ids.get(actor, world.foreign_key_id),
         foreign_key=world.foreign_key_id,
     )
+    headers = world.headers[actor]
+    if issue and spec.method != "GET":
+        # Every caller names the version it saw, as staff must (428 otherwise): the matrix is
+        # about who may, not about versions.
+        headers = await if_match(client, issue, headers)
     before = stored_rows(database)
     response = await client.request(
         spec.method,
         f"/api/v1{path}",
-        headers=world.headers[actor],
+        headers=headers,
         json=spec.body(world) if spec.body else None,
     )
     after = stored_rows(database)

@@ -89,7 +89,8 @@ def listing(query: str, says: str, status: int = 422, slug: str = "") -> Bad:
 
 
 def step(body: dict[str, Any], says: str, status: int = 422, slug: str = "", **kw: Any) -> Bad:
-    """A lifecycle step on the claimed issue, by A's agent unless `actor` says otherwise."""
+    """A lifecycle step on the claimed issue (at version 2, as If-Match says unless `headers`
+    say otherwise), by A's agent unless `actor` says otherwise."""
     return Bad(
         "POST",
         "/issues/{issue}/transitions",
@@ -97,8 +98,11 @@ def step(body: dict[str, Any], says: str, status: int = 422, slug: str = "", **k
         status,
         slug,
         json=body,
-        **{"actor": "agent"} | kw,
+        **{"actor": "agent", "headers": CURRENT} | kw,
     )
+
+
+CURRENT = {"If-Match": '"2"'}
 
 
 def credentials(says: str, path: str = "/users/me", **headers: str) -> Bad:
@@ -158,10 +162,20 @@ CASES: dict[str, Bad] = {
     "setting the reporter": report("body.reporter_id", reporter_id=1),
     "setting the status": report("body.status", status="closed"),
     "setting the version": Bad(
-        "PATCH", "/issues/{issue}", "body.version", json={"version": 99}, actor="agent"
+        "PATCH",
+        "/issues/{issue}",
+        "body.version",
+        json={"version": 99},
+        headers=CURRENT,
+        actor="agent",
     ),
     "erasing the title": Bad(
-        "PATCH", "/issues/{issue}", "body.title", json={"title": None}, actor="agent"
+        "PATCH",
+        "/issues/{issue}",
+        "body.title",
+        json={"title": None},
+        headers=CURRENT,
+        actor="agent",
     ),
     "erasing an agency's name": Bad(
         "PATCH", "/agencies/{handling}", "body.name_en", json={"name_en": None}, actor="admin"
@@ -285,6 +299,18 @@ CASES: dict[str, Bad] = {
         412,
         json={"title": "Hole"},
         headers={"If-Match": '"1"'},
+        actor="agent",
+    ),
+    "no If-Match on a staff step": step(
+        {"action": "start"}, "send If-Match", 428, "precondition-required", headers={}
+    ),
+    "no If-Match on a staff edit": Bad(
+        "PATCH",
+        "/issues/{issue}",
+        "send If-Match",
+        428,
+        "precondition-required",
+        json={"title": "Hole"},
         actor="agent",
     ),
     "an If-Match that is no ETag": Bad(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Language
-from tests.factories import bearer
+from tests.factories import bearer, if_match
 from tests.lifecycle.helpers import (
     City,
     act,
@@ -32,7 +32,9 @@ async def patch(
     client: httpx.AsyncClient, settings: Settings, city: City, issue_id: str, **body: Any
 ) -> httpx.Response:
     return await client.patch(
-        f"/api/v1/issues/{issue_id}", headers=bearer(settings, city.agent), json=body
+        f"/api/v1/issues/{issue_id}",
+        headers=await if_match(client, issue_id, bearer(settings, city.agent)),
+        json=body,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import Agency, Category, Issue, Role, User
-from tests.factories import IN_WEST, bearer, make_issue, make_user
+from tests.factories import IN_WEST, bearer, if_match, make_issue, make_user
 from tests.lifecycle.helpers import build_city
 
 
@@ -68,7 +68,7 @@ async def claimed_issue(
     issue_id = new_issue(db, database, office)
     response = await client.post(
         f"/api/v1/issues/{issue_id}/transitions",
-        headers=bearer(settings, office.agent),
+        headers=await if_match(client, issue_id, bearer(settings, office.agent)),
         json={"action": "claim"},
     )
     assert response.status_code == 200, response.text
@@ -83,11 +83,12 @@ async def assign(
     assignee: int | None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
+    # Staff accounts read Thai by default; these tests read English unless they ask.
+    sent = {"Accept-Language": "en", **bearer(settings, actor), **(headers or {})}
+    if "If-Match" not in sent:
+        sent = await if_match(client, issue_id, sent)
     return await client.put(
-        f"/api/v1/issues/{issue_id}/assignee",
-        # Staff accounts read Thai by default; these tests read English unless they ask.
-        headers={"Accept-Language": "en", **bearer(settings, actor), **(headers or {})},
-        json={"assignee": assignee},
+        f"/api/v1/issues/{issue_id}/assignee", headers=sent, json={"assignee": assignee}
     )
 
 
