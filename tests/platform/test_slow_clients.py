@@ -33,8 +33,9 @@ POOL_SIZE = 2  # so at most 4 connections at once: the pool and as many again at
 SLOW_JSON = 3
 SLOW_UPLOADS = 5  # the slow clients together are twice what the pool can ever hold
 DEADLINE_S = 8.0
-# A request that waited for a slow client would wait for the deadline, or for a lock (30 s).
-NORMAL_S = 2.0
+# A request that waited for a slow client would wait for its deadline, or for a lock (30 s, then
+# 500, as before issue 11); the margin is for this shared, loaded test machine.
+NORMAL_S = DEADLINE_S / 2
 FAST_CLIENTS = 2
 
 
@@ -172,14 +173,15 @@ async def report_and_handle(client: httpx.AsyncClient, agent: dict[str, str], t:
     )
     if created.status_code != 201:
         return
-    issue_id = created.json()["id"]
+    issue_id, version = created.json()["id"], created.headers["ETag"]
     for action in ("claim", "start"):
-        await timed(
+        moved = await timed(
             "POST",
             f"/api/v1/issues/{issue_id}/transitions",
             json={"action": action},
-            headers=agent,
+            headers={**agent, "If-Match": version},
         )
+        version = moved.headers.get("ETag", version)
 
 
 async def keep_reporting(
