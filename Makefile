@@ -12,7 +12,7 @@ BENCH_ISSUES ?= 100000
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos clean
+.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos bench-limits clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench: $(STAMP) ## API vs direct SQL on PostGIS: make bench BENCH_ISSUES=1000000
 
 bench-photos: $(STAMP) ## photo upload throughput and server memory (12 MP JPEG and HEIC), no database server needed
 	$(BIN)/python -m bench.photos
+
+bench-limits: $(STAMP) ## what rate limits cost: report time without limits, counted in memory, in Redis (127.0.0.1:6379)
+	$(BIN)/python -m bench.limits
 
 clean: ## remove the virtualenv, caches and the embedded database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

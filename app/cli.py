@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from app.db import Database
@@ -20,6 +20,16 @@ def _database() -> Database:
     from app.db import Database
 
     return Database.from_settings(get_settings())
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn takes the client's address (and scheme) from X-Forwarded-For/-Proto only when the
+    peer is one of CIVICLOOP_TRUSTED_PROXIES; with none configured, from no one: rate limits
+    count the address, and any client can write that header."""
+    return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or None,
+    }
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -45,7 +55,7 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            proxy_headers=True,
+            **proxy_options(settings),
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings.log_level, settings.log_format),
         )

@@ -8,12 +8,24 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only signing secret: refused in production (see _refuse_unsafe_defaults).
 DEV_SECRET_KEY = "civicloop-development-secret-change-me"
+
+
+def _rate_limits(value: str) -> str:
+    """A `limits` string ("10/minute;100/hour"), checked when the settings are read so that a
+    typo stops the start instead of the first request; empty means no limit."""
+    if value:
+        limits.parse_many(value)
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limits)]
 
 
 class Settings(BaseSettings):
@@ -130,6 +142,45 @@ class Settings(BaseSettings):
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)
     auto_close_check_seconds: float = Field(default=300, gt=0)
+
+    # Abuse limits (README "Rate limits and lockout"). Each action has an allowance per account or
+    # device (per e-mail for log-in and sign-up) and one per client address
+    # (the *_ip twin); a request over either answers 429. Off in the test environment unless a
+    # test turns them on.
+    rate_limits_enabled: bool = True
+    # Empty: counted in each process's memory. Several API processes share a Redis.
+    redis_url: str = ""
+    rate_limit_prefix: str = "civicloop"
+    # Peers whose X-Forwarded-For/-Proto `civicloop serve` believes (uvicorn's
+    # forwarded_allow_ips): a client's address is never taken from a header it can forge.
+    trusted_proxies: list[str] = []
+    rate_limit_login: RateLimit = "10/minute;60/hour"
+    rate_limit_login_ip: RateLimit = "30/minute;300/hour"
+    rate_limit_register: RateLimit = "3/hour"
+    rate_limit_register_ip: RateLimit = "10/hour;50/day"
+    rate_limit_report: RateLimit = "10/hour;50/day"
+    rate_limit_report_ip: RateLimit = "60/hour;500/day"
+    rate_limit_photo: RateLimit = "30/hour"
+    rate_limit_photo_ip: RateLimit = "120/hour"
+    rate_limit_comment: RateLimit = "30/hour"
+    rate_limit_comment_ip: RateLimit = "120/hour"
+    rate_limit_support: RateLimit = "60/hour"
+    rate_limit_support_ip: RateLimit = "300/hour"
+    rate_limit_export: RateLimit = "20/hour"
+    rate_limit_export_ip: RateLimit = "60/hour"
+    # Log-in back-off per account: after the free failures each failure doubles the wait, up to
+    # the cap; a success forgets them. Failures are counted over the window.
+    login_backoff_free_failures: int = Field(default=3, ge=0, le=100)
+    login_backoff_base_seconds: int = Field(default=1, ge=1)
+    login_backoff_max_seconds: int = Field(default=900, ge=1)
+    login_backoff_window_seconds: int = Field(default=86_400, ge=60)
+
+    @model_validator(mode="after")
+    def _limits_off_in_tests(self) -> Settings:
+        # Tests share addresses and accounts freely; those about limits turn them on.
+        if self.environment == "test" and "rate_limits_enabled" not in self.model_fields_set:
+            self.rate_limits_enabled = False
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

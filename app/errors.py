@@ -269,6 +269,15 @@ class IdempotencyKeyReused(DomainError):
     title = "Idempotency key reused for a different request"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | i18n.Text, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     slug = "not-ready"
@@ -299,6 +308,7 @@ STATUS_TITLES = {
     415: "Unsupported media type",
     422: "The request is not valid",
     428: "Say which version you change",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }

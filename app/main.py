@@ -33,6 +33,7 @@ from app.errors import (
     problem_responses,
     status_slug,
 )
+from app.http.limits import Limiter
 from app.http.methods import HeadAsGet
 from app.http.middleware import RequestHygiene
 from app.models import Language
@@ -168,6 +169,7 @@ def attach_state(app: FastAPI) -> None:
     app.state.cursors = CursorCodec(settings.secret_key)
     app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
     app.state.photo_store = store_for(settings)
+    app.state.limiter = Limiter(settings)
     # Photos are decoded on a few threads of their own: that bounds the memory (each 12 MP photo
     # takes ~150 MB while processed) and keeps it in those threads' malloc arenas, instead of
     # growing one arena per thread of the shared pool that runs every other request.

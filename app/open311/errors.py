@@ -41,6 +41,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (400, "Invalid arguments (GeoReport errors list)"),
         (403, "Missing or invalid api_key (GeoReport errors list)"),
         (404, "Unknown service, request, token, jurisdiction or format (GeoReport errors list)"),
+        (429, "Too many requests: wait the seconds in Retry-After (GeoReport errors list)"),
     )
 }
 
@@ -62,7 +63,8 @@ def _status(exc: DomainError) -> int:
         return 404
     if isinstance(exc, Unauthenticated | Forbidden):
         return 403
-    return 413 if exc.status == 413 else 400
+    # Statuses a client acts on as such: a body too large, a request to retry later.
+    return exc.status if exc.status in (413, 429) else 400
 
 
 def domain_error(request: Request, exc: DomainError) -> Response:
@@ -71,7 +73,10 @@ def domain_error(request: Request, exc: DomainError) -> Response:
     problems = [(status, f"{p.location}: {p.message}") for p in exc.errors_in(lang)] or [
         (status, exc.detail_in(lang))
     ]
-    return errors(problems, fmt=request_format(request), status_code=status)
+    response = errors(problems, fmt=request_format(request), status_code=status)
+    if "Retry-After" in exc.headers:
+        response.headers["Retry-After"] = exc.headers["Retry-After"]
+    return response
 
 
 def validation_error(request: Request, exc: RequestValidationError) -> Response:

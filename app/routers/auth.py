@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from app import i18n
 from app.deps import CurrentUser, Idempotent, SessionDep, SettingsDep, get_login_session
 from app.errors import problem_responses
+from app.http.limits import Action, LoginBackoffDep, RateLimited, by_email
 from app.http.route import UnitOfWorkRoute
 from app.models import SessionEnd
 from app.schemas.account import (
@@ -58,7 +59,7 @@ AccountLinksDep = Annotated[AccountLinks, Depends(get_account_links)]
     "/register",
     status_code=202,
     response_model=Accepted,
-    dependencies=[Idempotent],
+    dependencies=[RateLimited(Action.register, per=by_email), Idempotent],
     responses=problem_responses(400, 401, 413, 415, 422),
     summary="Sign up as a citizen",
 )
@@ -164,6 +165,7 @@ def reset_password(
 @router.post(
     "/login",
     response_model=TokenResponse,
+    dependencies=[RateLimited(Action.login, per=by_email), LoginBackoffDep],
     responses=problem_responses(400, 401, 413, 415, 422),
     summary="Log in with e-mail and password",
 )

@@ -19,6 +19,7 @@ from app.deps import (
     SettingsDep,
 )
 from app.errors import answers, problem_responses
+from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models import Comment, Issue, Language
 from app.routers.issues import CurrentIssue, UnhiddenIssue
@@ -86,7 +87,7 @@ def _reads(
     "/issues/{issue_id}/comments",
     status_code=201,
     response_model=CommentRead,
-    dependencies=[Idempotent],
+    dependencies=[RateLimited(Action.comment), Idempotent],
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
     summary="Comment on an issue, or write an internal note",
 )

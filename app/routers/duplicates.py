@@ -17,6 +17,7 @@ from app.deps import (
     SpatialDep,
 )
 from app.errors import problem_responses
+from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models import LonLat
 from app.models.base import utcnow
@@ -110,6 +111,7 @@ def _state(session: SessionDep, issue: CurrentIssue, supported: bool) -> Support
 @router.post(
     "/{issue_id}/support",
     response_model=SupportState,
+    dependencies=[RateLimited(Action.support)],
     responses=problem_responses(400, 401, 403, 404, 409),
     summary="Me too: support an open issue",
 )

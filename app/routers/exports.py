@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
+from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models.base import utcnow
 from app.routers.query import IssueFilterDep
@@ -30,6 +31,7 @@ def get_dictionary(settings: SettingsDep) -> dict[str, Any]:
 @router.get(
     "/issues.{fmt}",
     response_class=StreamingResponse,
+    dependencies=[RateLimited(Action.export)],
     responses={
         200: {"content": {f.media_type: {} for f in ExportFormat}},
         **problem_responses(400, 422),

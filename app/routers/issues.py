@@ -26,6 +26,7 @@ from app.deps import (
     require_role,
 )
 from app.errors import answers, problem_responses
+from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
@@ -91,6 +92,7 @@ def _wants_geojson(request: Request) -> bool:
     "",
     status_code=201,
     response_model=IssueRead,
+    dependencies=[RateLimited(Action.report)],
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
     openapi_extra=REPORT_BODY,
     summary="Report an issue",

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import BadRequest, NotFound
+from app.http.limits import Action, RateLimited, by_open311_submitter
 from app.http.params import refuse_control_characters
 from app.models import LonLat
 from app.models.base import utcnow
@@ -216,7 +217,11 @@ def new_request(form: Annotated[FormData, Depends(_form)]) -> NewRequest:
     )
 
 
-@router.post("/v2/requests.{fmt}", summary="POST Service Request (form-encoded, api_key)")
+@router.post(
+    "/v2/requests.{fmt}",
+    dependencies=[RateLimited(Action.report, per=by_open311_submitter)],
+    summary="POST Service Request (form-encoded, api_key)",
+)
 def create_request(
     fmt: FormatDep,
     session: SessionDep,

@@ -18,6 +18,7 @@ from app.deps import (
     SettingsDep,
 )
 from app.errors import Forbidden, problem_responses
+from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models import Issue, Photo, PhotoKind, PhotoVariant
 from app.routers.issues import CurrentIssue
@@ -66,6 +67,7 @@ CurrentPhoto = Annotated[tuple[Photo, Issue], Depends(load_photo)]
 @router.post(
     "/issues/{issue_id}/photos",
     status_code=201,
+    dependencies=[RateLimited(Action.photo)],
     response_model=list[PhotoRead],
     responses=UPLOAD_ERRORS,
     openapi_extra=PHOTOS_BODY,
