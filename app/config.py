@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only signing secret: refused in production (see _refuse_unsafe_defaults).
 DEV_SECRET_KEY = "civicloop-development-secret-change-me"
+# How long a SQLite writer waits for another's write lock before its request answers 503.
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def _rate_limits(value: str) -> str:
@@ -60,7 +62,10 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1, le=1000)
     max_radius_m: float = Field(default=50_000, gt=0)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    sqlite_busy_timeout_seconds: float = Field(default=SQLITE_BUSY_TIMEOUT_S, gt=0, le=600)
     cors_origins: list[str] = []
+    # Prometheus scrapes /metrics with `Authorization: Bearer <token>`; empty: no /metrics (404).
+    metrics_token: SecretStr = SecretStr("")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one object per line with the request id; text: plain."

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, CursorResult, Engine, Update, create_engine, event, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from app.config import Settings
+from app.config import SQLITE_BUSY_TIMEOUT_S, Settings
 from app.spatial import SpatialBackend, backend_for
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,7 +47,7 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_s: float) -> None:
     from app.spatial.sqlite import register_functions
 
     @event.listens_for(engine, "connect")
@@ -58,7 +58,7 @@ def _configure_sqlite(engine: Engine) -> None:
         for pragma in (
             "journal_mode=WAL",
             "foreign_keys=ON",
-            "busy_timeout=30000",
+            f"busy_timeout={round(busy_timeout_s * 1000)}",
             "synchronous=NORMAL",
         ):
             cursor.execute(f"PRAGMA {pragma}")
@@ -76,7 +76,13 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_db_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 5) -> Engine:
+def create_db_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 5,
+    busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
@@ -90,7 +96,7 @@ def create_db_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 5) 
             max_overflow=pool_size,
             pool_timeout=pool_timeout,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_s=busy_timeout_s)
         return engine
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -109,10 +115,19 @@ def create_db_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 5) 
 class Database:
     """One engine, its session factories and its spatial backend."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 5,
+        busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
+    ) -> None:
         # A short pool timeout: a request that cannot get a connection soon is answered 503
         # with Retry-After (app.errors) instead of hanging.
-        self.engine = create_db_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
+        self.engine = create_db_engine(
+            url, pool_size=pool_size, pool_timeout=pool_timeout, busy_timeout_s=busy_timeout_s
+        )
         self.spatial: SpatialBackend = backend_for(self.engine)
         self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -128,6 +143,7 @@ class Database:
             settings.effective_database_url,
             pool_size=settings.db_pool_size,
             pool_timeout=settings.db_pool_timeout_seconds,
+            busy_timeout_s=settings.sqlite_busy_timeout_seconds,
         )
 
     def session(self, *, write: bool) -> Session:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar, TypeVar
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -294,6 +296,17 @@ class Busy(DomainError):
 BUSY_RETRY_AFTER_SECONDS = 2
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    slug = "database-unavailable"
+    title = "The database is unavailable for a moment"
+
+
+# What a client waits before retrying while the database restarts or a lock is held.
+RETRY_AFTER_SECONDS = 2
+# SQLite's primary result codes for "another connection holds the lock" (extended codes add bits).
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 STATUS_TITLES = {
     400: "Bad request",
     401: "Authentication required",
@@ -459,6 +472,33 @@ def _integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database could not serve this request now but may in a moment: a connection lost or
+    refused (a restart), or SQLite's write lock still held when the busy timeout ran out.
+    PEP 249's OperationalError is exactly "not under the control of the programmer"; SQLite
+    also raises it for bad SQL, so there only the lock codes count."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    if isinstance(exc, sqlite3.OperationalError):
+        return exc.sqlite_errorcode & 0xFF in _SQLITE_BUSY_CODES
+    return isinstance(exc, psycopg.OperationalError)
+
+
+def _database_error(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        return _unexpected(request, exc)
+    log.warning("database unavailable, answered 503: %s", exc)
+    return domain_problem(
+        request,
+        DatabaseUnavailable(
+            i18n.text("error.database.unavailable", seconds=RETRY_AFTER_SECONDS),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ),
+    )
+
+
 def _stale_data(request: Request, exc: Exception) -> Response:
     return problem_response(
         request,
@@ -495,6 +535,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.OperationalError, _database_error)
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

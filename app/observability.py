@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import logging.config
 import os
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from pythonjsonlogger.core import RESERVED_ATTRS
+
+from app import i18n
+from app.config import Settings
+from app.errors import NotFound, Unauthenticated, answers
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -66,8 +71,25 @@ def configure_logging(level: str, log_format: str) -> None:
     logging.config.dictConfig(logging_config(level, log_format))
 
 
+@answers(401, 404)
+async def require_metrics_token(request: Request) -> None:
+    """/metrics is for the operator's scraper only: the metrics name routes, volumes and error
+    rates. Without a configured token the page does not exist."""
+    settings: Settings = request.app.state.settings
+    token = settings.metrics_token.get_secret_value()
+    if not token:
+        raise NotFound(i18n.text("error.metrics.off", path=request.url.path))
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # compare_digest: the time taken must not tell how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise Unauthenticated(i18n.text("error.metrics.token"))
+
+
 def install_observability(app: FastAPI) -> None:
-    """Request ids on every request and response; request metrics at /metrics.
+    """Request ids on every request and response; request metrics at /metrics, for the bearer of
+    CIVICLOOP_METRICS_TOKEN only.
 
     With several worker processes, `civicloop serve` sets PROMETHEUS_MULTIPROC_DIR so that
     /metrics adds up every worker's counts (prometheus_client's multiprocess mode).
@@ -77,4 +99,6 @@ def install_observability(app: FastAPI) -> None:
     registry = None if "PROMETHEUS_MULTIPROC_DIR" in os.environ else CollectorRegistry()
     Instrumentator(
         excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=registry
-    ).instrument(app).expose(app, include_in_schema=False)
+    ).instrument(app).expose(
+        app, include_in_schema=False, dependencies=[Depends(require_metrics_token)]
+    )
