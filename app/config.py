@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import limits
+from fastapi import Depends, Request
 from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     password_reset_link_minutes: int = Field(default=60, ge=5, le=1440)
     reopen_window_days: int = Field(default=30, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Deadlines for a WHOLE request body (README "Request hygiene"): a client still sending after
+    # them gets 408. Photo uploads are larger and come from phones, so they get longer.
+    body_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    upload_timeout_seconds: float = Field(default=300, gt=0, le=3600)
+    # Database connections per process (as many again may open at a peak), and how long a
+    # request waits for one before it is answered 503 with Retry-After.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_timeout_seconds: float = Field(default=5, gt=0, le=60)
     page_size_default: int = Field(default=50, ge=1, le=500)
     page_size_max: int = Field(default=200, ge=1, le=1000)
     max_radius_m: float = Field(default=50_000, gt=0)
@@ -270,3 +279,12 @@ class Settings(BaseSettings):
 @functools.cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The running application's settings (tests build apps with settings of their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Connection, CursorResult, Engine, Update, create_engine, event, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -77,7 +77,11 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_s: float) -> None:
 
 
 def create_db_engine(
-    url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 5,
+    busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
 ) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -90,13 +94,18 @@ def create_db_engine(
             connect_args={"check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=pool_timeout,
         )
         _configure_sqlite(engine, busy_timeout_s=busy_timeout_s)
         return engine
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            parsed,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
         )
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
@@ -107,9 +116,18 @@ class Database:
     """One engine, its session factories and its spatial backend."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 5,
+        busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
     ) -> None:
-        self.engine = create_db_engine(url, pool_size=pool_size, busy_timeout_s=busy_timeout_s)
+        # A short pool timeout: a request that cannot get a connection soon is answered 503
+        # with Retry-After (app.errors) instead of hanging.
+        self.engine = create_db_engine(
+            url, pool_size=pool_size, pool_timeout=pool_timeout, busy_timeout_s=busy_timeout_s
+        )
         self.spatial: SpatialBackend = backend_for(self.engine)
         self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -122,7 +140,10 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls(
-            settings.effective_database_url, busy_timeout_s=settings.sqlite_busy_timeout_seconds
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            busy_timeout_s=settings.sqlite_busy_timeout_seconds,
         )
 
     def session(self, *, write: bool) -> Session:
@@ -137,8 +158,11 @@ class Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work; `app.routing.UnitOfWorkRoute` commits it before responding."""
+    """The request's unit of work; `app.http.route.UnitOfWorkRoute` commits it before responding."""
     yield from _unit_of_work(request, write=request.method not in SAFE_METHODS)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_write_session(request: Request) -> Iterator[Session]:

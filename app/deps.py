@@ -1,168 +1,44 @@
-"""Shared dependencies: the session, who is calling, and small header parsers."""
+"""Shared dependencies: roles, the reporter, idempotency and small header parsers (who is
+calling, the session and the settings come from app.http.caller)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import i18n
-from app.config import Settings
-from app.db import get_session, get_write_session
-from app.errors import (
-    BadRequest,
-    DomainError,
-    Forbidden,
-    PreconditionRequired,
-    Unauthenticated,
-    answers,
+from app.config import SettingsDep as SettingsDep  # routers import their dependencies from here
+from app.db import SessionDep as SessionDep
+from app.db import get_write_session
+from app.errors import BadRequest, Forbidden, PreconditionRequired, Unauthenticated, answers
+from app.http.caller import (
+    ApiKeyCredentials,
+    BearerCredentials,
+    DeviceIdCredentials,
+    valid_device_id,
 )
+from app.http.caller import CurrentUser as CurrentUser
+from app.http.caller import OptionalUser as OptionalUser
 from app.http.links import public_url
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import read_token, secret_digest
-from app.services import accounts, idempotency, sessions
+from app.services import accounts, idempotency
 from app.services.pagination import CursorCodec
 from app.services.photos import PhotoLinks
 from app.spatial import SpatialBackend
 from app.storage import PhotoStore
 
-
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login.")
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrations.")
-_device_id = APIKeyHeader(
-    name="X-Device-Id",
-    auto_error=False,
-    description="A random identifier (16-128 characters) the app generated and keeps secret: "
-    "lets a citizen report and follow reports without an account.",
-)
-
-
-def _valid_device_id(device_id: str) -> str:
-    if not 16 <= len(device_id) <= 128 or not device_id.isprintable():
-        # A credential that cannot be used, like a malformed token: 401, as every such endpoint
-        # documents.
-        raise Unauthenticated(i18n.text("error.auth.device_id"))
-    return device_id
-
-
-@answers(400, 401)
-def get_optional_user(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
-    device_id: Annotated[str | None, Depends(_device_id)],
-) -> User | None:
-    """Whoever the credentials name; bad credentials are an error, not anonymity."""
-    return _identify(request, session, settings, bearer, api_key, device_id)
-
-
-def _identify(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    bearer: HTTPAuthorizationCredentials | None,
-    api_key: str | None,
-    device_id: str | None,
-) -> User | None:
-    """Who is calling, worked out once per request (a refusal too, raised wherever the caller
-    is asked for). Their saved language goes on the request's state, where answers written
-    after the session ended (errors) find it."""
-    outcome: User | DomainError | None = getattr(request.state, "caller", _UNKNOWN)
-    if outcome is _UNKNOWN:
-        try:
-            outcome = _authenticate(request, session, settings, bearer, api_key, device_id)
-        except DomainError as refused:
-            outcome = refused
-        request.state.caller = outcome
-        request.state.saved_language = outcome.language if isinstance(outcome, User) else None
-    if isinstance(outcome, DomainError):
-        raise outcome
-    return outcome
-
-
-_UNKNOWN: Any = object()
-
-
-async def recognise_caller(request: Request, session: SessionDep, settings: SettingsDep) -> None:
-    """Every API route's first dependency: the caller's saved language is known before anything
-    else can fail (a path naming no issue, a bad body), so every answer is worded in it. Bad
-    credentials are refused only where a route asks who is calling."""
-    credentials = (
-        await _bearer(request),
-        await _api_key(request),
-        await _device_id(request),
-    )
-    with contextlib.suppress(DomainError):
-        await run_in_threadpool(_identify, request, session, settings, *credentials)
-
-
-def _authenticate(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    bearer: HTTPAuthorizationCredentials | None,
-    api_key: str | None,
-    device_id: str | None,
-) -> User | None:
-    """The caller named by the strongest credential (token, then API key, then device). Every
-    credential sent must hold, the outranked ones too: a forged or stale extra one is refused,
-    not silently ignored."""
-    if bearer is None and "authorization" in request.headers:
-        # Another scheme, or no token: the caller meant to identify and would be served as anyone.
-        raise Unauthenticated(i18n.text("error.auth.scheme"))
-    callers = [
-        sessions.caller(session, settings, bearer.credentials)[0] if bearer is not None else None,
-        accounts.user_from_api_key(session, api_key) if api_key is not None else None,
-        _device_caller(session, device_id) if device_id is not None else None,
-    ]
-    return next((caller for caller in callers if caller is not None), None)
-
-
-def _device_caller(session: Session, device_id: str) -> User | None:
-    user = accounts.find_device_user(session, _valid_device_id(device_id))
-    if user is not None and not user.is_active:
-        # Like a revoked key: a credential that no longer works (401 is documented everywhere).
-        raise Unauthenticated(i18n.text("error.auth.device_blocked"))
-    return user
-
-
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
 @answers(401)
-def get_current_user(user: OptionalUser) -> User:
-    if user is None:
-        raise Unauthenticated(i18n.text("error.auth.required"))
-    return user
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
-
-
-@answers(401)
-def get_login_session(
-    user: CurrentUser,
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> int:
+def get_login_session(user: CurrentUser, settings: SettingsDep, bearer: BearerCredentials) -> int:
     """The login session of a caller who sent an access token (API keys and devices have none)."""
     claims = read_token(settings, bearer.credentials, expected="access") if bearer else None
     if claims is None:
@@ -183,8 +59,8 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @answers(403)
 def refuse_api_key(
     _: CurrentUser,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
+    bearer: BearerCredentials,
+    api_key: ApiKeyCredentials,
 ) -> None:
     """Credentials are made by a person who logged in: a leaked API key must not be able to mint
     keys or accounts that would outlive its revocation."""
@@ -199,13 +75,13 @@ NotByApiKey = Depends(refuse_api_key)
 def get_reporter(
     session: SessionDep,
     user: OptionalUser,
-    device_id: Annotated[str | None, Depends(_device_id)],
+    device_id: DeviceIdCredentials,
 ) -> User:
     """The reporting citizen: an account, or the anonymous user behind an X-Device-Id."""
     if user is not None:
         return user
     if device_id is not None:
-        return accounts.device_user(session, _valid_device_id(device_id))
+        return accounts.device_user(session, valid_device_id(device_id))
     raise Unauthenticated(i18n.text("error.auth.reporter"))
 
 

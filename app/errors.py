@@ -13,6 +13,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -196,6 +197,16 @@ class PayloadTooLarge(DomainError):
     title = "Request body too large"
 
 
+class RequestTimeout(DomainError):
+    status = 408
+    slug = "request-timeout"
+    title = "The request took too long to arrive"
+
+    def __init__(self, detail: str | i18n.Text) -> None:
+        # The rest of the body may still be on its way: this connection cannot carry another.
+        super().__init__(detail, headers={"Connection": "close"})
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     slug = "unsupported-media-type"
@@ -281,6 +292,16 @@ class ServiceUnavailable(DomainError):
     title = "Not ready to serve requests"
 
 
+class Busy(DomainError):
+    status = 503
+    slug = "busy"
+    title = "Too busy to answer right now"
+
+
+# How soon a client refused for lack of database connections may try again.
+BUSY_RETRY_AFTER_SECONDS = 2
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     slug = "database-unavailable"
     title = "The database is unavailable for a moment"
@@ -299,6 +320,7 @@ STATUS_TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    408: "Request timeout",
     409: "Conflict with the current state",
     412: "The resource changed since you read it",
     413: "Request body too large",
@@ -493,6 +515,16 @@ def _stale_data(request: Request, exc: Exception) -> Response:
     )
 
 
+def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    # Every pooled connection stayed busy for the whole pool timeout: a load peak, not a fault.
+    log.warning("no database connection free on %s %s: %s", request.method, request.url.path, exc)
+    busy = Busy(
+        i18n.text("error.busy", seconds=BUSY_RETRY_AFTER_SECONDS),
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+    return domain_problem(request, busy)
+
+
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -512,6 +544,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(psycopg.OperationalError, _database_error)
     app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)
 
 

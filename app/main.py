@@ -21,7 +21,6 @@ from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from app import i18n
-from app.bodylimit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
@@ -38,6 +37,7 @@ from app.http.caching import CachePolicyMiddleware
 from app.http.hosts import AllowedHostsMiddleware
 from app.http.limits import Limiter
 from app.http.methods import HeadAsGet
+from app.http.middleware import RequestHygiene
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
 from app.routers import api_router, health, open311
@@ -57,6 +57,10 @@ issues carry an `ETag` to send back as `If-Match` when changing them. Staff and 
 `If-Match` on every change to an issue (edit, transition, assignment, merge): without it the
 answer is 428 Precondition Required (`If-Match: *` changes whatever version is current); a
 stale one is 412. Citizens' apps may leave it out."""
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'"
+)
 
 
 def _replay(request: Request, exc: Exception) -> Response:
@@ -194,9 +198,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Inside HeadAsGet: a HEAD is decided on the scope its GET route marks.
     app.add_middleware(CachePolicyMiddleware)
     app.add_middleware(HeadAsGet)
-    app.add_middleware(
-        BodyLimitMiddleware, default=settings.max_body_bytes, multipart=settings.upload_max_bytes
-    )
+    app.add_middleware(RequestHygiene, settings=settings)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
         app.add_middleware(
@@ -232,13 +234,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title=f"{API_TITLE} API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
+        # The one page that runs code: our own packaged assets and its inline start-up script.
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,5 +1,6 @@
 """Query parameters: a route takes those it declares and refuses any other, so a misspelt or
-unsupported one (`page_size` for `limit`) is an error instead of an answer to another question."""
+unsupported one (`page_size` for `limit`) is an error instead of an answer to another question;
+and no parameter may carry control characters. Both are dependencies of the routers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from app import i18n
-from app.errors import BadRequest, FieldText, answers
+from app.errors import BadRequest, FieldText, ValidationFailed, answers, fields_detail
+from app.schemas.base import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -46,3 +48,15 @@ def refuse_unknown_query(request: Request) -> None:
             for name in unknown
         ],
     )
+
+
+def refuse_control_characters(request: Request) -> None:
+    """No query parameter may carry control characters (PostgreSQL text cannot hold NUL, and
+    none belongs in a search, a code or an address): refused alike on every route."""
+    problems = [
+        FieldText(f"query.{name}", CONTROL_CHARACTERS_MESSAGE, "invalid")
+        for name, value in request.query_params.multi_items()
+        if has_control_characters(value)
+    ]
+    if problems:
+        raise ValidationFailed(fields_detail(problems), errors=problems)

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from app import i18n
 from app.errors import DomainError, Forbidden, NotFound, Unauthenticated, field_message
+from app.http.route import UnitOfWorkRoute
 from app.open311.serialisers import Format, errors
-from app.routing import UnitOfWorkRoute
 
 
 class UnknownFormat(NotFound):

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Depends
 
-from app.deps import recognise_caller
-from app.http.params import refuse_unknown_query
+from app.http.body import json_media_type
+from app.http.caller import recognise_caller
+from app.http.params import refuse_control_characters, refuse_unknown_query
 from app.routers import (
     agencies,
     auth,
@@ -29,7 +30,12 @@ from app.routers import (
 # Open311 is not under it: its clients send extra parameters the GeoReport spec lets them send.
 api_router = APIRouter(
     prefix="/api/v1",
-    dependencies=[Depends(recognise_caller), Depends(refuse_unknown_query)],
+    dependencies=[
+        Depends(recognise_caller),
+        Depends(refuse_unknown_query),
+        Depends(refuse_control_characters),
+        Depends(json_media_type),
+    ],
 )
 for module in (
     auth,

@@ -20,11 +20,11 @@ from app.deps import (
     require_role,
 )
 from app.errors import Forbidden, answers, problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Agency, Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import IssueFilterDep, PageParams
 from app.routers.work import AssigneeDep, queue_filter
-from app.routing import UnitOfWorkRoute
 from app.schemas.catalog import AgencyCreate, AgencyRead, AgencyUpdate
 from app.schemas.issue import IssueReadPage
 from app.services import catalog, issues, permissions

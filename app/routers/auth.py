@@ -11,8 +11,8 @@ from app import i18n
 from app.deps import CurrentUser, Idempotent, SessionDep, SettingsDep, get_login_session
 from app.errors import problem_responses
 from app.http.limits import Action, LoginBackoffDep, RateLimited, by_email
+from app.http.route import UnitOfWorkRoute
 from app.models import SessionEnd
-from app.routing import UnitOfWorkRoute
 from app.schemas.account import (
     Accepted,
     LinkAction,

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from app.deps import Idempotent, SessionDep, require_role
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Category, Role, User
-from app.routing import UnitOfWorkRoute
 from app.schemas.catalog import CategoryCreate, CategoryRead
 from app.services import catalog
 

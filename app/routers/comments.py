@@ -20,9 +20,9 @@ from app.deps import (
 )
 from app.errors import answers, problem_responses
 from app.http.limits import Action, RateLimited
+from app.http.route import UnitOfWorkRoute
 from app.models import Comment, Issue, Language
 from app.routers.issues import CurrentIssue, UnhiddenIssue
-from app.routing import UnitOfWorkRoute
 from app.schemas.conversation import (
     CommentCreate,
     CommentRead,

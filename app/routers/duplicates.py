@@ -18,11 +18,11 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.http.limits import Action, RateLimited
+from app.http.route import UnitOfWorkRoute
 from app.models import LonLat
 from app.models.base import utcnow
 from app.routers.issues import CurrentIssue
 from app.routers.presenters import issue_read
-from app.routing import UnitOfWorkRoute
 from app.schemas.duplicates import (
     MergeRequest,
     ScoreParts,

@@ -11,9 +11,9 @@ from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
 from app.http.limits import Action, RateLimited
 from app.http.links import route_url
+from app.http.route import UnitOfWorkRoute
 from app.models.base import utcnow
 from app.routers.query import IssueFilterDep
-from app.routing import UnitOfWorkRoute
 from app.services import opendata
 from app.services.opendata import ExportFormat
 

@@ -14,9 +14,9 @@ from starlette.types import Receive, Scope, Send
 from app import i18n
 from app.deps import SessionDep, SettingsDep, require_role
 from app.errors import ValidationFailed, answers, problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Role, User
 from app.models.base import MAX_ID
-from app.routing import UnitOfWorkRoute
 from app.schemas.issue import AgencyRef, CategoryRef
 from app.schemas.problem import FieldProblem
 from app.schemas.work import FeedEvent, FeedIssue

@@ -10,8 +10,8 @@ from app import i18n
 from app.config import Settings
 from app.deps import SessionDep, SettingsDep, WriteSessionDep
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Answer
-from app.routing import UnitOfWorkRoute
 from app.schemas.notification import Confirmation, FeedbackRead, FeedbackRequest
 from app.services.notifications import feedback
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link

@@ -11,9 +11,9 @@ from app import i18n
 from app.deps import CurrentUser, PathId, Reporter, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import ValidationFailed, problem_responses
 from app.http.caching import Personal
+from app.http.route import UnitOfWorkRoute
 from app.models import AreaWatch, Category, LonLat
 from app.routers.issues import CurrentIssue, UnhiddenIssue
-from app.routing import UnitOfWorkRoute
 from app.schemas.notification import Confirmation, FollowState, Outcome, WatchCreate, WatchRead
 from app.schemas.problem import FieldProblem
 from app.services.notifications import areas, follows

@@ -28,12 +28,12 @@ from app.deps import (
 from app.errors import answers, problem_responses
 from app.http.limits import Action, RateLimited
 from app.http.links import route_url
+from app.http.route import UnitOfWorkRoute
 from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
 from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
 from app.routers.uploads import REPORT_BODY, Report, read_report
-from app.routing import UnitOfWorkRoute
 from app.schemas.issue import (
     IssueEventRead,
     IssuePage,

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from app.deps import CurrentUser, OptionalUser, PathId, SessionDep
 from app.errors import problem_responses
 from app.http.caching import Personal
+from app.http.route import UnitOfWorkRoute
 from app.models import Issue
 from app.models.base import MAX_ID
 from app.routers.issues import CurrentIssue
 from app.routers.query import as_utc
-from app.routing import UnitOfWorkRoute
 from app.schemas.notification import (
     DeadLetter,
     MetricsRead,

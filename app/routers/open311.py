@@ -19,6 +19,7 @@ from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import BadRequest, NotFound
 from app.http.limits import Action, RateLimited, by_open311_submitter
 from app.http.links import public_url
+from app.http.params import refuse_control_characters
 from app.models import LonLat
 from app.models.base import utcnow
 from app.open311 import serialisers
@@ -29,7 +30,11 @@ from app.services import open311
 from app.services.open311 import NewRequest, Open311Status, RequestQuery
 
 router = APIRouter(
-    prefix="/open311", tags=["open311"], route_class=Open311Route, responses=ERROR_RESPONSES
+    prefix="/open311",
+    tags=["open311"],
+    route_class=Open311Route,
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(refuse_control_characters)],
 )
 
 # The path's suffix, `.xml` or `.json`.

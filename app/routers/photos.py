@@ -19,10 +19,10 @@ from app.deps import (
 )
 from app.errors import Forbidden, problem_responses
 from app.http.limits import Action, RateLimited
+from app.http.route import UnitOfWorkRoute
 from app.models import Issue, Photo, PhotoKind, PhotoVariant
 from app.routers.issues import CurrentIssue
 from app.routers.uploads import PHOTOS_BODY, photos_only
-from app.routing import UnitOfWorkRoute
 from app.schemas.photo import PhotoModeration, PhotoRead
 from app.services import photos
 from app.storage.images import CleanPhoto
@@ -42,9 +42,9 @@ def may_upload(
         Query(description="`report` (the reporter's) or `resolution` (the agency's, the fix)."),
     ] = PhotoKind.report,
 ) -> PhotoKind:
-    """Refuse an upload the user may not make before its megabytes are read and decoded. Then end
-    this read: no database lock (SQLite's is per database) is held while photos stream in and
-    are processed; adding them checks everything again."""
+    """Refuse an upload the user may not make before its photos are decoded. Then end this read:
+    no database lock (SQLite's is per database) is held while photos are processed; adding them
+    checks everything again."""
     photos.check_may_add(
         session,
         issue=issue,
@@ -153,8 +153,6 @@ def get_photo_file(
     headers = {
         "ETag": file.etag,
         "Cache-Control": f"{scope}, max-age={settings.photo_cache_seconds}, immutable",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'",
     }
     if request.headers.get("if-none-match", "").strip() == file.etag:
         return Response(status_code=304, headers=headers)

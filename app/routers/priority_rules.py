@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from app.deps import SessionDep, require_role
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Role, User
-from app.routing import UnitOfWorkRoute
 from app.schemas.priority import PriorityRulesRead, PriorityRulesWrite
 from app.services import priorities
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Response
 
 from app.deps import CurrentUser, PathId, SessionDep
 from app.errors import answers, problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import ResponseTemplate
 from app.routers.agencies import CurrentAgency
-from app.routing import UnitOfWorkRoute
 from app.schemas.conversation import (
     ResponseTemplateCreate,
     ResponseTemplateRead,

@@ -16,8 +16,8 @@ from starlette.responses import Response
 from app import i18n
 from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.routers.query import IssueFilterDep
-from app.routing import UnitOfWorkRoute
 from app.services import stats
 from app.services.cache import TTLCache
 from app.services.stats import Dimension, Event, Period, Scope, Stage

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 from app.deps import CurrentUser, Idempotent, PathId, Reporter, SessionDep, SettingsDep
 from app.errors import problem_responses
 from app.http.caching import Personal
+from app.http.route import UnitOfWorkRoute
 from app.models import User
-from app.routing import UnitOfWorkRoute
 from app.schemas.notification import (
     Preferences,
     PreferencesUpdate,

@@ -1,41 +1,44 @@
-"""Request bodies that carry photos: a streaming multipart reader (each photo is counted while it
-arrives and refused the moment it passes the limit, so an oversized file is never read whole),
-the cleaning of the photos off the event loop, and the two shapes of a report (JSON, or JSON and
-photos in one multipart request)."""
+"""Request bodies that carry photos: a multipart reader over the body app.http spooled (each
+photo is counted as it is parsed and refused the moment it passes its limit), the cleaning of
+the photos off the event loop, and the two shapes of a report (JSON, or JSON and photos in one
+multipart request)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import hashlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser
 
 from app import i18n
 from app.deps import PhotoWorkersDep, SettingsDep
 from app.errors import (
     BadRequest,
     FieldText,
-    PhotoTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from app.routing import check_json, is_json
+from app.http.body import (
+    PHOTO_FIELD,
+    PartReader,
+    boundary_of,
+    check_json,
+    is_json,
+    media_type,
+    photo_name,
+)
 from app.schemas.issue import IssueCreate
 from app.schemas.problem import FieldProblem
 from app.services import photos
 from app.storage.images import CleanPhoto
 
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
-
-PHOTO_FIELD = "photo"
 # Form fields other than photos hold small JSON documents.
 MAX_FIELD_BYTES = 64_000
 MAX_FIELDS = 8
@@ -49,11 +52,7 @@ class UploadedPhoto:
 
     @property
     def name(self) -> i18n.Text:
-        if self.filename:
-            return i18n.text(
-                "error.photo.name_file", position=self.position, filename=repr(self.filename)
-            )
-        return i18n.text("error.photo.name", position=self.position)
+        return photo_name(self.position, self.filename)
 
 
 @dataclass
@@ -66,50 +65,25 @@ class Upload:
 
 
 def is_multipart(request: Request) -> bool:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return media_type == "multipart/form-data"
+    return media_type(request.headers) == "multipart/form-data"
 
 
-@dataclass
-class _Part:
-    headers: dict[bytes, bytes] = field(default_factory=dict)
-    name: str = ""
-    filename: str | None = None
-    data: bytearray = field(default_factory=bytearray)
-
-
-class _Collector:
+class _Collector(PartReader):
     def __init__(self, *, max_photo_bytes: int, max_photos: int, allowed_fields: set[str]) -> None:
-        self.max_photo_bytes = max_photo_bytes
+        super().__init__(max_photo_bytes=max_photo_bytes)
         self.max_photos = max_photos
         self.allowed_fields = allowed_fields
         self.fields: dict[str, str] = {}
         self.photos: list[UploadedPhoto] = []
-        self.part = _Part()
-        self.header_name = b""
-        self.header_value = b""
+        self.data = bytearray()
         self.digest = hashlib.sha256()
 
     def on_part_begin(self) -> None:
-        self.part = _Part()
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.header_name += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        self.part.headers[self.header_name.lower()] = self.header_value
-        self.header_name = self.header_value = b""
+        super().on_part_begin()
+        self.data = bytearray()
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
-        if b"name" not in options:
-            raise BadRequest("Every multipart part needs a Content-Disposition with a name.")
-        self.part.name = options[b"name"].decode("utf-8", "replace")
-        if b"filename" in options:
-            self.part.filename = options[b"filename"].decode("utf-8", "replace")[:255]
+        super().on_headers_finished()
         if self.part.name == PHOTO_FIELD:
             if len(self.photos) >= self.max_photos:
                 raise _problem(
@@ -127,18 +101,9 @@ class _Collector:
             raise _problem("Too many form fields.", "too_many_fields")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        self.part.data += data[start:end]
-        if self.part.name == PHOTO_FIELD:
-            if len(self.part.data) > self.max_photo_bytes:
-                position = len(self.photos) + 1
-                name = UploadedPhoto(position, self.part.filename, b"").name
-                raise PhotoTooLarge(
-                    i18n.text(
-                        "error.photo.too_large", name=name, mb=f"{self.max_photo_bytes / 1e6:g}"
-                    ),
-                    max_bytes=self.max_photo_bytes,
-                )
-        elif len(self.part.data) > MAX_FIELD_BYTES:
+        super().on_part_data(data, start, end)
+        self.data += data[start:end]
+        if self.part.name != PHOTO_FIELD and len(self.data) > MAX_FIELD_BYTES:
             raise _problem(
                 f"The form part {self.part.name!r} is larger than {MAX_FIELD_BYTES} bytes.",
                 "field_too_large",
@@ -147,16 +112,16 @@ class _Collector:
 
     def on_part_end(self) -> None:
         self.digest.update(self.part.name.encode() + b"\0")
-        self.digest.update(hashlib.sha256(self.part.data).digest())
+        self.digest.update(hashlib.sha256(self.data).digest())
         if self.part.name == PHOTO_FIELD:
             self.photos.append(
-                UploadedPhoto(len(self.photos) + 1, self.part.filename, bytes(self.part.data))
+                UploadedPhoto(len(self.photos) + 1, self.part.filename, bytes(self.data))
             )
         else:
             if self.part.name in self.fields:
                 raise _problem(f"The form part {self.part.name!r} was sent twice.", "duplicate")
-            self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
-        self.part = _Part()
+            self.fields[self.part.name] = self.data.decode("utf-8", "replace")
+        super().on_part_end()
 
 
 def _problem(detail: str, code: str, *, location: str = "body.photo") -> ValidationFailed:
@@ -168,29 +133,19 @@ def _problem(detail: str, code: str, *, location: str = "body.photo") -> Validat
 async def read_upload(
     request: Request, *, max_photo_bytes: int, max_photos: int, fields: set[str]
 ) -> Upload:
-    """Parse a multipart/form-data body as it streams in: `photo` parts (any number up to
+    """Parse a multipart/form-data body chunk by chunk: `photo` parts (any number up to
     `max_photos`, each up to `max_photo_bytes`) and the named small form fields."""
     if not is_multipart(request):
         raise UnsupportedMediaType(
             "Send photos as multipart/form-data, each in a part named 'photo'."
         )
-    _, params = parse_options_header(request.headers["content-type"])
-    boundary = params.get(b"boundary")
-    if not boundary:
+    boundary = boundary_of(request.headers)
+    if boundary is None:
         raise BadRequest("The multipart Content-Type has no boundary.")
     collector = _Collector(
         max_photo_bytes=max_photo_bytes, max_photos=max_photos, allowed_fields=fields
     )
-    callbacks: MultipartCallbacks = {
-        "on_part_begin": collector.on_part_begin,
-        "on_part_data": collector.on_part_data,
-        "on_part_end": collector.on_part_end,
-        "on_header_field": collector.on_header_field,
-        "on_header_value": collector.on_header_value,
-        "on_header_end": collector.on_header_end,
-        "on_headers_finished": collector.on_headers_finished,
-    }
-    parser = MultipartParser(boundary, callbacks)
+    parser = MultipartParser(boundary, collector.callbacks())
     try:
         async for chunk in request.stream():
             parser.write(chunk)
@@ -205,7 +160,7 @@ async def read_upload(
 async def clean_upload(
     request: Request, settings: SettingsDep, workers: PhotoWorkersDep, *, fields: set[str]
 ) -> tuple[dict[str, str], list[CleanPhoto]]:
-    """Read a multipart upload as it streams, then clean its photos on the photo worker threads
+    """Read a multipart upload, then clean its photos on the photo worker threads
     (`photo_workers` of them; more uploads wait their turn), off the event loop."""
     upload = await read_upload(
         request,

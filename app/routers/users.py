@@ -21,10 +21,10 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.http.caching import Personal
+from app.http.route import UnitOfWorkRoute
 from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
-from app.routing import UnitOfWorkRoute
 from app.schemas.account import (
     AccountStatusUpdate,
     ApiKeyCreate,

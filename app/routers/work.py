@@ -20,12 +20,12 @@ from app.deps import (
     require_role,
 )
 from app.errors import DomainError, ValidationFailed, answers, domain_problem, problem_responses
+from app.http.route import UnitOfWorkRoute
 from app.models import Issue, Role, User
 from app.models.base import MAX_ID
 from app.routers.issues import CurrentIssue, take_step
 from app.routers.presenters import issue_read, issue_reads
 from app.routers.query import IssueFilterDep, PageParams, parse_csv
-from app.routing import UnitOfWorkRoute
 from app.schemas.issue import IssueRead, IssueReadPage
 from app.schemas.problem import FieldProblem, Problem
 from app.schemas.work import AssignmentUpdate, AssignRequest, BulkRequest, BulkResponse, BulkResult

@@ -1,0 +1,45 @@
+"""The route class every API router uses: one unit of work per request, committed before the
+response is sent (a commit after it could fail after the client was told "201 Created").
+
+It only commits: the body was read and checked before the application ran (app.http.body),
+and query parameters are checked by a dependency (app.http.params)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import i18n
+from app.services import idempotency
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            with i18n.answering(request):
+                response = await handler(request)
+                if i18n.worded():
+                    i18n.say_language(response, i18n.of_request(request))
+            session: Session | None = getattr(request.state, "session", None)
+            if session is not None and response.status_code < 400:
+                claim: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)
+                if claim is not None:
+                    idempotency.record_response(
+                        session,
+                        claim,
+                        status_code=response.status_code,
+                        headers=dict(response.headers),
+                        body=bytes(response.body),
+                    )
+                await run_in_threadpool(session.commit)
+            return response
+
+        return route_handler
