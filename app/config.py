@@ -169,6 +169,8 @@ class Settings(BaseSettings):
     rate_limit_login_ip: RateLimit = "30/minute;300/hour"
     rate_limit_register: RateLimit = "3/hour"
     rate_limit_register_ip: RateLimit = "10/hour;50/day"
+    rate_limit_password_reset: RateLimit = "3/hour"
+    rate_limit_password_reset_ip: RateLimit = "10/hour;50/day"
     rate_limit_report: RateLimit = "10/hour;50/day"
     rate_limit_report_ip: RateLimit = "60/hour;500/day"
     rate_limit_photo: RateLimit = "30/hour"

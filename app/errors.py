@@ -298,16 +298,13 @@ class Busy(DomainError):
     title = "Too busy to answer right now"
 
 
-# How soon a client refused for lack of database connections may try again.
-BUSY_RETRY_AFTER_SECONDS = 2
-
-
 class DatabaseUnavailable(ServiceUnavailable):
     slug = "database-unavailable"
     title = "The database is unavailable for a moment"
 
 
-# What a client waits before retrying while the database restarts or a lock is held.
+# What a client waits before retrying while the database restarts, a lock is held or every
+# pooled connection is taken.
 RETRY_AFTER_SECONDS = 2
 # SQLite's primary result codes for "another connection holds the lock" (extended codes add bits).
 _SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -519,8 +516,8 @@ def _pool_exhausted(request: Request, exc: Exception) -> Response:
     # Every pooled connection stayed busy for the whole pool timeout: a load peak, not a fault.
     log.warning("no database connection free on %s %s: %s", request.method, request.url.path, exc)
     busy = Busy(
-        i18n.text("error.busy", seconds=BUSY_RETRY_AFTER_SECONDS),
-        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        i18n.text("error.busy", seconds=RETRY_AFTER_SECONDS),
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
     return domain_problem(request, busy)
 

@@ -1,5 +1,5 @@
 """Abuse limits: how often one client address, and one account or device, may log in, sign up,
-report, upload, comment, support and export (README "Rate limits and
+ask for a password reset, report, upload, comment, support and export (README "Rate limits and
 lockout"), and the log-in back-off.
 
 Routers declare them: `dependencies=[RateLimited(Action.comment)]`. Counts live in memory, or in
@@ -44,6 +44,7 @@ class Action(StrEnum):
 
     login = "login"
     register = "register"
+    password_reset = "password_reset"
     report = "report"
     photo = "photo"
     comment = "comment"

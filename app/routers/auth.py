@@ -117,6 +117,7 @@ def confirm_sign_up(
     "/password-reset",
     status_code=202,
     response_model=Accepted,
+    dependencies=[RateLimited(Action.password_reset, per=by_email)],
     responses=problem_responses(400, 401, 413, 415, 422),
     summary="Ask for a password reset link",
 )

@@ -84,6 +84,13 @@ async def _register(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) ->
     return await c.post("/api/v1/auth/register", json=body, headers=h)
 
 
+async def _password_reset(
+    c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]
+) -> httpx.Response:
+    body = {"email": t.citizen.email}
+    return await c.post("/api/v1/auth/password-reset", json=body, headers=h)
+
+
 async def _report_json(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) -> httpx.Response:
     return await c.post("/api/v1/issues", json=_report(n), headers=t.bearer() | h)
 
@@ -133,6 +140,7 @@ async def _export(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) -> h
 CASES: dict[str, tuple[Send, set[int]]] = {
     "login": (_login, {200}),
     "register": (_register, {201, 202, 409}),
+    "password-reset": (_password_reset, {202}),
     "report": (_report_json, {201}),
     "report-by-device": (_report_device, {201}),
     "report-open311": (_report_open311, {200}),

@@ -3,6 +3,7 @@ run really work: no Docker engine runs here, so the same commands run natively o
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ from tests.platform.server import clean_environment, free_port, run, serving
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SECRET = "compose-test-secret-0123456789abcdefghijklmnop"
+# The Redis the suite provisions (scripts/ensure-tools.sh) stands in for the compose service.
+LOCAL_REDIS_URL = os.environ.get("CIVICLOOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PUBLIC_HOST = "civic.example.org"
 REQUIRED = {
     "CIVICLOOP_SECRET_KEY": SECRET,
@@ -73,7 +76,7 @@ def test_compose_file_is_valid_and_needs_the_secrets() -> None:
 
 def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
     services = resolved_services(CIVICLOOP_WORKERS="3")
-    assert set(services) == {"db", "migrate", "api", "worker"}
+    assert set(services) == {"db", "redis", "migrate", "api", "worker"}
 
     db = services["db"]
     assert db["image"] == "postgis/postgis:15-3.4"
@@ -90,7 +93,13 @@ def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
     # Inside its container the API must listen on every interface to be reachable.
     assert api["command"][api["command"].index("--host") + 1] == "0.0.0.0"  # noqa: S104
     assert api["command"][api["command"].index("--workers") + 1] == "3"
-    assert api["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert api["depends_on"] == {
+        "migrate": {"condition": "service_completed_successfully"},
+        "redis": {"condition": "service_healthy"},
+    }
+    # Several API processes share one count of every rate limit.
+    assert make_url(api["environment"]["CIVICLOOP_REDIS_URL"]).host == "redis"
+    assert "ping" in services["redis"]["healthcheck"]["test"]
     assert "/readyz" in shell_command(api["healthcheck"]["test"])
 
     worker = services["worker"]
@@ -110,7 +119,9 @@ def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
 
 def test_every_command_the_deployment_runs_exists(tmp_path: Path) -> None:
     commands = [
-        service["command"] for service in resolved_services().values() if "command" in service
+        service["command"]
+        for service in resolved_services().values()
+        if "command" in service and "build" in service  # our image; db and redis are upstream's
     ]
     dockerfile_cmd = [value for kind, value in dockerfile_instructions() if kind == "CMD"]
     commands.append(yaml.safe_load(dockerfile_cmd[-1]))
@@ -172,7 +183,8 @@ def test_the_compose_commands_run_natively_on_postgis(
 
     def environment(service: str, **extra: str) -> dict[str, str]:
         values = {k: str(v) for k, v in services[service]["environment"].items()}
-        return clean_environment(**{**values, "CIVICLOOP_DATABASE_URL": url, **extra})
+        local = {"CIVICLOOP_DATABASE_URL": url, "CIVICLOOP_REDIS_URL": LOCAL_REDIS_URL}
+        return clean_environment(**{**values, **local, **extra})
 
     api_env = environment("api", CIVICLOOP_PORT=str(port))
     healthcheck = shell_command(services["api"]["healthcheck"]["test"])
