@@ -1,7 +1,7 @@
 """Private reports: an issue the reporter asked to keep from the public.
 
 Revision ID: 3f1e9a6c2b70
-Revises: 8c7ada02b79b
+Revises: 5e1c0a7d9b24
 Create Date: 2026-12-07 15:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f1e9a6c2b70"
-down_revision: str | None = "8c7ada02b79b"
+down_revision: str | None = "5e1c0a7d9b24"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
