@@ -96,13 +96,14 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
-    """Deliver the outbox until SIGTERM/SIGINT (or, with --once, until nothing is due)."""
+    """Deliver the outbox and do the housekeeping (auto-close, retention) until SIGTERM/SIGINT
+    (or, with --once, until nothing is due)."""
     import logging
     import signal
     import threading
 
+    from app.services import housekeeping
     from app.services.notifications.delivery import Worker
-    from app.services.notifications.feedback import auto_close_all
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
@@ -116,9 +117,10 @@ def worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    loop = Worker(database, settings, housekeeping=lambda: auto_close_all(database, settings))
+    loop = Worker(database, settings, housekeeping=lambda: housekeeping.run(database, settings))
     try:
         if args.once:
+            housekeeping.run(database, settings)
             while not stop.is_set() and loop.run_once(stop):
                 pass
         else:
@@ -208,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser(
         "worker", help="deliver queued notifications (e-mail, webhooks, web push) until stopped"
     )
-    p.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    p.add_argument("--once", action="store_true", help="do what is due now, then exit")
     p.set_defaults(handler=worker)
     p = commands.add_parser(
         "demo-data", help="load the Bangkok demo city (districts, categories, staff)"

@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)
     auto_close_check_seconds: float = Field(default=300, gt=0)
+    # The city's retention policy: a closed issue's personal data (its reporter, followers,
+    # message addresses) and photo originals are removed this many days after it closed.
+    # None keeps them.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
 
     # Abuse limits (README "Rate limits and lockout"). Each action has an allowance per account or
     # device (per e-mail for log-in and sign-up) and one per client address
@@ -181,6 +185,8 @@ class Settings(BaseSettings):
     rate_limit_support_ip: RateLimit = "300/hour"
     rate_limit_export: RateLimit = "20/hour"
     rate_limit_export_ip: RateLimit = "60/hour"
+    rate_limit_my_data: RateLimit = "5/hour"
+    rate_limit_my_data_ip: RateLimit = "20/hour"
     # Log-in back-off per account: after the free failures each failure doubles the wait, up to
     # the cap; a success forgets them. Failures are counted over the window.
     login_backoff_free_failures: int = Field(default=3, ge=0, le=100)

@@ -7,7 +7,16 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, CursorResult, Engine, Update, create_engine, event, make_url
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Delete,
+    Engine,
+    Update,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.config import SQLITE_BUSY_TIMEOUT_S, Settings
@@ -181,7 +190,8 @@ def _unit_of_work(request: Request, *, write: bool) -> Iterator[Session]:
             raise
 
 
-def rows_changed(session: Session, statement: Update) -> int:
-    """Run a conditional UPDATE; how many rows it changed (0: the condition no longer held)."""
+def rows_changed(session: Session, statement: Update | Delete) -> int:
+    """Run a conditional UPDATE (or a DELETE); how many rows it changed (0: the condition no
+    longer held)."""
     result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount)

@@ -50,6 +50,7 @@ class Action(StrEnum):
     comment = "comment"
     support = "support"
     export = "export"
+    my_data = "my_data"
 
 
 @dataclass(frozen=True)

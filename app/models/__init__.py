@@ -30,6 +30,7 @@ from app.models.notification import (
 from app.models.open311 import Open311Submission
 from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.priority import PriorityRules
+from app.models.privacy import PrivacyAction, PrivacyAudit
 from app.models.registration import Registration
 from app.models.support import Support
 from app.models.types import LonLat
@@ -72,6 +73,8 @@ __all__ = [
     "PhotoVariant",
     "Priority",
     "PriorityRules",
+    "PrivacyAction",
+    "PrivacyAudit",
     "PushSubscription",
     "Registration",
     "Resolution",

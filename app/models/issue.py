@@ -151,6 +151,8 @@ class Issue(IdMixin, TimestampMixin, Base):
     # The reporter's choice: seen only by them, the agencies involved and admins; absent from
     # every public surface (lists, maps, Open311, exports, statistics, area alerts).
     is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the retention policy took its personal data (reporter, followers, photo originals).
+    personal_data_removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
     # Set when staff merged this issue into the one reporting the same problem (resolution
     # `duplicate`); that issue lists its duplicates by this column.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
+from app.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from app.models.agency import Agency
@@ -66,5 +68,8 @@ class User(IdMixin, TimestampMixin, Base):
     # ContactNeed values the person stated; staff handling their reports see them.
     contact_needs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Erased by its owner: every personal field is gone; the row stays so that their reports,
+    # comments and answers remain part of the civic record, by no one.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency | None] = relationship(lazy="raise")

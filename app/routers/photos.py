@@ -17,7 +17,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
 )
-from app.errors import Forbidden, problem_responses
+from app.errors import Forbidden, NotFound, problem_responses
 from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models import Issue, Photo, PhotoKind, PhotoVariant
@@ -141,7 +141,10 @@ def get_photo_file(
     internal = photos.check_visible(session, photo=photo, issue=issue, viewer=viewer)
     if variant == PhotoVariant.full and not internal:
         raise Forbidden(i18n.text("error.photo.full_who"))
-    file = next(f for f in photo.files if f.variant == variant)
+    file = next((f for f in photo.files if f.variant == variant), None)
+    if file is None:
+        # Only an original goes missing: the retention policy removed it.
+        raise NotFound(i18n.text("error.photo.original_removed", id=photo.id))
     presigned = store.presigned_url(file.key)
     if presigned is not None:
         return Response(

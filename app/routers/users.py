@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+import orjson
+from fastapi import APIRouter, Request, Response
 
 from app.deps import (
     CurrentUser,
@@ -21,21 +22,24 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.http.caching import Personal
+from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.models import Role, User
 from app.routers.presenters import issue_reads
 from app.routers.query import PageParams
 from app.schemas.account import (
+    AccountErasure,
     AccountStatusUpdate,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
     ContactPreferencesUpdate,
+    ErasureRead,
     StaffCreate,
     UserRead,
 )
 from app.schemas.issue import IssueReadPage
-from app.services import accounts, issues
+from app.services import accounts, issues, privacy
 
 # The caller's own account, keys and reports, or staff accounts: never stored.
 router = APIRouter(
@@ -103,6 +107,43 @@ def list_my_issues(
         items=issue_reads(session, rows, user, settings.reopen_window, links),
         next_cursor=next_cursor,
     )
+
+
+@router.get(
+    "/me/data",
+    dependencies=[RateLimited(Action.my_data)],
+    responses={
+        200: {"description": "Everything stored about you, as one JSON document"},
+        **problem_responses(401, 429),
+    },
+    summary="Download my data",
+)
+def download_my_data(user: CurrentUser, session: SessionDep) -> Response:
+    """Your account, reports, comments, answers, photos, follows, supports, watches, push
+    subscriptions, webhooks, API key names and every message sent to you, as a JSON file
+    (Thailand's PDPA and the GDPR: the rights of access and of portability)."""
+    document = privacy.download(session, user=user)
+    return Response(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="civicloop-my-data.json"'},
+    )
+
+
+@router.post(
+    "/me/erasure",
+    response_model=ErasureRead,
+    dependencies=[NotByApiKey],
+    responses=problem_responses(400, 401, 403, 413, 415, 422),
+    summary="Erase my account",
+)
+def erase_my_account(body: AccountErasure, user: CurrentUser, session: SessionDep) -> ErasureRead:
+    """Your e-mail, password, name, device, contact needs, follows, watches, keys, push
+    subscriptions, webhooks and the addresses of your messages are removed, and every login
+    ends. Your reports, comments and answers stay as the civic record, by no one. Confirm with
+    your password if your account has one. Staff accounts are switched off by an admin."""
+    kept = privacy.erase_account(session, user=user, password=body.password)
+    return ErasureRead(erased=True, **kept)
 
 
 @router.post(

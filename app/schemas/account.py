@@ -92,6 +92,20 @@ class UserRead(ReadSchema):
     created_at: dt.datetime
 
 
+class AccountErasure(WriteSchema):
+    password: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Your password, if your account has one (device-only accounts have none).",
+    )
+
+
+class ErasureRead(BaseModel):
+    erased: bool = Field(description="Always true: the account exists for no one any more.")
+    reports: int = Field(description="Your reports, kept as the civic record, by no one.")
+    comments: int = Field(description="Your comments, kept the same way.")
+
+
 class ContactPreferencesUpdate(WriteSchema):
     """Leave a field out to keep it; an empty list clears the needs."""
 

@@ -251,20 +251,22 @@ class PhotoLinks:
 
 def photo_read(photo: Photo, *, internal: bool, links: PhotoLinks) -> PhotoRead:
     files = {file.variant: file for file in photo.files}
-    full = files[PhotoVariant.full]
+    # The retention policy may have removed the original: the display size is then the largest.
+    full = files.get(PhotoVariant.full)
+    largest = full or files[PhotoVariant.display]
     return PhotoRead(
         id=photo.id,
         kind=photo.kind,
         created_at=photo.created_at,
         captured_at=photo.captured_at,
-        width=full.width,
-        height=full.height,
-        content_type=full.content_type,
+        width=largest.width,
+        height=largest.height,
+        content_type=largest.content_type,
         hidden=photo.is_hidden,
         urls=PhotoUrls(
             thumbnail=links.url(photo, files[PhotoVariant.thumbnail]),
             display=links.url(photo, files[PhotoVariant.display]),
-            full=links.url(photo, full) if internal else None,
+            full=links.url(photo, full) if internal and full is not None else None,
         ),
     )
 
