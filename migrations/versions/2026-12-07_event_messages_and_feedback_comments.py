@@ -1,0 +1,44 @@
+"""Messages the system writes on a timeline are stored as catalog keys with parameters
+(issue_event.message_key, message_params), worded per reader; a reporter's feedback comment is
+also a public comment (issue_feedback.comment_id).
+
+Revision ID: 4b1e9c7d2a60
+Revises: 8c7ada02b79b
+Create Date: 2026-12-07 15:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "4b1e9c7d2a60"
+down_revision: str | None = "8c7ada02b79b"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+FK = "fk_issue_feedback_comment_id_comment"
+
+
+def upgrade() -> None:
+    op.add_column("issue_event", sa.Column("message_key", sa.String(length=64), nullable=True))
+    op.add_column("issue_event", sa.Column("message_params", sa.JSON(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.add_column("issue_feedback", sa.Column("comment_id", ID, nullable=True))
+        op.create_foreign_key(
+            FK, "issue_feedback", "comment", ["comment_id"], ["id"], ondelete="SET NULL"
+        )
+    else:
+        op.execute(
+            f"ALTER TABLE issue_feedback ADD COLUMN comment_id INTEGER "
+            f"CONSTRAINT {FK} REFERENCES comment (id) ON DELETE SET NULL"
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("issue_feedback") as batch_op:
+        batch_op.drop_column("comment_id")
+    with op.batch_alter_table("issue_event") as batch_op:
+        batch_op.drop_column("message_params")
+        batch_op.drop_column("message_key")
