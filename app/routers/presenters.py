@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import i18n
 from app.http import conditional
 from app.models import Flag, Issue, IssueFeedback, Photo, User, issue_candidate
 from app.models.base import utcnow
@@ -99,8 +100,11 @@ def _read(
         if private
         else None
     )
+    triage = issue.agency_id is None and not candidates
     return IssueRead(
         **IssuePublic.of(issue, distance).model_dump(),
+        triage=triage,
+        notice=i18n.t("notice.triage", i18n.current()) if triage else None,
         reporter=reporter,
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
         assignee_id=issue.assignee_id if internal else None,
