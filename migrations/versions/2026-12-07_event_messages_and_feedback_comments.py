@@ -24,16 +24,11 @@ FK = "fk_issue_feedback_comment_id_comment"
 def upgrade() -> None:
     op.add_column("issue_event", sa.Column("message_key", sa.String(length=64), nullable=True))
     op.add_column("issue_event", sa.Column("message_params", sa.JSON(), nullable=True))
-    if op.get_bind().dialect.name == "postgresql":
-        op.add_column("issue_feedback", sa.Column("comment_id", ID, nullable=True))
-        op.create_foreign_key(
-            FK, "issue_feedback", "comment", ["comment_id"], ["id"], ondelete="SET NULL"
-        )
-    else:
-        op.execute(
-            f"ALTER TABLE issue_feedback ADD COLUMN comment_id INTEGER "
-            f"CONSTRAINT {FK} REFERENCES comment (id) ON DELETE SET NULL"
-        )
+    # A batch rebuild on SQLite (issue_feedback has no triggers to lose), so the foreign key
+    # is a named table constraint, as the model declares it.
+    with op.batch_alter_table("issue_feedback") as batch_op:
+        batch_op.add_column(sa.Column("comment_id", ID, nullable=True))
+        batch_op.create_foreign_key(FK, "comment", ["comment_id"], ["id"], ondelete="SET NULL")
 
 
 def downgrade() -> None:

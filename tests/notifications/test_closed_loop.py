@@ -114,10 +114,11 @@ def when(value: dt.datetime) -> str:
 
 
 def one(messages: list[EmailMessage], to: str) -> str:
-    """The one message to this address; its text, checked to be in one script."""
+    """The text of the one message to this address."""
     found = [m for m in messages if m["To"] == to]
     assert len(found) == 1, [m["Subject"] for m in found]
-    return found[0].get_content()
+    text: str = found[0].get_content()
+    return text
 
 
 def in_script(text: str, lang: Language, *data: str) -> None:
