@@ -40,7 +40,7 @@ from app.services.notifications.templates import EASY_READ
 
 # Edits change words, not where the issue stands: followers are not told of them. Nor of each
 # "me too": a popular issue would flood its followers; the count shows on the issue instead.
-SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported})
+SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported, EventAction.rerouted})
 # Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
 NOT_TO_ACTOR = frozenset({EventAction.commented})
 # Events that carry a public comment: a comment, or a reporter's answer with words of theirs.
@@ -130,7 +130,8 @@ def _audience(
             found[event.assignee_id] = Audience(
                 event.assignee_id, Reason.assignee, f"alerts:{event.assignee_id}"
             )
-    if event.action == EventAction.reported:
+    # Area watchers hear of public reports only.
+    if event.action == EventAction.reported and not issue.is_private:
         for watch in areas.watches_covering(
             session, point=issue.location, category_id=issue.category_id
         ):
