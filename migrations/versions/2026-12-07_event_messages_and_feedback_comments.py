@@ -3,7 +3,7 @@
 also a public comment (issue_feedback.comment_id).
 
 Revision ID: 4b1e9c7d2a60
-Revises: 5e1c0a7d9b24
+Revises: 3f1e9a6c2b70
 Create Date: 2026-12-07 15:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4b1e9c7d2a60"
-down_revision: str | None = "5e1c0a7d9b24"
+down_revision: str | None = "3f1e9a6c2b70"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
