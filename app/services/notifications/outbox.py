@@ -39,7 +39,7 @@ from app.services.notifications.templates import EASY_READ
 
 # Edits change words, not where the issue stands: followers are not told of them. Nor of each
 # "me too": a popular issue would flood its followers; the count shows on the issue instead.
-SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported})
+SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported, EventAction.rerouted})
 # Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
 NOT_TO_ACTOR = frozenset({EventAction.commented})
 
