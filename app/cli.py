@@ -76,6 +76,9 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            # uvicorn's protocol with a deadline for the request line and headers (its own has
+            # none): imported by name, so that every worker process builds it from the settings.
+            http="app.http.server:HeaderDeadlineProtocol",
             **proxy_options(settings),
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings.log_level, settings.log_format),
