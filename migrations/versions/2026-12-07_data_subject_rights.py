@@ -2,7 +2,7 @@
 policy removed, and the privacy audit.
 
 Revision ID: 5b8d2e4f7a91
-Revises: 3f1e9a6c2b70
+Revises: 7d3f2b8e1c45
 Create Date: 2026-12-07 15:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "5b8d2e4f7a91"
-down_revision: str | None = "3f1e9a6c2b70"
+down_revision: str | None = "7d3f2b8e1c45"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
