@@ -65,9 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_audit")),
     )
     op.create_index("ix_privacy_audit_created_at", "privacy_audit", ["created_at"], unique=False)
-    op.create_index(
-        op.f("ix_privacy_audit_issue_id"), "privacy_audit", ["issue_id"], unique=False
-    )
+    op.create_index(op.f("ix_privacy_audit_issue_id"), "privacy_audit", ["issue_id"], unique=False)
     op.create_index(op.f("ix_privacy_audit_user_id"), "privacy_audit", ["user_id"], unique=False)
 
 
