@@ -12,7 +12,7 @@ BENCH_ISSUES ?= 100000
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos bench-limits clean
+.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-smoke bench-photos bench-limits clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -62,6 +62,11 @@ revision: $(STAMP) ## autogenerate a migration: make revision m="what changed"
 bench: $(STAMP) ## API vs direct SQL on PostGIS: make bench BENCH_ISSUES=1000000
 	scripts/ensure-postgis.sh
 	$(BIN)/python -m bench.run --issues $(BENCH_ISSUES)
+
+bench-smoke: $(STAMP) tools ## every bench/ harness end to end on a small city, both databases (part of make test)
+	scripts/ensure-postgis.sh
+	$(BIN)/pytest --db=sqlite tests/platform/test_bench.py
+	$(BIN)/pytest --db=postgis tests/platform/test_bench.py
 
 bench-photos: $(STAMP) ## photo upload throughput and server memory (12 MP JPEG and HEIC), no database server needed
 	$(BIN)/python -m bench.photos
