@@ -115,7 +115,11 @@ def request_query(
     radius: Annotated[str | None, Query(description="Extension: metres around lat/long.")] = None,
     page: Annotated[str | None, Query(description="Extension: 1-based page number.")] = None,
     page_size: Annotated[
-        str | None, Query(description="Extension: requests per page, at most 1000 (default).")
+        str | None,
+        Query(
+            description=f"Extension: requests per page, {open311.DEFAULT_PAGE_SIZE} by default, "
+            f"at most {open311.MAX_PAGE_SIZE}."
+        ),
     ] = None,
 ) -> RequestQuery:
     ids = parse_csv(service_request_id)
@@ -139,7 +143,9 @@ def request_query(
         near=near,
         radius_m=distance,
         page=_count("page", page, 1, 1_000_000),
-        page_size=_count("page_size", page_size, open311.MAX_PAGE_SIZE, open311.MAX_PAGE_SIZE),
+        page_size=_count(
+            "page_size", page_size, open311.DEFAULT_PAGE_SIZE, open311.MAX_PAGE_SIZE
+        ),
     )
 
 
@@ -222,6 +228,7 @@ def new_request(form: Annotated[FormData, Depends(_form)]) -> NewRequest:
     "/v2/requests.{fmt}",
     dependencies=[RateLimited(Action.report, per=by_open311_submitter)],
     summary="POST Service Request (form-encoded, api_key)",
+    status_code=201,
 )
 def create_request(
     fmt: FormatDep,
@@ -240,13 +247,14 @@ def create_request(
             "account_id": submission.account_id,
         }
     ]
-    return serialisers.render(document, root="service_requests", fmt=fmt)
+    return serialisers.render(document, root="service_requests", fmt=fmt, status_code=201)
 
 
 @router.get(
     "/v2/requests.{fmt}",
     dependencies=[Jurisdiction],
-    summary="GET Service Requests (newest first; 90 days or 1000 requests by default)",
+    summary=f"GET Service Requests (newest first; 90 days, {open311.DEFAULT_PAGE_SIZE} a page "
+    "by default)",
 )
 def list_requests(
     fmt: FormatDep,

@@ -32,6 +32,8 @@ from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
 
 MAX_WINDOW = dt.timedelta(days=90)
+# A page a phone holds (50 requests are about 45 KB of JSON); the spec's 1,000 on request.
+DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_DESCRIPTION = 4000
 TITLE_LENGTH = 200
@@ -210,7 +212,7 @@ class RequestQuery:
     near: LonLat | None = None
     radius_m: float | None = None
     page: int = 1
-    page_size: int = MAX_PAGE_SIZE
+    page_size: int = DEFAULT_PAGE_SIZE
 
 
 def requested_window(
