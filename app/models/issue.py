@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Enum,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -119,7 +121,8 @@ class Issue(IdMixin, TimestampMixin, Base):
     category_id: Mapped[int] = mapped_column(IdType, ForeignKey("category.id"), index=True)
     reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
-    # The district covering the point when reported (None outside every district).
+    # The district covering the point when reported (None outside every district); on a border
+    # shared by several, the one whose code sorts first (see SpatialBackend.district_id_at).
     district_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("district.id"), index=True)
     # The staff member of the handling agency working on it (None: anyone of the agency).
     assignee_id: Mapped[int | None] = mapped_column(
@@ -145,6 +148,9 @@ class Issue(IdMixin, TimestampMixin, Base):
     resolve_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Hidden by moderation: gone from every public surface, still worked on by its agencies.
     hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The reporter's choice: seen only by them, the agencies involved and admins; absent from
+    # every public surface (lists, maps, Open311, exports, statistics, area alerts).
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer)
     # Set when staff merged this issue into the one reporting the same problem (resolution
     # `duplicate`); that issue lists its duplicates by this column.
@@ -152,7 +158,8 @@ class Issue(IdMixin, TimestampMixin, Base):
 
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")
-    district: Mapped[District | None] = relationship(lazy="raise")
+    # Loaded with every issue (one query per batch, code and names only: the area is deferred).
+    district: Mapped[District | None] = relationship(lazy="selectin")
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="raise")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")
