@@ -143,9 +143,7 @@ def request_query(
         near=near,
         radius_m=distance,
         page=_count("page", page, 1, 1_000_000),
-        page_size=_count(
-            "page_size", page_size, open311.DEFAULT_PAGE_SIZE, open311.MAX_PAGE_SIZE
-        ),
+        page_size=_count("page_size", page_size, open311.DEFAULT_PAGE_SIZE, open311.MAX_PAGE_SIZE),
     )
 
 
