@@ -613,7 +613,7 @@ def server_process(
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     with httpx.Client(base_url=base_url, timeout=5.0, trust_env=False) as client:
-        for _ in range(150):  # 30 s at most
+        for _ in range(450):  # 90 s at most: the machine may be shared and loaded
             if process.poll() is not None:
                 raise BenchError(f"the server exited ({process.returncode}); see {log_path}")
             try:
@@ -622,7 +622,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path)
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-    raise BenchError(f"the server did not become ready in 30 s; see {log_path}")
+    raise BenchError(f"the server did not become ready in 90 s; see {log_path}")
 
 
 # ---------------------------------------------------------------------------------------------
