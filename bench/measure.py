@@ -2,7 +2,7 @@
 
 The SQL of the direct runs is not written here: it is captured from the application itself. Each
 list request is first sent in-process to an app built by `create_app` (same code, same database),
-and the one statement it executes, with its parameters, becomes the direct query for that point.
+and the statements it executes, with their parameters, become the direct queries for that point.
 Each create is captured the same way, every statement and every transaction end; the direct side
 replays them with what must be new for a new report (the ids the database chooses, the public id,
 message ids, times), committing where the app committed. What remains in the API figures and not
@@ -164,8 +164,7 @@ def run_load(
 @dataclass(frozen=True)
 class ReadTask:
     query: dict[str, str]  # the API's query string
-    sql: str  # the statement the app executed for it
-    params: Mapping[str, Any]
+    statements: tuple[Statement, ...]  # what the app executed for it, in order
     items: int  # what the in-process app answered, to compare
 
 
@@ -390,15 +389,9 @@ def capture(
                     response = await client.get(ISSUES_PATH, params=query)
                     if response.status_code != 200:
                         raise BenchError(f"{query} answered {response.status_code}")
-                    statements = [s for s in recorder.take() if not s.ends_transaction]
-                    if len(statements) != 1:
-                        heads = [s.head for s in statements]
-                        raise BenchError(
-                            f"a list request ran {len(statements)} statements: {heads}"
-                        )
-                    (only,) = statements
+                    statements = tuple(s for s in recorder.take() if not s.ends_transaction)
                     items = len(response.json()[items_key])
-                    into.append(ReadTask(query, only.sql, only.params, items))
+                    into.append(ReadTask(query, statements, items))
             recorder.take()
             for task in creates:
                 at = dt.datetime.now(dt.UTC)
@@ -479,10 +472,11 @@ def driver_worker(
 
 
 def direct_read(connection: psycopg.Connection[Any], task: ReadTask) -> None:
-    """What the app sends for a list request: BEGIN, the query, COMMIT (its unit of work)."""
+    """What the app sends for a list request: BEGIN, its queries, COMMIT (its unit of work)."""
     with connection.cursor() as cursor:
-        cursor.execute(task.sql, task.params)
-        cursor.fetchall()
+        for statement in task.statements:
+            cursor.execute(statement.sql, statement.params)
+            cursor.fetchall()
     connection.commit()
 
 

@@ -56,7 +56,7 @@ OVERHEAD_TARGET = 3.0
 BASELINE = (
     "direct = the same SQL text the app executes, captured from the app itself, sent with "
     "psycopg 3 over a persistent connection, in a transaction committed like the app's unit of "
-    "work. Lists: the one SELECT the app runs for that very query string. Create: every "
+    "work. Lists: the SELECTs the app runs for that very query string. Create: every "
     "statement the app ran for that very report in-process (reporter, category, routing, the "
     "issue, its candidates, flags, follow, event, the outbox's reads and notification rows, the "
     "response's reads), replayed in order with the ids the database chooses, a new public id, "
@@ -340,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, tasks in (("radius", captured.radius), ("bbox", captured.bbox))
     }
     print(f"mean items per page (limit 50): radius {page['radius']}, bbox {page['bbox']}")
+    radius_example, bbox_example = captured.radius[0].statements, captured.bbox[0].statements
     result = {
         "title": title,
         "environment": environment,
@@ -349,8 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "targets": targets,
         "mean_items_per_page": page,
         "sql": {
-            "radius_example": {"sql": captured.radius[0].sql, "params": captured.radius[0].params},
-            "bbox_example": {"sql": captured.bbox[0].sql, "params": captured.bbox[0].params},
+            "radius_example": [{"sql": s.sql, "params": s.params} for s in radius_example],
+            "bbox_example": [{"sql": s.sql, "params": s.params} for s in bbox_example],
             "create_example": [s.head for s in captured.creates[0].statements],
         },
         "seconds": round(time.perf_counter() - started, 1),
