@@ -12,7 +12,7 @@ BENCH_ISSUES ?= 100000
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos bench-limits clean
+.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis test-browser screenshots migrate revision bench bench-photos bench-limits clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -50,6 +50,14 @@ test-sqlite: $(STAMP) tools ## the suite on SQLite
 test-postgis: $(STAMP) tools ## the suite on PostgreSQL + PostGIS (installed and started if missing)
 	scripts/ensure-postgis.sh
 	$(BIN)/pytest --db=postgis --numprocesses=$(TEST_WORKERS)
+
+test-browser: $(STAMP) tools ## only the browser stories (Chromium), on SQLite then PostGIS
+	scripts/ensure-postgis.sh
+	$(BIN)/pytest --db=sqlite tests/browser
+	$(BIN)/pytest --db=postgis tests/browser
+
+screenshots: $(STAMP) tools ## every page in English and Thai, as PNGs in var/screenshots/ (demo city)
+	$(BIN)/python scripts/screenshots.py var/screenshots
 
 test: lint type test-sqlite test-postgis ## everything CI checks: lint, types, both databases
 

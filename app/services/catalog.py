@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import i18n
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Agency, Category, CategoryAttribute, Role, User
+from app.models import Agency, Category, CategoryAttribute, District, Role, User
 from app.schemas.problem import FieldProblem
 from app.spatial.geojson import parse_area
 
@@ -113,3 +113,8 @@ def update_agency(
         setattr(agency, name, value)
     session.flush()
     return agency
+
+
+def list_districts(session: Session) -> list[District]:
+    """Every district, by code: the areas reports are placed in and statistics broken down by."""
+    return list(session.scalars(select(District).order_by(District.code)))

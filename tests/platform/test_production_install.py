@@ -130,7 +130,7 @@ def test_the_installed_api_and_worker_deliver_a_followers_email(
             assert worker.terminate() == 0, worker.output()
         assert api.terminate() == 0, api.output()
     told = next(m for m in smtp.messages if m["To"] == "admin@city.example")
-    assert f"{public}/api/v1/issues/{issue_id}" in told.get_content()
+    assert f"{public}/issues/{issue_id}" in told.get_content()
     assert "sent" in worker.output()
 
 
