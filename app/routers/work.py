@@ -176,8 +176,9 @@ def bulk_change(
     issues. Each issue succeeds or fails on its own, exactly as its own request would (a
     failure undoes nothing else) and gets a result in the order sent: `status` 200 with the new
     `version`, or the 4xx and its `problem`. The answer itself is 200 whenever the request
-    was understood. An item's `version` works like If-Match; an issue listed twice is changed
-    once (the repeat fails with 422)."""
+    was understood. An item's `version` works like If-Match (`"*"`: any version): staff must
+    give one, an item without fails with 428 as a change without If-Match would; an issue
+    listed twice is changed once (the repeat fails with 422)."""
     do = body.do
 
     def change(issue: Issue, version: int | None) -> object:
@@ -190,7 +191,7 @@ def bulk_change(
         )
 
     outcomes = bulk.apply_each(
-        session, items=[(item.id, item.version) for item in body.issues], change=change
+        session, actor=user, items=[(item.id, item.version) for item in body.issues], change=change
     )
     results = [
         BulkResult(

@@ -41,6 +41,13 @@ def is_admin(user: User | None) -> bool:
     return user is not None and user.role == Role.admin
 
 
+def must_name_version(user: User) -> bool:
+    """Staff and admins work on issues together, so each change of theirs names the version it
+    was made on (else 428, RFC 6585), or one would silently undo another's; a citizen's app
+    may leave it out."""
+    return user.role is not Role.citizen
+
+
 def sees_internal(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
     """Internal notes and staff names: the agencies involved and admins."""
     return is_admin(user) or is_handling_staff(user, issue) or is_candidate_staff(user, candidates)
