@@ -57,7 +57,7 @@ test-browser: $(STAMP) tools ## only the browser stories (Chromium), on SQLite t
 	$(BIN)/pytest --db=postgis tests/browser
 
 screenshots: $(STAMP) tools ## every page in English and Thai, as PNGs in var/screenshots/ (demo city)
-	$(BIN)/python scripts/screenshots.py var/screenshots
+	$(BIN)/python -m scripts.screenshots var/screenshots
 
 test: lint type test-sqlite test-postgis ## everything CI checks: lint, types, both databases
 

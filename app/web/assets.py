@@ -6,12 +6,13 @@ changes the hash, hence the address. Nothing is fetched from a CDN."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.errors import NotFound
@@ -25,6 +26,8 @@ class Asset:
     digest: str
     media_type: str
     body: bytes
+    # Compressed once at start-up; None where it would not be smaller (images).
+    gzipped: bytes | None
 
 
 def _media_type(path: Path) -> str:
@@ -38,7 +41,13 @@ def _load(directory: Path) -> dict[str, Asset]:
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         body = path.read_bytes()
         name = path.relative_to(directory).as_posix()
-        found[name] = Asset(hashlib.sha256(body).hexdigest()[:12], _media_type(path), body)
+        packed = gzip.compress(body, compresslevel=9, mtime=0)
+        found[name] = Asset(
+            hashlib.sha256(body).hexdigest()[:12],
+            _media_type(path),
+            body,
+            packed if len(packed) < len(body) * 0.9 else None,
+        )
     return found
 
 
@@ -57,15 +66,25 @@ router = APIRouter(include_in_schema=False)
 ASSETS = Assets()
 
 
+def _accepts_gzip(request: Request) -> bool:
+    return any(
+        part.split(";")[0].strip().lower() == "gzip" and not part.replace(" ", "").endswith(";q=0")
+        for part in request.headers.get("accept-encoding", "").split(",")
+    )
+
+
 @router.get("/assets/{digest}/{name:path}")
-def get_asset(digest: str, name: str) -> Response:
+def get_asset(digest: str, name: str, request: Request) -> Response:
     asset = ASSETS.files.get(name)
     if asset is None or asset.digest != digest:
         # An old page asking for a file of another release: 404 rather than the wrong content
         # under an address cached as immutable.
         raise NotFound(f"No asset {name!r} with that hash.")
-    return Response(
-        asset.body,
-        media_type=asset.media_type,
-        headers={"Cache-Control": CACHE_FOREVER, "ETag": f'"{asset.digest}"'},
-    )
+    headers = {"Cache-Control": CACHE_FOREVER, "ETag": f'"{asset.digest}"'}
+    if asset.gzipped is None:
+        return Response(asset.body, media_type=asset.media_type, headers=headers)
+    headers["Vary"] = "Accept-Encoding"
+    if not _accepts_gzip(request):
+        return Response(asset.body, media_type=asset.media_type, headers=headers)
+    headers["Content-Encoding"] = "gzip"
+    return Response(asset.gzipped, media_type=asset.media_type, headers=headers)

@@ -289,12 +289,16 @@ async def act_on_many(request: Request, page: PageDep, session: SessionDep) -> R
     user = _desk_user(page)
     if user is None:
         return _sign_in_first(page)
-    chosen = [(public_id, None) for public_id in form.all("issue")][:QUEUE_SIZE]
+    # Each ticked box is "id:version", the version the clerk saw (as If-Match in the API).
+    chosen: list[tuple[str, bulk.Version]] = []
+    for value in form.all("issue")[:QUEUE_SIZE]:
+        public_id, _, version = value.partition(":")
+        chosen.append((public_id, int(version) if version.isdigit() else None))
 
     def change(issue: Issue, version: int | None) -> None:
         _step(session, page, form, issue, user, version)
 
-    outcomes = bulk.apply_each(session, items=chosen, change=change)
+    outcomes = bulk.apply_each(session, actor=user, items=chosen, change=change)
     failed = sum(1 for o in outcomes if o.error is not None)
     return redirect(
         page,

@@ -85,6 +85,8 @@ def link(message: EmailMessage, label: str) -> str:
     opens (`/issues/{id}/feedback?…` is `/api/v1/feedback?…`, `/issues/{id}/unsubscribe?…`
     is `/api/v1/unsubscribe?…`, the one-click List-Unsubscribe address)."""
     path = page_link(message, label)
+    if path.startswith("/api/v1/"):
+        return path  # account messages (sign-up, password reset) link to the API itself
     found = re.fullmatch(r"/issues/[A-Z0-9]+/(feedback|unsubscribe)(\?.*)", path)
     assert found is not None, f"{label!r} links to {path}, not a confirmation page"
     return f"/api/v1/{found[1]}{found[2]}"

@@ -16,7 +16,7 @@ from app.db import Database
 from app.i18n import catalog
 from app.models import Comment, Issue, IssueStatus, Language
 from tests.conftest import AppFor
-from tests.factories import IN_WEST, count, make_issue
+from tests.factories import IN_WEST, PASSWORD, count, make_issue
 from tests.photos.images import phone_jpeg
 from tests.web.conftest import Town, csrf_of, field_of, visible_text
 
@@ -128,6 +128,10 @@ async def test_static_files_are_addressed_by_their_content_and_kept_for_a_year(
         asset = await browser.get(address)
         assert asset.status_code == 200, address
         assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Scripts and styles travel compressed to browsers that accept it (httpx does).
+    script = await browser.get(next(a for a in addresses if a.endswith("leaflet.js")))
+    assert script.headers["content-encoding"] == "gzip"
+    assert int(script.headers["content-length"]) < len(script.content) / 2
     stale = re.sub(r"/assets/[0-9a-f]{12}/", "/assets/000000000000/", addresses[0])
     assert (await browser.get(stale)).status_code == 404
 
@@ -338,3 +342,27 @@ async def test_a_report_without_a_photo_is_accepted_from_the_plain_form(
     )
     assert sent.status_code == 303, sent.text
     assert count(db, Issue) == 1
+
+
+async def test_the_desk_claims_every_ticked_issue_at_once(
+    browser: httpx.AsyncClient, town: Town, db: Session, database: Database
+) -> None:
+    first, second = (
+        make_issue(db, database.spatial, reporter=town.resident, category=town.category)
+        for _ in range(2)
+    )
+    form = (await browser.get("/sign-in")).text
+    await browser.post(
+        "/sign-in",
+        data={"csrf_token": csrf_of(form), "email": town.clerk.email, "password": PASSWORD},
+    )
+    desk = (await browser.get("/desk")).text
+    ticks = re.findall(r'name="issue" value="([A-Z0-9]+:\d+)" form="bulk"', desk)
+    assert sorted(t.split(":")[0] for t in ticks) == sorted([first.public_id, second.public_id])
+    done = await browser.post(
+        "/desk/bulk", data={"csrf_token": csrf_of(desk), "action": "claim", "issue": ticks}
+    )
+    assert done.status_code == 303
+    assert "done=2&failed=0" in done.headers["location"]
+    db.expire_all()
+    assert {db.get(Issue, i.id).status for i in (first, second)} == {IssueStatus.acknowledged}  # type: ignore[union-attr]
