@@ -77,8 +77,8 @@ AssigneeDep = Annotated[AssigneeFilter | None, Depends(assignee_filter)]
 
 def queue_filter(base: IssueFilter, agency_id: int, assignee: AssigneeFilter | None) -> IssueFilter:
     """A work queue: the agency's issues and those routed to it unclaimed, by assignee. Staff
-    work hidden issues too (moderation hides them from the public only)."""
-    queue = replace(base, queue_agency_id=agency_id, include_hidden=True)
+    work hidden and private issues too (both are kept from the public only)."""
+    queue = replace(base, queue_agency_id=agency_id, include_hidden=True, include_private=True)
     if assignee is None:
         return queue
     return replace(queue, assignee_ids=assignee.ids, include_unassigned=assignee.unassigned)

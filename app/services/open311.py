@@ -27,7 +27,7 @@ from app.models import (
     LonLat,
     Open311Submission,
 )
-from app.services import accounts, issues
+from app.services import accounts, issues, lifecycle
 from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
 
@@ -249,9 +249,11 @@ class RequestRecord:
 
     @property
     def status_notes(self) -> str | None:
-        """The note of the latest public status change, if it had one."""
-        changes = [e for e in self.events if e.from_status != e.to_status and e.note]
-        return changes[-1].note if changes else None
+        """The note (or the system's message) of the latest public status change, if any."""
+        changes = [
+            e for e in self.events if e.from_status != e.to_status and (e.note or e.message_key)
+        ]
+        return (changes[-1].note or lifecycle.event_message(changes[-1])) if changes else None
 
 
 def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
@@ -290,7 +292,7 @@ def find_requests(
     """Newest first. A list of ids overrides every other argument, as the spec says."""
     statement = _issues_query().order_by(Issue.created_at.desc(), Issue.id.desc())
     if query.ids:
-        statement = statement.where(Issue.public_id.in_(query.ids), issues.not_hidden())
+        statement = statement.where(Issue.public_id.in_(query.ids), issues.publicly_visible())
     else:
         _check_services(session, query.service_codes)
         start, end = requested_window(query, now)
@@ -316,7 +318,9 @@ def find_requests(
 
 
 def get_request(session: Session, public_id: str) -> RequestRecord:
-    issue = session.scalar(_issues_query().where(Issue.public_id == public_id, issues.not_hidden()))
+    issue = session.scalar(
+        _issues_query().where(Issue.public_id == public_id, issues.publicly_visible())
+    )
     if issue is None:
         raise NotFound(f"service_request_id {public_id!r} not found.")
     return _records(session, [issue])[0]

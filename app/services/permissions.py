@@ -58,6 +58,14 @@ def can_see_private(user: User | None, issue: Issue, candidates: Collection[int]
     return is_reporter(user, issue) or sees_internal(user, issue, candidates)
 
 
+def sees_private_report(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
+    """A private report: its reporter, the handling agency (while unclaimed, the agencies it was
+    routed to: their queues show it) and admins; not an agency that handed it over."""
+    if is_reporter(user, issue) or is_admin(user) or is_handling_staff(user, issue):
+        return True
+    return issue.agency_id is None and is_candidate_staff(user, candidates)
+
+
 def can_see_agency_queue(user: User, agency_id: int) -> bool:
     return is_admin(user) or (user.role.is_staff and user.agency_id == agency_id)
 
