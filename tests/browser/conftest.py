@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Request, Route, async_playwright
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -43,11 +43,13 @@ START_TIMEOUT_S = 60.0
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+async def chromium() -> AsyncIterator[Browser]:
+    # The async API, on the session's event loop: the sync one would hold a running loop in
+    # this thread for the whole session, and every async test after it would fail.
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
-        browser.close()
+        await browser.close()
 
 
 @pytest.fixture(scope="session")
@@ -139,15 +141,17 @@ def blocked() -> Blocked:
 
 
 @pytest.fixture
-def contexts(chromium: Browser, live: str, blocked: Blocked) -> Iterator[list[BrowserContext]]:
+async def contexts(
+    chromium: Browser, live: str, blocked: Blocked
+) -> AsyncIterator[list[BrowserContext]]:
     """Browser contexts made with `new_context(contexts)`: each a separate person's browser."""
     made: list[BrowserContext] = []
     yield made
     for context in made:
-        context.close()
+        await context.close()
 
 
-def new_context(
+async def new_context(
     contexts: list[BrowserContext],
     chromium: Browser,
     live: str,
@@ -155,18 +159,18 @@ def new_context(
     *,
     locale: str = "en-GB",
 ) -> BrowserContext:
-    context = chromium.new_context(
+    context = await chromium.new_context(
         base_url=live, locale=locale, viewport={"width": 1200, "height": 900}
     )
 
-    def only_our_server(route: Route, request: Request) -> None:
+    async def only_our_server(route: Route, request: Request) -> None:
         if request.url.startswith(live + "/"):
-            route.continue_()
+            await route.continue_()
         else:
             blocked.urls.append(request.url)
-            route.abort("internetdisconnected")
+            await route.abort("internetdisconnected")
 
-    context.route("**/*", only_our_server)
+    await context.route("**/*", only_our_server)
     contexts.append(context)
     return context
 
@@ -174,8 +178,8 @@ def new_context(
 class Person:
     """One person's browser: its page, and what went wrong on it (script errors, CSP refusals)."""
 
-    def __init__(self, context: BrowserContext) -> None:
-        self.page: Page = context.new_page()
+    def __init__(self, page: Page) -> None:
+        self.page = page
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on(
@@ -187,10 +191,10 @@ class Person:
             ),
         )
 
-    def axe_violations(self) -> list[str]:
+    async def axe_violations(self) -> list[str]:
         """axe-core's serious and critical WCAG violations on the page as it is now."""
-        self.page.evaluate(AXE)
-        found: list[dict[str, object]] = self.page.evaluate(
+        await self.page.evaluate(AXE)
+        found: list[dict[str, object]] = await self.page.evaluate(
             """async () => {
                 const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
                 const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
@@ -202,7 +206,7 @@ class Person:
         return [f"{v['id']}: {v['nodes']}" for v in found]
 
 
-MakePerson = Callable[..., Person]
+MakePerson = Callable[..., Awaitable[Person]]
 
 
 @pytest.fixture
@@ -211,8 +215,9 @@ def person(
 ) -> MakePerson:
     """Another person's browser (its own cookies), in `locale` (en-GB unless told)."""
 
-    def make(locale: str = "en-GB") -> Person:
-        return Person(new_context(contexts, chromium, live, blocked, locale=locale))
+    async def make(locale: str = "en-GB") -> Person:
+        context = await new_context(contexts, chromium, live, blocked, locale=locale)
+        return Person(await context.new_page())
 
     return make
 
