@@ -251,10 +251,13 @@ def apply_cookies(page: Page, response: Response) -> None:
 def render(page: Page, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A page in its reader's language, with the security headers of pages."""
     request = page.request
+    other = Language.en if page.lang == Language.th else Language.th
     body = _environment.get_template(template).render(
         page=page,
         lang=page.lang.value,
-        other_lang=(Language.en if page.lang == Language.th else Language.th).value,
+        other_lang=other.value,
+        # The switch names the other language in that language.
+        other_name=i18n.t("web.nav.language_name", other),
         t=page.t,
         when=page.when,
         number=format_number,
