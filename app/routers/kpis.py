@@ -19,7 +19,7 @@ from app.deps import SessionDep
 from app.errors import FieldText, ValidationFailed, problem_responses
 from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
-from app.models import Agency, Category, District
+from app.models import Agency, Category, District, Flag
 from app.routers.stats import RESPONSES, cached
 from app.services import kpis
 from app.services.kpis import GroupBy, KpiFilter
@@ -37,6 +37,10 @@ def kpi_filter(
     agency: Annotated[str | None, Query(max_length=64, description="An agency's slug.")] = None,
     category: Annotated[str | None, Query(max_length=64, description="A category code.")] = None,
     district: Annotated[str | None, Query(max_length=64, description="A district code.")] = None,
+    segment: Annotated[
+        Flag | None,
+        Query(description="Only issues affecting a segment (accessibility: disabled people)."),
+    ] = None,
 ) -> KpiFilter:
     def known(model: Any, column: Any, value: str | None, name: str) -> int | None:
         if value is None:
@@ -57,6 +61,7 @@ def kpi_filter(
         agency_id=known(Agency, Agency.slug, agency, "agency"),
         category_id=known(Category, Category.code, category, "category"),
         district_id=known(District, District.code, district, "district"),
+        segment=segment,
     )
 
 

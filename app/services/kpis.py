@@ -31,10 +31,12 @@ from app.models import (
     Category,
     District,
     EventAction,
+    Flag,
     Issue,
     IssueEvent,
     IssueFeedback,
     Resolution,
+    issue_flag,
 )
 from app.services.metrics import percentile, seconds_between
 
@@ -172,6 +174,8 @@ class KpiFilter:
     agency_id: int | None = None
     category_id: int | None = None
     district_id: int | None = None
+    # A segment (people with disabilities: accessibility; vulnerable people), as aggregates only.
+    segment: Flag | None = None
 
 
 def _scope(f: KpiFilter) -> list[ColumnElement[bool]]:
@@ -187,6 +191,10 @@ def _scope(f: KpiFilter) -> list[ColumnElement[bool]]:
     ):
         if value is not None:
             conditions.append(column == value)
+    if f.segment is not None:
+        conditions.append(
+            exists().where(issue_flag.c.issue_id == Issue.id, issue_flag.c.flag == f.segment)
+        )
     return conditions
 
 

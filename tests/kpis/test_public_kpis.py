@@ -11,19 +11,21 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import (
     Answer,
     EventAction,
+    Flag,
     Issue,
     IssueEvent,
     IssueFeedback,
     IssueStatus,
     Resolution,
     User,
+    issue_flag,
 )
 from app.services.kpis import CODES
 from tests.factories import (
@@ -268,3 +270,21 @@ async def test_bad_filters_get_a_problem_naming_the_field(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in [e["location"] for e in response.json()["errors"]]
+
+
+async def test_segments_are_aggregates_with_small_ones_suppressed(
+    db: Session, city: dict[str, Any], client: httpx.AsyncClient
+) -> None:
+    public = db.scalars(
+        select(Issue.id).where(Issue.is_private.is_(False), Issue.created_at == T0)
+    ).all()
+    db.execute(
+        insert(issue_flag),
+        [{"issue_id": i, "flag": Flag.vulnerable_people_affected} for i in public]
+        + [{"issue_id": i, "flag": Flag.accessibility} for i in public[:4]],
+    )
+    db.commit()
+    vulnerable = await client.get("/api/v1/kpis", params={"segment": "vulnerable_people_affected"})
+    close_to(vulnerable.json()["overall"], EXPECTED)
+    disabled = await client.get("/api/v1/kpis", params={"segment": "accessibility"})
+    assert disabled.json()["overall"] == {"suppressed": True, **dict.fromkeys(CODES)}
