@@ -16,6 +16,7 @@ from app.routers import (
     feedback,
     follows,
     issues,
+    kpis,
     notifications,
     photos,
     priority_rules,
@@ -55,6 +56,7 @@ for module in (
     notifications,
     exports,
     stats,
+    kpis,
     work,
     feed,
 ):
