@@ -10,6 +10,7 @@ from app.routers import (
     auth,
     categories,
     comments,
+    districts,
     duplicates,
     exports,
     feed,
@@ -42,6 +43,7 @@ for module in (
     users,
     categories,
     agencies,
+    districts,
     # Before issues: /issues/similar must not be read as the issue with id "similar".
     duplicates,
     issues,
