@@ -10,6 +10,9 @@ WORKERS ?= 1
 BENCH_ISSUES ?= 100000
 # pytest-xdist processes per database leg (each with a database of its own): one per core.
 TEST_WORKERS ?= auto
+# One test at a time to whichever worker is free, the long ones first (tests/conftest.py), and a
+# module's tests marked with one xdist_group on one worker.
+TEST_DIST ?= --dist loadgroup
 
 .DEFAULT_GOAL := help
 .PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos bench-limits clean
@@ -45,11 +48,11 @@ type: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP) tools ## the suite on SQLite
-	$(BIN)/pytest --db=sqlite --numprocesses=$(TEST_WORKERS)
+	$(BIN)/pytest --db=sqlite --numprocesses=$(TEST_WORKERS) $(TEST_DIST)
 
 test-postgis: $(STAMP) tools ## the suite on PostgreSQL + PostGIS (installed and started if missing)
 	scripts/ensure-postgis.sh
-	$(BIN)/pytest --db=postgis --numprocesses=$(TEST_WORKERS)
+	$(BIN)/pytest --db=postgis --numprocesses=$(TEST_WORKERS) $(TEST_DIST)
 
 test: lint type test-sqlite test-postgis ## everything CI checks: lint, types, both databases
 

@@ -76,6 +76,9 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            # uvicorn's protocol with a deadline for the request line and headers (its own has
+            # none): imported by name, so that every worker process builds it from the settings.
+            http="app.http.server:HeaderDeadlineProtocol",
             **proxy_options(settings),
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings.log_level, settings.log_format),
@@ -106,8 +109,8 @@ def worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from app.services import housekeeping
     from app.services.notifications.delivery import Worker
-    from app.services.notifications.feedback import auto_close_all
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
@@ -121,7 +124,7 @@ def worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    loop = Worker(database, settings, housekeeping=lambda: auto_close_all(database, settings))
+    loop = Worker(database, settings, housekeeping=lambda: housekeeping.run(database, settings))
     try:
         if args.once:
             while not stop.is_set() and loop.run_once(stop):

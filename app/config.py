@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Deadlines for a WHOLE request body (README "Request hygiene"): a client still sending after
     # them gets 408. Photo uploads are larger and come from phones, so they get longer.
     body_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    # Deadline for a request's line and headers, from the moment `civicloop serve` waits for them
+    # (a new connection, or the previous answer sent on a kept-alive one): 408 and closed after.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=600)
     upload_timeout_seconds: float = Field(default=300, gt=0, le=3600)
     # Database connections per process (as many again may open at a peak), and how long a
     # request waits for one before it is answered 503 with Retry-After.
@@ -152,7 +155,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)
+    # The city's emergency number, for reports of emergencies where the district has none.
+    emergency_number: str = Field(default="", max_length=32)
     auto_close_check_seconds: float = Field(default=300, gt=0)
+    # How long the worker keeps login sessions after they ended or expired, and sign-ups after
+    # they were confirmed or their link expired, before deleting them (a sign-up holds a
+    # password hash; neither is needed once it can no longer be used).
+    account_record_retention_days: int = Field(default=30, ge=0, le=3650)
 
     # Abuse limits (README "Rate limits and lockout"). Each action has an allowance per account or
     # device (per e-mail for log-in and sign-up) and one per client address

@@ -27,7 +27,7 @@ from app.models import (
     LonLat,
     Open311Submission,
 )
-from app.services import accounts, catalog, issues
+from app.services import accounts, catalog, issues, lifecycle
 from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
 
@@ -150,10 +150,10 @@ def _location(request: NewRequest) -> LonLat:
 
 
 def submit(
-    session: Session, *, spatial: SpatialBackend, request: NewRequest
+    session: Session, *, spatial: SpatialBackend, request: NewRequest, emergency_number: str
 ) -> tuple[Issue, Open311Submission]:
     """Create the request as an issue reported by the API key's owner; the contact details go
-    with it into private storage."""
+    with it into private storage. An emergency is refused with the number to call."""
     if not request.api_key:
         raise Unauthenticated("api_key is required to submit a service request.")
     api_key, owner = accounts.api_key_owner(session, request.api_key)
@@ -173,6 +173,8 @@ def submit(
         address=request.address_string,
         answers=request.answers,
         field_names={"category": "service_code", "attributes": "attribute[{code}]"},
+        channel="open311",
+        emergency_number=emergency_number,
     )
     submission = Open311Submission(
         issue_id=issue.id,
@@ -246,9 +248,11 @@ class RequestRecord:
 
     @property
     def status_notes(self) -> str | None:
-        """The note of the latest public status change, if it had one."""
-        changes = [e for e in self.events if e.from_status != e.to_status and e.note]
-        return changes[-1].note if changes else None
+        """The note (or the system's message) of the latest public status change, if any."""
+        changes = [
+            e for e in self.events if e.from_status != e.to_status and (e.note or e.message_key)
+        ]
+        return (changes[-1].note or lifecycle.event_message(changes[-1])) if changes else None
 
 
 def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
