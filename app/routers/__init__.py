@@ -17,6 +17,7 @@ from app.routers import (
     feedback,
     follows,
     issues,
+    kpis,
     notifications,
     photos,
     priority_rules,
@@ -57,6 +58,7 @@ for module in (
     notifications,
     exports,
     stats,
+    kpis,
     work,
     feed,
 ):
