@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import i18n
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Agency, Category, CategoryAttribute, City, District, Issue, Role, User
+from app.models import Agency, Category, CategoryAttribute, City, Issue, Role, User
 from app.models.types import LonLat
 from app.schemas.problem import FieldProblem
 from app.services import routing
@@ -216,11 +216,6 @@ def update_category(
         extra={"action": "category.edited", "actor_id": editor.id, "category": category.code},
     )
     return category
-
-
-def list_districts(session: Session) -> list[District]:
-    """Every district, by code: the areas reports are placed in and statistics broken down by."""
-    return list(session.scalars(select(District).order_by(District.code)))
 
 
 # The general category's code until a city file names its own (`city.general_category`).
