@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     # means the host of public_base_url in production, and any host in development and tests.
     allowed_hosts: list[str] = []
     display_timezone: str = "Asia/Bangkok"
+    # The pages (app/web): the language of a reader who chose none and whose browser names
+    # neither Thai nor English; the map's tile server ({z}/{x}/{y} URL template, empty for
+    # none: markers and boundaries still draw) and the attribution its licence asks for.
+    default_language: Literal["th", "en"] = "en"
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
@@ -158,6 +164,10 @@ class Settings(BaseSettings):
     # The city's emergency number, for reports of emergencies where the district has none.
     emergency_number: str = Field(default="", max_length=32)
     auto_close_check_seconds: float = Field(default=300, gt=0)
+    # How long the worker keeps login sessions after they ended or expired, and sign-ups after
+    # they were confirmed or their link expired, before deleting them (a sign-up holds a
+    # password hash; neither is needed once it can no longer be used).
+    account_record_retention_days: int = Field(default=30, ge=0, le=3650)
 
     # Abuse limits (README "Rate limits and lockout"). Each action has an allowance per account or
     # device (per e-mail for log-in and sign-up) and one per client address

@@ -166,8 +166,22 @@ def get_discovery(request: Request, fmt: FormatDep, settings: SettingsDep) -> Re
 
 
 @router.get("/v2/services.{fmt}", dependencies=[Jurisdiction], summary="GET Service List")
-def list_services(fmt: FormatDep, session: SessionDep) -> Response:
-    document = [serialisers.service(c) for c in open311.list_services(session)]
+def list_services(
+    fmt: FormatDep,
+    session: SessionDep,
+    spatial: SpatialDep,
+    lat: Annotated[str | None, Query(description="Extension, with long: services here.")] = None,
+    long: Annotated[str | None, Query(description="Extension, with lat.")] = None,
+) -> Response:
+    """With `lat` and `long`, only the services some agency covering that point handles (and
+    the general one)."""
+    latitude = _number("lat", lat, -90, 90)
+    longitude = _number("long", long, -180, 180)
+    if (latitude is None) != (longitude is None):
+        raise BadRequest("lat and long go together.")
+    at = LonLat(longitude, latitude) if latitude is not None and longitude is not None else None
+    services = open311.list_services(session, spatial=spatial, at=at)
+    document = [serialisers.service(c) for c in services]
     return serialisers.render(document, root="services", fmt=fmt)
 
 

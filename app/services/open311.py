@@ -27,7 +27,7 @@ from app.models import (
     LonLat,
     Open311Submission,
 )
-from app.services import accounts, issues, lifecycle
+from app.services import accounts, catalog, issues, lifecycle
 from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
 
@@ -74,15 +74,12 @@ def check_jurisdiction(configured: str, given: str | None) -> None:
         )
 
 
-def list_services(session: Session) -> list[Category]:
-    return list(
-        session.scalars(
-            select(Category)
-            .where(Category.is_active)
-            .options(selectinload(Category.attributes))
-            .order_by(Category.group, Category.code)
-        )
-    )
+def list_services(
+    session: Session, *, spatial: SpatialBackend, at: LonLat | None = None
+) -> list[Category]:
+    """Every active service; with `lat`/`long` (an extension, as FixMyStreet's), those offered
+    at that point."""
+    return catalog.offered_categories(session, spatial=spatial, at=at)
 
 
 def get_service(session: Session, code: str) -> Category:
