@@ -10,9 +10,12 @@ WORKERS ?= 1
 BENCH_ISSUES ?= 100000
 # pytest-xdist processes per database leg (each with a database of its own): one per core.
 TEST_WORKERS ?= auto
+# One test at a time to whichever worker is free, the long ones first (tests/conftest.py), and a
+# module's tests marked with one xdist_group on one worker.
+TEST_DIST ?= --dist loadgroup
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis migrate revision bench bench-photos bench-limits clean
+.PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis test-browser screenshots migrate revision bench bench-smoke bench-photos bench-limits clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -45,11 +48,19 @@ type: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP) tools ## the suite on SQLite
-	$(BIN)/pytest --db=sqlite --numprocesses=$(TEST_WORKERS)
+	$(BIN)/pytest --db=sqlite --numprocesses=$(TEST_WORKERS) $(TEST_DIST)
 
 test-postgis: $(STAMP) tools ## the suite on PostgreSQL + PostGIS (installed and started if missing)
 	scripts/ensure-postgis.sh
-	$(BIN)/pytest --db=postgis --numprocesses=$(TEST_WORKERS)
+	$(BIN)/pytest --db=postgis --numprocesses=$(TEST_WORKERS) $(TEST_DIST)
+
+test-browser: $(STAMP) tools ## only the browser stories (Chromium), on SQLite then PostGIS
+	scripts/ensure-postgis.sh
+	$(BIN)/pytest --db=sqlite tests/browser
+	$(BIN)/pytest --db=postgis tests/browser
+
+screenshots: $(STAMP) tools ## every page in English and Thai, as PNGs in var/screenshots/ (demo city)
+	$(BIN)/python -m scripts.screenshots var/screenshots
 
 test: lint type test-sqlite test-postgis ## everything CI checks: lint, types, both databases
 
@@ -62,6 +73,11 @@ revision: $(STAMP) ## autogenerate a migration: make revision m="what changed"
 bench: $(STAMP) ## API vs direct SQL on PostGIS: make bench BENCH_ISSUES=1000000
 	scripts/ensure-postgis.sh
 	$(BIN)/python -m bench.run --issues $(BENCH_ISSUES)
+
+bench-smoke: $(STAMP) tools ## every bench/ harness end to end on a small city, both databases (part of make test)
+	scripts/ensure-postgis.sh
+	$(BIN)/pytest --db=sqlite tests/platform/test_bench.py
+	$(BIN)/pytest --db=postgis tests/platform/test_bench.py
 
 bench-photos: $(STAMP) ## photo upload throughput and server memory (12 MP JPEG and HEIC), no database server needed
 	$(BIN)/python -m bench.photos

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     # means the host of public_base_url in production, and any host in development and tests.
     allowed_hosts: list[str] = []
     display_timezone: str = "Asia/Bangkok"
+    # The pages (app/web): the language of a reader who chose none and whose browser names
+    # neither Thai nor English; the map's tile server ({z}/{x}/{y} URL template, empty for
+    # none: markers and boundaries still draw) and the attribution its licence asks for.
+    default_language: Literal["th", "en"] = "en"
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from app import i18n
+from app import i18n, web
 from app.config import Settings, get_settings
 from app.db import Database
 from app.deps import IdempotentReplay
@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(open311.router)
+    app.include_router(web.router)
 
     problem_types = _problem_types()
 

@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import functools
 import json
+import math
 import os
 import platform
 import statistics
@@ -183,19 +184,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--photo-workers", type=int, default=2, help="CIVICLOOP_PHOTO_WORKERS of the server"
     )
+    parser.add_argument(
+        "--megapixels",
+        type=float,
+        default=12.0,
+        help="photo size, 4:3 (12 = a phone's 4000x3000; CI's smoke run uses a small one)",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
-    if args.uploads < 1 or args.concurrency < 1 or args.photo_workers < 1:
-        parser.error("--uploads, --concurrency and --photo-workers must be positive")
+    if min(args.uploads, args.concurrency, args.photo_workers, args.megapixels) <= 0:
+        parser.error("--uploads, --concurrency, --photo-workers and --megapixels must be positive")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print("making the photos (a 12 MP HEIC takes a few seconds to encode) ...", flush=True)
+    width = round(math.sqrt(args.megapixels * 1e6 * 4 / 3))
+    height, size = width * 3 // 4, f"{args.megapixels:g}mp"
     photos = {
-        "jpeg-12mp": ("IMG_0001.jpg", phone_jpeg(4000, 3000)),
-        "heic-12mp": ("IMG_0002.HEIC", phone_heic(4000, 3000)),
+        f"jpeg-{size}": ("IMG_0001.jpg", phone_jpeg(width, height)),
+        f"heic-{size}": ("IMG_0002.HEIC", phone_heic(width, height)),
     }
     limits = limits_of(Settings(_env_file=None))
     runs: list[Run] = []

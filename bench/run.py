@@ -27,7 +27,7 @@ from app.db import Database
 from bench.data import DEFAULT_TRAFFY_CSV, load_city
 from bench.measure import (
     REPO,
-    CreateTask,
+    CapturedCreate,
     DirectCreate,
     ReadTask,
     Summary,
@@ -44,6 +44,7 @@ from bench.measure import (
     radius_queries,
 )
 from bench.seed import SeedReport, check_loopback, database_url, log, seed
+from bench.shapes import ISSUES_PATH, Api
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_PREFIX = "civicloop_bench"
@@ -55,12 +56,11 @@ OVERHEAD_TARGET = 3.0
 BASELINE = (
     "direct = the same SQL text the app executes, captured from the app itself, sent with "
     "psycopg 3 over a persistent connection, in a transaction committed like the app's unit of "
-    "work. Lists: the one SELECT the app runs for that very query string (LIMIT 51, joined "
-    "category and agency). Create: the reporter look-up by device, the category look-up, the "
-    "issue INSERT ... RETURNING, the routing SELECT (ST_Covers), the issue_candidate INSERT, the "
-    "reporter's follow INSERT, the 'reported' issue_event INSERT, the outbox's reads and its "
-    "notification INSERT (as the sample create ran them, with fresh ids) and the candidates "
-    "SELECT for the response, then COMMIT. "
+    "work. Lists: the SELECTs the app runs for that very query string. Create: every "
+    "statement the app ran for that very report in-process (reporter, category, routing, the "
+    "issue, its candidates, flags, follow, event, the outbox's reads and notification rows, the "
+    "response's reads), replayed in order with the ids the database chooses, a new public id, "
+    "fresh message ids and current times, committed where the app committed. "
     "Not in direct: HTTP, FastAPI/Pydantic validation, the ORM, JSON rendering, the client."
 )
 
@@ -274,15 +274,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     total_reads, total_creates = args.requests + args.warmup, args.creates + args.warmup
     radius = radius_queries(rng, city, total_reads)
     bbox = bbox_queries(rng, city, total_reads)
-    creates = create_tasks(rng, city, codes, report.users, total_creates + 1)
-    log(f"capturing the app's SQL for {len(radius) + len(bbox):,} list requests and one create")
-    captured = capture(url, radius, bbox, creates[-1])
+    api = Api.of_app(url)
+    creates = create_tasks(rng, city, codes, report.users, total_creates, api)
+    log(
+        f"capturing the app's SQL for {len(radius) + len(bbox):,} list requests and "
+        f"{len(creates):,} creates"
+    )
+    captured = capture(url, api, radius, bbox, creates)
 
     def split_reads(tasks: list[ReadTask]) -> tuple[list[ReadTask], list[ReadTask]]:
         return tasks[args.warmup :], tasks[: args.warmup]
 
-    def split_creates(tasks: list[CreateTask]) -> tuple[list[CreateTask], list[CreateTask]]:
-        return tasks[args.warmup : total_creates], tasks[: args.warmup]
+    def split_creates(
+        tasks: list[CapturedCreate],
+    ) -> tuple[list[CapturedCreate], list[CapturedCreate]]:
+        return tasks[args.warmup :], tasks[: args.warmup]
 
     levels = _levels(args)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -308,10 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             compare(
                 "create",
-                *split_creates(creates),
+                *split_creates(captured.creates),
                 levels,
-                http_worker(base_url, api_create),
-                driver_worker(database, DirectCreate(captured.create, captured.outbox)),
+                http_worker(base_url, api_create(api.success_status(ISSUES_PATH, "post"))),
+                driver_worker(database, DirectCreate()),
             ),
         ]
 
@@ -334,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, tasks in (("radius", captured.radius), ("bbox", captured.bbox))
     }
     print(f"mean items per page (limit 50): radius {page['radius']}, bbox {page['bbox']}")
+    radius_example, bbox_example = captured.radius[0].statements, captured.bbox[0].statements
     result = {
         "title": title,
         "environment": environment,
@@ -343,9 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "targets": targets,
         "mean_items_per_page": page,
         "sql": {
-            "radius_example": {"sql": captured.radius[0].sql, "params": captured.radius[0].params},
-            "bbox_example": {"sql": captured.bbox[0].sql, "params": captured.bbox[0].params},
-            "create": [s.head for s in captured.create.values()],
+            "radius_example": [{"sql": s.sql, "params": s.params} for s in radius_example],
+            "bbox_example": [{"sql": s.sql, "params": s.params} for s in bbox_example],
+            "create_example": [s.head for s in captured.creates[0].statements],
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -129,7 +129,8 @@ def capture(url: str, sent: Sequence[dict[str, str]]) -> list[SimilarTask]:
                 if response.status_code != 200:
                     raise BenchError(f"{query} answered {response.status_code}")
                 items = len(response.json()["items"])
-                tasks.append(SimilarTask(query, tuple(recorder.take()), items))
+                statements = tuple(s for s in recorder.take() if not s.ends_transaction)
+                tasks.append(SimilarTask(query, statements, items))
 
     try:
         asyncio.run(run())

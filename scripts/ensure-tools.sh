@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure what the suite calls besides the databases is there: docker-compose validates
-# docker-compose.yml in tests/platform (no Docker engine is needed), and Redis answers on
+# docker-compose.yml in tests/platform (no Docker engine is needed), Chromium and Thai fonts for
+# tests/browser, and Redis answers on
 # 127.0.0.1:6379 (shared rate limits). Installs Debian's packages when they are missing (needs
 # root, or sudo) and starts Redis when it is down. Set CIVICLOOP_TEST_REDIS_URL to use another.
 set -euo pipefail
@@ -15,6 +16,13 @@ apt_install() {
 if ! command -v docker-compose >/dev/null 2>&1; then
   echo "ensure-tools: installing docker-compose"
   apt_install docker-compose
+fi
+
+# tests/browser drive Debian's Chromium through Playwright (no browser download); Thai text in
+# their screenshots needs Thai fonts.
+if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-thai-tlwg >/dev/null 2>&1; then
+  echo "ensure-tools: installing Chromium and Thai fonts (chromium fonts-thai-tlwg)"
+  apt_install chromium fonts-thai-tlwg
 fi
 
 if [ -n "${CIVICLOOP_TEST_REDIS_URL:-}" ]; then

@@ -53,6 +53,33 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"civicloop database: {config.getoption('--db')}"
 
 
+# Tests that run for many seconds each (real processes, fresh installs, generated requests),
+# heaviest first. They start first, so that no worker is left running one alone at the end:
+# `make test` hands tests out one at a time as workers free up (`--dist loadgroup`).
+LONG_RUNNING = (
+    "tests/platform/test_production_install.py",
+    "tests/security/test_no_server_errors.py",
+    "tests/platform/test_cli.py",
+    "tests/notifications/test_faults.py",
+    "tests/work/test_feed_server.py",
+    "tests/platform/",
+    "tests/faults/",
+    "tests/open311/test_real_client.py",
+)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    for rank, prefix in enumerate(LONG_RUNNING):
+        if path.startswith(prefix):
+            return rank
+    return len(LONG_RUNNING)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_start_rank)  # stable: each module keeps its order
+
+
 @pytest.fixture(scope="session")
 def db_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.config.getoption("--db")

@@ -130,19 +130,28 @@ def _preferences(accept_language: str) -> list[tuple[float, int, str]]:
     return sorted(ranked)
 
 
-def negotiate(accept_language: str | None, saved: Language | None) -> Language:
-    """The request's language: the best Thai or English range the client accepts; else the
-    user's saved setting; else the fallback."""
+def accepted(accept_language: str | None) -> Language | None:
+    """The best Thai or English range an Accept-Language header names, if it names one."""
     for _, _, name in _preferences(accept_language or ""):
         primary = name.split("-")[0]
         if primary in Language.__members__:
             return Language(primary)
-    return saved or FALLBACK
+    return None
+
+
+def negotiate(accept_language: str | None, saved: Language | None) -> Language:
+    """The request's language: the best Thai or English range the client accepts; else the
+    user's saved setting; else the fallback."""
+    return accepted(accept_language) or saved or FALLBACK
 
 
 def of_request(request: HTTPConnection) -> Language:
-    """The language to answer this request in (once authenticated, the user's saved language is
-    on its state)."""
+    """The language to answer this request in. A page has chosen its reader's language already
+    (app.web: ?lang=, cookie, Accept-Language, the city's default); for the API, once
+    authenticated, the user's saved language is on the request's state."""
+    chosen: Language | None = getattr(request.state, "page_language", None)
+    if chosen is not None:
+        return chosen
     saved = getattr(request.state, "saved_language", None)
     return negotiate(request.headers.get("accept-language"), saved)
 

@@ -54,6 +54,8 @@ def _read(agency: Agency) -> AgencyRead:
         email=agency.email,
         phone=agency.phone,
         categories=[c.code for c in agency.categories],
+        is_active=agency.is_active,
+        names=agency.names,
     )
 
 
@@ -101,10 +103,20 @@ def get_agency(agency: CurrentAgency) -> AgencyRead:
     summary="Edit an agency (admins, its managers)",
 )
 def update_agency(
-    agency: CurrentAgency, body: AgencyUpdate, session: SessionDep, user: CurrentUser
+    agency: CurrentAgency,
+    body: AgencyUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    spatial: SpatialDep,
 ) -> AgencyRead:
+    """Names, contacts and categories (admins and the agency's managers); jurisdiction and
+    deactivation (admins). What changes routing re-routes open issues nobody has claimed."""
     catalog.update_agency(
-        session, agency=agency, editor=user, changes=body.model_dump(exclude_unset=True)
+        session,
+        agency=agency,
+        editor=user,
+        changes=body.model_dump(exclude_unset=True),
+        spatial=spatial,
     )
     return _read(agency)
 

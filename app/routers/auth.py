@@ -13,9 +13,9 @@ from app.errors import problem_responses
 from app.http.limits import Action, LoginBackoffDep, RateLimited, by_email
 from app.http.route import UnitOfWorkRoute
 from app.models import SessionEnd
+from app.routers.mailed_links import describe_link
 from app.schemas.account import (
     Accepted,
-    LinkAction,
     LinkToken,
     LoginRequest,
     PasswordResetConfirm,
@@ -24,6 +24,7 @@ from app.schemas.account import (
     RegisterRequest,
     TokenResponse,
 )
+from app.schemas.notification import Confirmation
 from app.services import accounts, sessions
 from app.services.notifications.account_mail import AccountLinks
 
@@ -81,17 +82,20 @@ def register(body: RegisterRequest, session: SessionDep) -> Accepted:
 
 @router.get(
     "/register/confirm",
-    response_model=LinkAction,
+    response_model=Confirmation,
     responses=problem_responses(400, 422),
     summary="What the mailed sign-up link does",
 )
 def describe_sign_up_link(
     token: Annotated[str, Query(max_length=1024)], settings: SettingsDep, links: AccountLinksDep
-) -> LinkAction:
+) -> Confirmation:
     links.read_confirm(token, max_age=dt.timedelta(hours=settings.sign_up_link_hours))
-    return LinkAction(
-        detail=i18n.t("account.confirm_sign_up", i18n.current()),
-        href="/api/v1/auth/register/confirm",
+    return describe_link(
+        settings.public_base_url,
+        action="confirm_sign_up",
+        description=i18n.text("account.confirm_sign_up"),
+        path="/auth/register/confirm",
+        body={"token": token},
     )
 
 
@@ -130,17 +134,20 @@ def request_password_reset(body: PasswordResetRequest, session: SessionDep) -> A
 
 @router.get(
     "/password-reset/confirm",
-    response_model=LinkAction,
+    response_model=Confirmation,
     responses=problem_responses(400, 422),
     summary="What the mailed reset link does",
 )
 def describe_reset_link(
     token: Annotated[str, Query(max_length=1024)], settings: SettingsDep, links: AccountLinksDep
-) -> LinkAction:
+) -> Confirmation:
     links.read_reset(token, max_age=dt.timedelta(minutes=settings.password_reset_link_minutes))
-    return LinkAction(
-        detail=i18n.t("account.confirm_reset", i18n.current()),
-        href="/api/v1/auth/password-reset/confirm",
+    return describe_link(
+        settings.public_base_url,
+        action="reset_password",
+        description=i18n.text("account.confirm_reset"),
+        path="/auth/password-reset/confirm",
+        body={"token": token},  # and the new `password`
     )
 
 

@@ -76,7 +76,7 @@ def _comment_read(
     )
 
 
-def _reads(
+def comment_reads(
     session: SessionDep, comments: list[Comment], issue: Issue, viewer: Viewer, lang: Language
 ) -> list[CommentRead]:
     flags = conversation.flag_counts(session, [c.id for c in comments]) if viewer.internal else {}
@@ -114,7 +114,7 @@ def create_comment(
         zone=ZoneInfo(settings.display_timezone),
     )
     session.refresh(comment, ["author", "author_agency"])
-    return _reads(session, [comment], issue, Viewer.of(session, issue, author), lang)[0]
+    return comment_reads(session, [comment], issue, Viewer.of(session, issue, author), lang)[0]
 
 
 @router.get(
@@ -129,7 +129,7 @@ def list_comments(
     """Oldest first. Hidden comments show to the public as a notice without their text."""
     viewer = Viewer.of(session, issue, user)
     comments = conversation.list_comments(session, issue=issue, viewer=viewer)
-    return _reads(session, comments, issue, viewer, lang)
+    return comment_reads(session, comments, issue, viewer, lang)
 
 
 @router.get(
@@ -147,7 +147,7 @@ def get_timeline(
     viewer = Viewer.of(session, issue, user)
     steps = conversation.timeline(session, issue=issue, viewer=viewer)
     comments = [c for _, c in steps if c is not None]
-    reads = {r.id: r for r in _reads(session, comments, issue, viewer, lang)}
+    reads = {r.id: r for r in comment_reads(session, comments, issue, viewer, lang)}
     return [
         TimelineEntry(
             **IssueEventRead.of(event, show_names=viewer.internal).model_dump(),
@@ -176,7 +176,7 @@ def moderate_comment(
     conversation.set_hidden(
         session, comment=comment, issue=issue, actor=user, hidden=body.hidden, reason=body.reason
     )
-    return _reads(session, [comment], issue, Viewer.of(session, issue, user), lang)[0]
+    return comment_reads(session, [comment], issue, Viewer.of(session, issue, user), lang)[0]
 
 
 @router.post(

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
 
 from app import i18n
+from app.config import Settings
 from app.deps import SessionDep, SettingsDep, require_role
 from app.errors import ValidationFailed, answers, problem_responses
 from app.http.route import UnitOfWorkRoute
@@ -147,6 +149,13 @@ def stream_feed(
     user: Watcher,
     after: Annotated[int | None, Depends(last_event_id)],
 ) -> FeedResponse:
+    return feed_response(request, session, settings, user=user, after=after)
+
+
+def feed_response(
+    request: Request, session: Session, settings: Settings, *, user: User, after: int | None
+) -> FeedResponse:
+    """The stream of what `user` may see after event `after` (also the agency desk's)."""
     viewer = feed.Viewer.of(user)
     cursor = feed.Cursor(
         last_id=feed.start_id(session, after), late_seconds=settings.feed_late_event_seconds

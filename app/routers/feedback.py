@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app import i18n
 from app.config import Settings
 from app.deps import SessionDep, SettingsDep, WriteSessionDep
 from app.errors import problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.models import Answer
+from app.routers.mailed_links import describe_link
 from app.schemas.notification import Confirmation, FeedbackRead, FeedbackRequest
 from app.services.notifications import feedback
-from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link
+from app.services.notifications.tokens import FeedbackClaim, LinkSigner
 
 router = APIRouter(prefix="/feedback", tags=["feedback"], route_class=UnitOfWorkRoute)
 
@@ -49,11 +49,11 @@ def confirm_by_link(
         body["answer"] = answer.value
     if rating is not None:
         body["rating"] = rating
-    return Confirmation(
-        action=answer.value if answer is not None else "rating",
-        description=description.render(i18n.current()),
-        href=api_link(settings.public_base_url, "/feedback"),
-        content_type="application/json",
+    return describe_link(
+        settings.public_base_url,
+        action="rating" if answer is None else answer.value,
+        description=description,
+        path="/feedback",
         body=body,
     )
 

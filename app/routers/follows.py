@@ -14,10 +14,11 @@ from app.http.caching import Personal
 from app.http.route import UnitOfWorkRoute
 from app.models import AreaWatch, Category, LonLat
 from app.routers.issues import CurrentIssue, UnhiddenIssue
+from app.routers.mailed_links import describe_link
 from app.schemas.notification import Confirmation, FollowState, Outcome, WatchCreate, WatchRead
 from app.schemas.problem import FieldProblem
 from app.services.notifications import areas, follows
-from app.services.notifications.tokens import LinkSigner, api_link
+from app.services.notifications.tokens import LinkSigner
 from app.spatial.geojson import area_geometry, parse_area
 
 # Every answer here is about its caller (or holds secrets): never stored.
@@ -130,12 +131,14 @@ def confirm_unsubscribe(settings: SettingsDep, token: Token) -> Confirmation:
     the same link ends, following the issue, the area watch, or a staff member's new-issue
     alerts. Mail clients send that POST themselves from the List-Unsubscribe header."""
     ref = LinkSigner(settings.secret_key).read_unsubscribe(token)
-    return Confirmation(
+    return describe_link(
+        settings.public_base_url,
         action="unsubscribe",
-        description=follows.describe_unsubscribe(ref).render(i18n.current()),
-        href=api_link(settings.public_base_url, "/unsubscribe", token=token),
-        content_type="application/x-www-form-urlencoded",
+        description=follows.describe_unsubscribe(ref),
+        path="/unsubscribe",
+        query={"token": token},
         body={"List-Unsubscribe": "One-Click"},
+        form=True,
     )
 
 

@@ -115,7 +115,11 @@ def request_query(
     radius: Annotated[str | None, Query(description="Extension: metres around lat/long.")] = None,
     page: Annotated[str | None, Query(description="Extension: 1-based page number.")] = None,
     page_size: Annotated[
-        str | None, Query(description="Extension: requests per page, at most 1000 (default).")
+        str | None,
+        Query(
+            description=f"Extension: requests per page, {open311.DEFAULT_PAGE_SIZE} by default, "
+            f"at most {open311.MAX_PAGE_SIZE}."
+        ),
     ] = None,
 ) -> RequestQuery:
     ids = parse_csv(service_request_id)
@@ -139,7 +143,7 @@ def request_query(
         near=near,
         radius_m=distance,
         page=_count("page", page, 1, 1_000_000),
-        page_size=_count("page_size", page_size, open311.MAX_PAGE_SIZE, open311.MAX_PAGE_SIZE),
+        page_size=_count("page_size", page_size, open311.DEFAULT_PAGE_SIZE, open311.MAX_PAGE_SIZE),
     )
 
 
@@ -162,8 +166,22 @@ def get_discovery(request: Request, fmt: FormatDep, settings: SettingsDep) -> Re
 
 
 @router.get("/v2/services.{fmt}", dependencies=[Jurisdiction], summary="GET Service List")
-def list_services(fmt: FormatDep, session: SessionDep) -> Response:
-    document = [serialisers.service(c) for c in open311.list_services(session)]
+def list_services(
+    fmt: FormatDep,
+    session: SessionDep,
+    spatial: SpatialDep,
+    lat: Annotated[str | None, Query(description="Extension, with long: services here.")] = None,
+    long: Annotated[str | None, Query(description="Extension, with lat.")] = None,
+) -> Response:
+    """With `lat` and `long`, only the services some agency covering that point handles (and
+    the general one)."""
+    latitude = _number("lat", lat, -90, 90)
+    longitude = _number("long", long, -180, 180)
+    if (latitude is None) != (longitude is None):
+        raise BadRequest("lat and long go together.")
+    at = LonLat(longitude, latitude) if latitude is not None and longitude is not None else None
+    services = open311.list_services(session, spatial=spatial, at=at)
+    document = [serialisers.service(c) for c in services]
     return serialisers.render(document, root="services", fmt=fmt)
 
 
@@ -222,6 +240,7 @@ def new_request(form: Annotated[FormData, Depends(_form)]) -> NewRequest:
     "/v2/requests.{fmt}",
     dependencies=[RateLimited(Action.report, per=by_open311_submitter)],
     summary="POST Service Request (form-encoded, api_key)",
+    status_code=201,
 )
 def create_request(
     fmt: FormatDep,
@@ -242,13 +261,14 @@ def create_request(
             "account_id": submission.account_id,
         }
     ]
-    return serialisers.render(document, root="service_requests", fmt=fmt)
+    return serialisers.render(document, root="service_requests", fmt=fmt, status_code=201)
 
 
 @router.get(
     "/v2/requests.{fmt}",
     dependencies=[Jurisdiction],
-    summary="GET Service Requests (newest first; 90 days or 1000 requests by default)",
+    summary=f"GET Service Requests (newest first; 90 days, {open311.DEFAULT_PAGE_SIZE} a page "
+    "by default)",
 )
 def list_requests(
     fmt: FormatDep,

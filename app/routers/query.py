@@ -22,6 +22,13 @@ def _invalid(name: str, message: str, code: str = "invalid") -> ValidationFailed
     )
 
 
+def point_param(lat: float | None, lon: float | None) -> LonLat | None:
+    """A point from `lat` and `lon` query parameters, which go together."""
+    if (lat is None) != (lon is None):
+        raise _invalid("lat" if lat is None else "lon", "lat and lon go together")
+    return LonLat(lon, lat) if lat is not None and lon is not None else None
+
+
 def parse_bbox(raw: str | None) -> BBox | None:
     """west,south,east,north in WGS84 degrees."""
     if raw is None:
@@ -106,8 +113,7 @@ def issue_filter(
     ] = None,
 ) -> IssueFilter:
     max_radius = request.app.state.settings.max_radius_m
-    if (lat is None) != (lon is None):
-        raise _invalid("lat" if lat is None else "lon", "lat and lon go together")
+    near = point_param(lat, lon)
     if radius is not None and lat is None:
         raise _invalid("radius", "radius needs lat and lon")
     if radius is not None and radius > max_radius:
@@ -136,7 +142,7 @@ def issue_filter(
             raise _invalid(f"{prefix}_before", f"must be later than {prefix}_after")
     return IssueFilter(
         bbox=parse_bbox(bbox),
-        near=LonLat(lon, lat) if lat is not None and lon is not None else None,
+        near=near,
         radius_m=radius,
         statuses=tuple(statuses),
         category_codes=parse_csv(category),

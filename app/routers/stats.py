@@ -38,7 +38,8 @@ def scope(session: SessionDep, spatial: SpatialDep, issue_filter: IssueFilterDep
 ScopeDep = Annotated[Scope, Depends(scope)]
 
 
-def _cached(request: Request, compute: Callable[[], Any]) -> Response:
+def cached(request: Request, compute: Callable[[], Any]) -> Response:
+    """The JSON answer from the statistics cache (also the KPIs'), with its ETag; 304 on a match."""
     cache: TTLCache = request.app.state.stats_cache
     # Names in the answer are worded in its language: one entry (and ETag) per language.
     lang = i18n.current()
@@ -55,7 +56,7 @@ def count_issues(dimension: Dimension, request: Request, scope: ScopeDep) -> Res
     """How many issues per status, category, handling agency, district or time-frame state
     (on_track, at_risk, late, met, missed, as of now), most first, for the issues the list
     filters select (all by default)."""
-    return _cached(request, lambda: {"by": dimension, "counts": stats.counts(scope, dimension)})
+    return cached(request, lambda: {"by": dimension, "counts": stats.counts(scope, dimension)})
 
 
 @router.get("/series/{event}", responses=RESPONSES, summary="Reported or resolved per period")
@@ -68,7 +69,7 @@ def issue_series(
 ) -> Response:
     """Issues reported (or resolved) per local day, week or month (CIVICLOOP_TIMEZONE); periods
     with none are left out."""
-    return _cached(
+    return cached(
         request,
         lambda: {
             "event": event,
@@ -82,14 +83,14 @@ def issue_series(
 @router.get("/patterns", responses=RESPONSES, summary="Busiest hours and weekdays")
 def reporting_patterns(request: Request, scope: ScopeDep, settings: SettingsDep) -> Response:
     """Reports per local hour of day and per weekday (1 = Monday), with the busiest of each."""
-    return _cached(request, lambda: stats.patterns(scope, settings.zone))
+    return cached(request, lambda: stats.patterns(scope, settings.zone))
 
 
 @router.get("/timings/{stage}", responses=RESPONSES, summary="Time to acknowledge or resolve")
 def issue_timings(stage: Stage, request: Request, scope: ScopeDep) -> Response:
     """Median and 90th-percentile hours from report to acknowledgement (or to resolution), exact
     to the minute, and the share within the categories' service-level targets."""
-    return _cached(request, lambda: {"stage": stage, **stats.timings(scope, stage)})
+    return cached(request, lambda: {"stage": stage, **stats.timings(scope, stage)})
 
 
 @router.get("/emergencies", responses=RESPONSES, summary="Emergencies stopped, by category")
@@ -97,4 +98,4 @@ def emergency_counts(request: Request, session: SessionDep) -> Response:
     """Reports stopped as emergencies (and pointed to the emergency number) since counting
     began: the total, per category and per channel (api, open311, web). Nothing personal is
     kept of them."""
-    return _cached(request, lambda: emergencies.counts(session))
+    return cached(request, lambda: emergencies.counts(session))

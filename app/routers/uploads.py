@@ -158,10 +158,18 @@ async def read_upload(
 
 
 async def clean_upload(
-    request: Request, settings: SettingsDep, workers: PhotoWorkersDep, *, fields: set[str]
+    request: Request,
+    settings: SettingsDep,
+    workers: PhotoWorkersDep,
+    *,
+    fields: set[str],
+    browser_form: bool = False,
 ) -> tuple[dict[str, str], list[CleanPhoto]]:
     """Read a multipart upload, then clean its photos on the photo worker threads
-    (`photo_workers` of them; more uploads wait their turn), off the event loop."""
+    (`photo_workers` of them; more uploads wait their turn), off the event loop.
+
+    A browser's form sends its file input even when no file was chosen, as a part with no file
+    name and no content: with `browser_form` that part means "no photo"."""
     upload = await read_upload(
         request,
         max_photo_bytes=settings.photo_max_bytes,
@@ -169,6 +177,8 @@ async def clean_upload(
         fields=fields,
     )
     request.state.body_digest = upload.body_digest
+    if browser_form:
+        upload.photos = [p for p in upload.photos if p.filename or p.data]
 
     work = functools.partial(
         photos.clean_uploads,

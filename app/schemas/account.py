@@ -47,14 +47,6 @@ class LinkToken(WriteSchema):
     token: str = Field(min_length=1, max_length=1024, description="From the mailed link.")
 
 
-class LinkAction(BaseModel):
-    """What a mailed link does, before it does it (mail scanners open links; only a POST acts)."""
-
-    detail: str
-    method: Literal["POST"] = "POST"
-    href: str
-
-
 class PasswordResetRequest(WriteSchema):
     email: EmailStr
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from app import i18n
 from app.models import AttributeDatatype, Flag
@@ -105,6 +105,7 @@ class CategoryRead(ReadSchema):
     resolve_target_hours: int
     flags: list[Flag]
     is_active: bool
+    names: dict[str, str] = Field(description="Its name in every language the city gave.")
     emergency: bool = Field(
         description="An emergency: reports are stopped and the emergency number given."
     )
@@ -139,8 +140,49 @@ class AgencyUpdate(WriteSchema):
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
     categories: list[Code] | None = Field(default=None, max_length=500)
+    jurisdiction: dict[str, Any] | None = Field(
+        default=None,
+        description="Admins: a new GeoJSON Polygon or MultiPolygon. Open issues nobody has "
+        "claimed are re-routed (an internal `rerouted` event on each); claimed ones stay.",
+    )
+    is_active: bool | None = Field(
+        default=None,
+        description="Admins: false stops routing new reports to it (open unclaimed ones are "
+        "re-routed); its history stays.",
+    )
 
-    _required = refuse_null("name_th", "name_en", "categories")
+    _required = refuse_null("name_th", "name_en", "categories", "jurisdiction", "is_active")
+
+
+class CategoryUpdate(WriteSchema):
+    name_th: Name | None = None
+    name_en: Name | None = None
+    description_th: str | None = Field(default=None, max_length=2000)
+    description_en: str | None = Field(default=None, max_length=2000)
+    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(
+        default=None, max_length=50
+    )
+    acknowledge_target_hours: Hours | None = None
+    resolve_target_hours: Hours | None = Field(
+        default=None, description="New targets apply to reports made from now on."
+    )
+    flags: list[Flag] | None = Field(default=None, max_length=len(Flag))
+    is_active: bool | None = Field(
+        default=None,
+        description="false: accepts no new reports and leaves the lists; its issues keep it.",
+    )
+
+    _required = refuse_null(
+        "name_th",
+        "name_en",
+        "description_th",
+        "description_en",
+        "keywords",
+        "acknowledge_target_hours",
+        "resolve_target_hours",
+        "flags",
+        "is_active",
+    )
 
 
 class AgencyRead(BaseModel):
@@ -151,7 +193,44 @@ class AgencyRead(BaseModel):
     email: str | None
     phone: str | None
     categories: list[str]
+    is_active: bool
+    names: dict[str, str] = Field(description="Its name in every language the city gave.")
 
     @computed_field(description="Its name in the answer's language (Content-Language).")
     def name(self) -> str:
         return i18n.pick(self.name_th, self.name_en)
+
+
+DistrictCode = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
+
+
+class DistrictProperties(WriteSchema):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    code: DistrictCode | None = Field(default=None, description="Else the feature's id.")
+    names: dict[
+        Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=16)], Name
+    ] = Field(min_length=1, max_length=50, description="Language map; the city's default required.")
+
+
+class DistrictFeature(WriteSchema):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    type: Literal["Feature"]
+    id: DistrictCode | int | None = None
+    geometry: dict[str, Any] = Field(description="A GeoJSON Polygon or MultiPolygon (WGS84).")
+    properties: DistrictProperties
+
+    def code(self) -> str | None:
+        if self.properties.code is not None:
+            return self.properties.code
+        return None if self.id is None else str(self.id)
+
+
+class DistrictCollection(WriteSchema):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    type: Literal["FeatureCollection"]
+    features: list[DistrictFeature] = Field(min_length=1, max_length=5000)

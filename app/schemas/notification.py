@@ -120,11 +120,18 @@ class Outcome(BaseModel):
     detail: str
 
 
+# What a mailed link is for: finishing a sign-up, setting a new password, unsubscribing, or the
+# reporter's answer to a resolution.
+LinkActionName = Literal[
+    "confirm_sign_up", "reset_password", "unsubscribe", "fixed", "not_fixed", "rating"
+]
+
+
 class Confirmation(BaseModel):
     """What a link from a message would do, and the request that does it. Opening the link
     changes nothing (mail scanners open every link they see); the POST described here acts."""
 
-    action: Literal["unsubscribe", "fixed", "not_fixed", "rating"]
+    action: LinkActionName
     description: str = Field(description="What the POST will do, in the reader's language.")
     method: Literal["POST"] = "POST"
     href: str = Field(description="Where to send it (absolute, from the public base URL).")

@@ -27,11 +27,13 @@ from app.models import (
     LonLat,
     Open311Submission,
 )
-from app.services import accounts, issues, lifecycle
+from app.services import accounts, catalog, issues, lifecycle
 from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
 
 MAX_WINDOW = dt.timedelta(days=90)
+# A page a phone holds (50 requests are about 45 KB of JSON); the spec's 1,000 on request.
+DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_DESCRIPTION = 4000
 TITLE_LENGTH = 200
@@ -72,15 +74,12 @@ def check_jurisdiction(configured: str, given: str | None) -> None:
         )
 
 
-def list_services(session: Session) -> list[Category]:
-    return list(
-        session.scalars(
-            select(Category)
-            .where(Category.is_active)
-            .options(selectinload(Category.attributes))
-            .order_by(Category.group, Category.code)
-        )
-    )
+def list_services(
+    session: Session, *, spatial: SpatialBackend, at: LonLat | None = None
+) -> list[Category]:
+    """Every active service; with `lat`/`long` (an extension, as FixMyStreet's), those offered
+    at that point."""
+    return catalog.offered_categories(session, spatial=spatial, at=at)
 
 
 def get_service(session: Session, code: str) -> Category:
@@ -212,7 +211,7 @@ class RequestQuery:
     near: LonLat | None = None
     radius_m: float | None = None
     page: int = 1
-    page_size: int = MAX_PAGE_SIZE
+    page_size: int = DEFAULT_PAGE_SIZE
 
 
 def requested_window(

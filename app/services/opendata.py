@@ -205,6 +205,13 @@ CSV_RULE = (
 )
 
 
+def spreadsheet_cell(value: object) -> object:
+    """CSV_RULE for a value written from Python (the exports apply it in SQL, below)."""
+    if isinstance(value, str) and value.startswith(CSV_ESCAPED_STARTS):
+        return CSV_ESCAPE + value
+    return value
+
+
 def _spreadsheet_safe(value: ColumnElement[Any]) -> ColumnElement[Any]:
     text = cast(value, String)
     return case(

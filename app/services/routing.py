@@ -51,7 +51,7 @@ def reroute_unclaimed(
         )
     ):
         before[issue_id].add(agency_id)
-    slugs = dict(session.execute(select(Agency.id, Agency.slug)).tuples().all())
+    slugs: dict[int, str] = dict(session.execute(select(Agency.id, Agency.slug)).all())
     moved: list[Issue] = []
     for issue in unclaimed:
         now = set(

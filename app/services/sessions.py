@@ -53,10 +53,9 @@ def _tokens(settings: Settings, *, user_id: int, session_id: int, generation: in
 
 def start(session: Session, settings: Settings, *, user: User) -> Tokens:
     """A new login session for this user, and its first tokens."""
-    login = AuthSession(user_id=user.id, generation=0)
-    session.add(login)
-    session.flush()
-    return _tokens(settings, user_id=user.id, session_id=login.id, generation=0)
+    return _tokens(
+        settings, user_id=user.id, session_id=start_login(session, user=user), generation=0
+    )
 
 
 def caller(session: Session, settings: Settings, access_token: str) -> tuple[User, TokenClaims]:
@@ -65,19 +64,33 @@ def caller(session: Session, settings: Settings, access_token: str) -> tuple[Use
     claims = read_token(settings, access_token, expected="access")
     if claims is None:
         raise _bad_token()
+    return live_user(session, user_id=claims.user_id, session_id=claims.session_id), claims
+
+
+def live_user(session: Session, *, user_id: int, session_id: int) -> User:
+    """The active user of a login session that has not ended (tokens and the pages' session
+    cookie both name one)."""
     user = session.scalar(
         select(User)
         .join(AuthSession, AuthSession.user_id == User.id)
         .where(
-            AuthSession.id == claims.session_id,
-            AuthSession.user_id == claims.user_id,
+            AuthSession.id == session_id,
+            AuthSession.user_id == user_id,
             AuthSession.ended_at.is_(None),
             User.is_active,
         )
     )
     if user is None:
         raise _bad_token()
-    return user, claims
+    return user
+
+
+def start_login(session: Session, *, user: User) -> int:
+    """A new login session for this user, without tokens (the pages keep it in a cookie)."""
+    login = AuthSession(user_id=user.id, generation=0)
+    session.add(login)
+    session.flush()
+    return login.id
 
 
 def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Tokens:

@@ -78,12 +78,23 @@ def current_step_due() -> ColumnElement[dt.datetime]:
     )
 
 
+# A step done within this many hours before its deadline was done "on time", not "early".
+ON_TIME_HOURS = 1.0
+
+
 @dataclass(frozen=True)
 class Punctuality:
     """How a done step compared with its deadline: early (or exactly on it) or late, by hours."""
 
     outcome: str
     by_hours: float
+
+    @property
+    def verdict(self) -> str:
+        """For people: early, on time (done in the last hour before the deadline), or late."""
+        if self.outcome == "late":
+            return "late"
+        return "on_time" if self.by_hours < ON_TIME_HOURS else "early"
 
     @classmethod
     def of(cls, done: dt.datetime, due: dt.datetime) -> Punctuality:

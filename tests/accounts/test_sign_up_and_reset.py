@@ -62,7 +62,16 @@ async def test_sign_up_answers_alike_for_a_taken_and_a_free_address(
     # Opening the link (a mail scanner does) only says what it does.
     described = await client.get(path)
     assert described.status_code == 200, described.text
-    assert described.json()["method"] == "POST"
+    # The shape of every mailed link's confirmation (unsubscribe and feedback links too).
+    assert described.json() == {
+        "action": "confirm_sign_up",
+        "description": described.json()["description"],
+        "method": "POST",
+        "href": "http://127.0.0.1:8000/api/v1/auth/register/confirm",
+        "content_type": "application/json",
+        "body": {"token": _token(path)},
+    }
+    assert described.json()["description"].startswith("This link finishes your sign-up")
     assert db.query(User).count() == 1
 
     made = await client.post("/api/v1/auth/register/confirm", json={"token": _token(path)})
@@ -125,7 +134,16 @@ async def test_password_reset_answers_alike_and_mails_only_the_owner(
     assert [m["To"] for m in messages] == ["owner@example.org"]
 
     path = link(messages[0], "New password:")
-    assert (await client.get(path)).status_code == 200
+    described = await client.get(path, headers={"Accept-Language": "th"})
+    assert described.status_code == 200, described.text
+    assert described.headers["content-language"] == "th"
+    assert {k: v for k, v in described.json().items() if k != "description"} == {
+        "action": "reset_password",
+        "method": "POST",
+        "href": "http://127.0.0.1:8000/api/v1/auth/password-reset/confirm",
+        "content_type": "application/json",
+        "body": {"token": _token(path)},
+    }
     weak = await client.post(
         "/api/v1/auth/password-reset/confirm",
         json={"token": _token(path), "password": "owner@example.org"},

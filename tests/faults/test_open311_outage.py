@@ -69,11 +69,11 @@ async def test_an_open311_client_is_told_to_retry_in_its_own_format(
                     assert error_codes(response) == [503]
                     await asyncio.sleep(0.1)
                 else:
-                    assert response.status_code == 200, response.text
+                    assert response.status_code == 201, response.text
             await outage
 
             after = await client.post("/open311/v2/requests.json", data=_report(api_key, 0))
-            assert after.status_code == 200, after.text
+            assert after.status_code == 201, after.text
     finally:
         app.state.photo_workers.shutdown(wait=True)
         database.dispose()

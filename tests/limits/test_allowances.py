@@ -143,7 +143,7 @@ CASES: dict[str, tuple[Send, set[int]]] = {
     "password-reset": (_password_reset, {202}),
     "report": (_report_json, {201}),
     "report-by-device": (_report_device, {201}),
-    "report-open311": (_report_open311, {200}),
+    "report-open311": (_report_open311, {201}),
     "photo": (_photo, {201}),
     "comment": (_comment, {201}),
     "support": (_support, {200}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from email.message import EmailMessage
 
 import httpx
@@ -70,12 +71,25 @@ def api_path(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
-def link(message: EmailMessage, label: str) -> str:
-    """The API path of the link on the line starting with `label` (e.g. "Stop these messages")."""
+def page_link(message: EmailMessage, label: str) -> str:
+    """The path of the link on the line starting with `label` (e.g. "Stop these messages"): a
+    page under the issue's own (tests/web and tests/browser open them)."""
     for line in message.get_content().splitlines():
         if line.strip().startswith(label):
             return api_path(line.rsplit(" ", 1)[-1])
     raise AssertionError(f"no {label!r} link in:\n{message.get_content()}")
+
+
+def link(message: EmailMessage, label: str) -> str:
+    """The API address that describes and takes the same action as the page a message's link
+    opens (`/issues/{id}/feedback?…` is `/api/v1/feedback?…`, `/issues/{id}/unsubscribe?…`
+    is `/api/v1/unsubscribe?…`, the one-click List-Unsubscribe address)."""
+    path = page_link(message, label)
+    if path.startswith("/api/v1/"):
+        return path  # account messages (sign-up, password reset) link to the API itself
+    found = re.fullmatch(r"/issues/[A-Z0-9]+/(feedback|unsubscribe)(\?.*)", path)
+    assert found is not None, f"{label!r} links to {path}, not a confirmation page"
+    return f"/api/v1/{found[1]}{found[2]}"
 
 
 async def confirm(client: httpx.AsyncClient, path: str) -> httpx.Response:

@@ -60,7 +60,8 @@ async def test_the_reporter_is_told_in_thai_what_changed_who_handles_it_and_by_w
     assert "ขั้นตอนถัดไป: แก้ไขปัญหา คาดว่าเสร็จภายใน" in body
     assert "(Asia/Bangkok)" in body
     assert f"หมายเหตุจาก {city.west.name_th} (ตามที่เขียนไว้): ส่งทีมแล้ว" in body
-    assert f"http://127.0.0.1:8000/api/v1/issues/{issue_id}" in body
+    assert f"http://127.0.0.1:8000/issues/{issue_id}" in body
+    assert "/api/v1/issues" not in body
     unsubscribe = claim["List-Unsubscribe"]
     assert unsubscribe.startswith("<http://127.0.0.1:8000/api/v1/unsubscribe?token=")
     assert claim["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -81,7 +81,7 @@ async def test_a_follower_gets_an_encrypted_push_that_only_their_browser_can_rea
     assert notice["id"] == pushes[1].message_id
     assert notice["issue"] == issue_id
     assert notice["title"] == "[civicloop] Broken street light: หน่วยงานรับเรื่องแล้ว"
-    assert notice["url"].endswith(f"/api/v1/issues/{issue_id}")
+    assert notice["url"].endswith(f"/issues/{issue_id}")
     # Another key cannot read it.
     other = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(http_ece.ECEException):

@@ -74,7 +74,7 @@ def test_a_real_open311_client_lists_defines_and_reads_requests(
             f"{server}/requests.{output_format}",
             data=request_form(city.api_key, jurisdiction_id=JURISDICTION),
         )
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
 
     client = GeoReport(server, jurisdiction=JURISDICTION, output_format=output_format)
     services = client.get_service_list()

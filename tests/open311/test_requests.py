@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import Database
 from app.models import Issue, Open311Submission
-from tests.factories import IN_EAST, IN_WEST, bearer, if_match
+from tests.factories import IN_EAST, IN_WEST, bearer, if_match, make_issue
 from tests.open311.conftest import V2, Open311City
 from tests.open311.helpers import children, error_codes, request_form, xml
 
@@ -41,7 +42,7 @@ BANGKOK = dt.timezone(dt.timedelta(hours=7))
 
 async def report(client: httpx.AsyncClient, city: Open311City, **form: str) -> str:
     response = await client.post(f"{V2}/requests.json", data=request_form(city.api_key, **form))
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     request_id: str = response.json()[0]["service_request_id"]
     return request_id
 
@@ -248,6 +249,24 @@ async def test_extensions_page_and_filter_by_place_and_update_time(
     await act(client, settings, city, touched, action="claim")
     changed = await ids(client, updated_after=cutoff.isoformat())
     assert changed == [east, touched]
+
+
+async def test_a_page_holds_50_requests_unless_page_size_asks_for_up_to_1000(
+    client: httpx.AsyncClient, db: Session, database: Database, city: Open311City
+) -> None:
+    for n in range(53):
+        make_issue(
+            db,
+            database.spatial,
+            reporter=city.integration,
+            category=city.light,
+            title=f"Lamp out number {n}",
+        )
+    first, second = await ids(client), await ids(client, page="2")
+    assert (len(first), len(second)) == (50, 3)
+    everything = await ids(client, page_size="1000")
+    assert everything == first + second
+    assert len(set(everything)) == 53
 
 
 async def test_extensions_true_adds_status_detail_history_and_agency(

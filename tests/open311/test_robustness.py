@@ -97,6 +97,6 @@ def test_any_form_gets_a_request_or_the_specs_errors(
     app: FastAPI, city: Open311City, form: dict[str, str], fmt: str
 ) -> None:
     response = send(app, "POST", f"{V2}/requests.{fmt}", data={"service_code": "pothole", **form})
-    assert response.status_code in (200, 400, 403, 404), response.text
-    if response.status_code != 200:
+    assert response.status_code in (201, 400, 403, 404), response.text
+    if response.status_code != 201:
         assert set(error_codes(response)) == {response.status_code}

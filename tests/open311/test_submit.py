@@ -33,7 +33,7 @@ async def test_the_specs_example_request_creates_a_routed_issue(
             **{"attribute[lanes][]": "lane", "attribute[depth_cm]": "12.5"},
         ),
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.headers["content-type"] == JSON
     [created] = response.json()
     assert set(created) == {"service_request_id", "service_notice", "account_id"}
@@ -63,7 +63,7 @@ async def test_the_answer_in_xml_is_a_service_requests_document(
     client: httpx.AsyncClient, city: Open311City
 ) -> None:
     response = await client.post(f"{V2}/requests.xml", data=request_form(city.api_key))
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     root = xml(response)
     assert root.tag == "service_requests"
     [request] = root.findall("request")
@@ -86,7 +86,7 @@ async def test_multivaluelist_answers_come_in_both_encodings(
             content=f"{form}&{body}",
             headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == 201, response.text
         db.rollback()
         stored = db.scalar(
             select(Issue.attributes).where(

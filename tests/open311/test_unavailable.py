@@ -53,5 +53,5 @@ async def test_no_free_connection_is_a_503_in_the_specs_error_format(
         # The connections are back: the same requests are served.
         assert (await client.get(f"{V2}/services.{fmt}")).status_code == 200
         retried = await client.post(f"{V2}/requests.{fmt}", data=request_form(city.api_key))
-        assert retried.status_code == 200, retried.text
+        assert retried.status_code == 201, retried.text
     app.state.photo_workers.shutdown(wait=True)

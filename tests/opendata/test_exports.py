@@ -210,7 +210,7 @@ async def test_nothing_personal_or_internal_is_exported(
             "description": "Hole by the market",
         },
     )
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
     request_id = created.json()[0]["service_request_id"]
     east = db.scalar(select(Agency).where(Agency.slug == "east"))
     assert east is not None

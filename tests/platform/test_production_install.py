@@ -18,7 +18,8 @@ from tests.notifications.receivers import SmtpServer
 from tests.platform.dockerfile import copied_sources
 from tests.platform.server import clean_environment, free_port, run, serving
 
-pytestmark = pytest.mark.slow
+# One process installs once: its tests go to the same pytest-xdist worker (`--dist loadgroup`).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("production-install")]
 SECRET = "production-install-secret-0123456789abcdefghij"
 PASSWORD = "Tamarind-kettle-47-monsoon"
 DEVICE = "0c9e4b1a-5f2d-4e8a-b7c6-3d1f2a9e8b70"
@@ -130,7 +131,7 @@ def test_the_installed_api_and_worker_deliver_a_followers_email(
             assert worker.terminate() == 0, worker.output()
         assert api.terminate() == 0, api.output()
     told = next(m for m in smtp.messages if m["To"] == "admin@city.example")
-    assert f"{public}/api/v1/issues/{issue_id}" in told.get_content()
+    assert f"{public}/issues/{issue_id}" in told.get_content()
     assert "sent" in worker.output()
 
 

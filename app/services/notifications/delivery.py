@@ -37,7 +37,7 @@ from app.services.notifications.channels import (
     webpush,
 )
 from app.services.notifications.channels.outbound import Guard, guarded_client
-from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link
+from app.services.notifications.tokens import FeedbackClaim, LinkSigner, api_link, page_link
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -148,17 +148,16 @@ class Sender:
         self.http.close()
 
     def links(self, envelope: Envelope) -> templates.Links:
+        """Every link names the issue's public id and opens its page or a confirmation page
+        there; the one-click unsubscribe address (for mail clients) is the API's."""
         base = self.settings.public_base_url
         issue = envelope.payload["issue"]
-        unsubscribe = (
-            api_link(
-                base,
-                "/unsubscribe",
-                token=self.signer.unsubscribe_token(envelope.unsubscribe_ref),
-            )
-            if envelope.unsubscribe_ref
-            else None
-        )
+        public_id = issue["id"]
+        unsubscribe = one_click = None
+        if envelope.unsubscribe_ref:
+            token = self.signer.unsubscribe_token(envelope.unsubscribe_ref)
+            unsubscribe = page_link(base, f"/issues/{public_id}/unsubscribe", token=token)
+            one_click = api_link(base, "/unsubscribe", token=token)
         answers: dict[str, Any] = {}
         if (
             envelope.reason == "reporter"
@@ -173,16 +172,19 @@ class Sender:
                     resolved_at=dt.datetime.fromisoformat(issue["resolved_at"]),
                 )
             )
+            feedback = f"/issues/{public_id}/feedback"
             answers = {
-                "fixed": api_link(base, "/feedback", token=token, answer=Answer.fixed),
-                "not_fixed": api_link(base, "/feedback", token=token, answer=Answer.not_fixed),
+                "fixed": page_link(base, feedback, token=token, answer=Answer.fixed),
+                "not_fixed": page_link(base, feedback, token=token, answer=Answer.not_fixed),
                 "ratings": {
-                    score: api_link(base, "/feedback", token=token, rating=score)
-                    for score in RATINGS
+                    score: page_link(base, feedback, token=token, rating=score) for score in RATINGS
                 },
             }
         return templates.Links(
-            issue=api_link(base, f"/issues/{issue['id']}"), unsubscribe=unsubscribe, **answers
+            issue=page_link(base, f"/issues/{public_id}"),
+            unsubscribe=unsubscribe,
+            one_click=one_click,
+            **answers,
         )
 
     def render(self, envelope: Envelope) -> tuple[templates.Rendered, templates.Links | None]:
@@ -238,7 +240,7 @@ class Sender:
                     subject=rendered.subject,
                     text=rendered.text,
                     message_id=envelope.message_id,
-                    unsubscribe_url=links.unsubscribe if links else None,
+                    unsubscribe_url=links.one_click if links else None,
                 ),
             )
             return

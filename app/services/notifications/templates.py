@@ -24,10 +24,13 @@ EASY_READ = ".easy"
 
 @dataclass(frozen=True)
 class Links:
-    """Absolute URLs the message carries; the answer links only in a reporter's resolved one."""
+    """Absolute URLs the message carries; the answer links only in a reporter's resolved one.
+    People's links open pages (the issue page, or a confirmation page whose button does what
+    the link says); `one_click` is the List-Unsubscribe address mail clients POST to."""
 
     issue: str
     unsubscribe: str | None = None
+    one_click: str | None = None
     fixed: str | None = None
     not_fixed: str | None = None
     ratings: dict[int, str] = field(default_factory=dict)

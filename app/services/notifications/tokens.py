@@ -23,6 +23,12 @@ def api_link(public_base_url: str, path: str, **query: str | int) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+def page_link(public_base_url: str, path: str, **query: str | int) -> str:
+    """An absolute link to a page (app.web) for the person reading a message."""
+    url = public_base_url.rstrip("/") + path
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 @dataclass(frozen=True)
 class FeedbackClaim:
     """Whose answer to which resolution of which issue a feedback link carries."""

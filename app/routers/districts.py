@@ -1,0 +1,86 @@
+"""Districts as GeoJSON: read by anyone, written by admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Path, Response
+
+from app import i18n
+from app.deps import SessionDep, require_role
+from app.errors import ValidationFailed, problem_responses
+from app.http.route import UnitOfWorkRoute
+from app.models import Role, User
+from app.schemas.catalog import DistrictCollection, DistrictFeature
+from app.schemas.problem import FieldProblem
+from app.services import districts
+
+router = APIRouter(prefix="/districts", tags=["districts"], route_class=UnitOfWorkRoute)
+
+AdminUser = Annotated[User, require_role(Role.admin)]
+GEOJSON = "application/geo+json"
+GEOJSON_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {}}, "description": "GeoJSON"}
+}
+
+
+def _geojson(document: object) -> Response:
+    return Response(orjson.dumps(document), media_type=GEOJSON)
+
+
+@router.get("", responses=GEOJSON_ANSWER, summary="All districts (a FeatureCollection)")
+def list_districts(session: SessionDep) -> Response:
+    return _geojson(
+        {
+            "type": "FeatureCollection",
+            "features": [districts.feature(d) for d in districts.list_districts(session)],
+        }
+    )
+
+
+@router.get(
+    "/{code}",
+    responses={**GEOJSON_ANSWER, **problem_responses(404, 422)},
+    summary="One district (a Feature)",
+)
+def get_district(code: Annotated[str, Path(max_length=64)], session: SessionDep) -> Response:
+    return _geojson(districts.feature(districts.get_district(session, code)))
+
+
+@router.put(
+    "",
+    responses={**GEOJSON_ANSWER, **problem_responses(400, 401, 403, 413, 415, 422)},
+    summary="Create or update districts (admins)",
+)
+def put_districts(
+    body: Annotated[DistrictFeature | DistrictCollection, Body(discriminator="type")],
+    session: SessionDep,
+    admin: AdminUser,
+) -> Response:
+    """A GeoJSON Feature or FeatureCollection of (Multi)Polygons; each feature's
+    `properties.code` (or its `id`) names the district, `properties.names` is a language map
+    (the city's default language required). All or none: an invalid or self-intersecting polygon
+    refuses the whole body with the reason. Issues already placed keep their district."""
+    features = body.features if isinstance(body, DistrictCollection) else [body]
+    missing = [i for i, f in enumerate(features) if f.code() is None]
+    if missing:
+        raise ValidationFailed(
+            i18n.text("error.district.invalid"),
+            errors=[
+                FieldProblem(
+                    location=f"body.features[{i}].properties.code",
+                    message="give the district code in properties.code or the feature's id",
+                    code="missing",
+                )
+                for i in missing
+            ],
+        )
+    written, _ = districts.put_districts(
+        session,
+        features=[(f.code() or "", f.properties.names, f.geometry) for f in features],
+        editor=admin,
+    )
+    return _geojson(
+        {"type": "FeatureCollection", "features": [districts.feature(d) for d in written]}
+    )
