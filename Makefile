@@ -10,9 +10,9 @@ WORKERS ?= 1
 BENCH_ISSUES ?= 100000
 # pytest-xdist processes per database leg (each with a database of its own): one per core.
 TEST_WORKERS ?= auto
-# One test at a time to whichever worker is free, the long ones first (tests/conftest.py), and a
-# module's tests marked with one xdist_group on one worker.
-TEST_DIST ?= --dist loadgroup
+# Tests handed out by index, the long ones first (tests/conftest.py): loadgroup/loadscope key work
+# by test id, and the schemathesis test has one id for a hundred operations (it would run once).
+TEST_DIST ?= --dist load
 
 .DEFAULT_GOAL := help
 .PHONY: help install tools serve worker demo test lint type test-sqlite test-postgis test-browser screenshots migrate revision bench bench-smoke bench-photos bench-limits clean

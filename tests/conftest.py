@@ -55,7 +55,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # Tests that run for many seconds each (real processes, fresh installs, generated requests),
 # heaviest first. They start first, so that no worker is left running one alone at the end:
-# `make test` hands tests out one at a time as workers free up (`--dist loadgroup`).
+# `make test` hands them out in turn, then one at a time as workers free up (`--dist load`;
+# not loadgroup or loadscope, which key work by test id and so run the schemathesis test, one id
+# for a hundred operations, only once).
 LONG_RUNNING = (
     "tests/platform/test_production_install.py",
     "tests/security/test_no_server_errors.py",

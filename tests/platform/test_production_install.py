@@ -3,6 +3,7 @@ that install alone, and a follower's e-mail goes out through a real SMTP server.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -18,8 +19,7 @@ from tests.notifications.receivers import SmtpServer
 from tests.platform.dockerfile import copied_sources
 from tests.platform.server import clean_environment, free_port, run, serving
 
-# One process installs once: its tests go to the same pytest-xdist worker (`--dist loadgroup`).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("production-install")]
+pytestmark = pytest.mark.slow
 SECRET = "production-install-secret-0123456789abcdefghij"
 PASSWORD = "Tamarind-kettle-47-monsoon"
 DEVICE = "0c9e4b1a-5f2d-4e8a-b7c6-3d1f2a9e8b70"
@@ -32,11 +32,25 @@ WEST = {
 DELIVERY_TIMEOUT_S = 90.0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment holding the project installed from what the Docker image
-    copies, with `pip install <dir>` and no extras: its bin/ directory."""
-    root = tmp_path_factory.mktemp("production")
+    copies, with `pip install <dir>` and no extras: its bin/ directory. One install per run:
+    the first pytest-xdist worker to need it installs under a file lock, the others reuse it."""
+    base = tmp_path_factory.getbasetemp()
+    # Each xdist worker's temporary directory lies inside the run's own.
+    run_root = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+    root = run_root / "production-install"
+    with (run_root / "production-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "installed").exists():
+            shutil.rmtree(root, ignore_errors=True)  # what an interrupted install left
+            _install(root)
+            (root / "installed").touch()
+    return root / "venv" / "bin"
+
+
+def _install(root: Path) -> None:
     source = root / "src"
     for path, target in copied_sources():
         if path.is_dir():
@@ -56,7 +70,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=1200,
     )
     assert result.returncode == 0, result.stderr
-    return venv / "bin"
 
 
 @pytest.fixture
