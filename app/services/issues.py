@@ -64,6 +64,19 @@ def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
+TITLE_LENGTH = 200
+
+
+def title_from(description: str | None, fallback: str) -> str:
+    """A report without a title (Open311, imports) is named by its description's first line,
+    or by its category's name when that line is too short to say anything."""
+    first = (description or "").strip().splitlines()[0:1]
+    line = first[0].strip() if first else ""
+    if len(line) < 3:
+        return fallback[:TITLE_LENGTH]
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
+
+
 def _unknown_category(code: str, location: str) -> UnknownCategory:
     return UnknownCategory(
         i18n.text("error.issue.unknown_category", code=repr(code)),

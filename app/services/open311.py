@@ -34,7 +34,6 @@ from app.spatial import BBox, SpatialBackend
 MAX_WINDOW = dt.timedelta(days=90)
 MAX_PAGE_SIZE = 1000
 MAX_DESCRIPTION = 4000
-TITLE_LENGTH = 200
 # A request id list overrides every other argument; this many ids at most.
 MAX_IDS = 1000
 
@@ -130,15 +129,6 @@ class NewRequest:
     media_url: str | None = None
 
 
-def _title(description: str | None, category: str) -> str:
-    """Open311 has no title: the description's first line stands in, or the service's name."""
-    first = (description or "").strip().splitlines()[0:1]
-    line = first[0].strip() if first else ""
-    if len(line) < 3:
-        return category[:TITLE_LENGTH]
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
-
-
 def _location(request: NewRequest) -> LonLat:
     if (request.lat is None) != (request.long is None):
         raise BadRequest("lat and long go together: send both.")
@@ -170,7 +160,7 @@ def submit(
         spatial=spatial,
         reporter=owner,
         category_code=category.code,
-        title=_title(request.description, category.name_en),
+        title=issues.title_from(request.description, category.name_en),
         description=request.description or "",
         location=_location(request),
         address=request.address_string,
