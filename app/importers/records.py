@@ -93,19 +93,22 @@ class _Text(HTMLParser):
             self.parts.append("\n")
 
 
+_MARKUP = re.compile(r"<[a-zA-Z/!]|&(#?[a-zA-Z0-9]+);")
 _BLANKS = re.compile(r"[ \t\u00a0]+")
 _LINES = re.compile(r"\n\s*\n+")
 
 
 def plain_text(value: str | None) -> str:
     """Source text as plain text: some servers (Mark-a-Spot) send agency replies as HTML. Tags
-    go, entities are decoded (`&nbsp;`), runs of blanks fold; what is left is shown as text."""
+    go, entities are decoded (`&nbsp;`), runs of blanks fold; what is left is shown as text.
+    Text without markup is kept as written."""
     if not value:
         return ""
-    if "<" in value or "&" in value:
-        parser = _Text()
-        parser.feed(value)
-        parser.close()
-        value = html.unescape("".join(parser.parts))
+    if not _MARKUP.search(value):
+        return value.replace("\r\n", "\n").strip()
+    parser = _Text()
+    parser.feed(value)
+    parser.close()
+    value = html.unescape("".join(parser.parts))
     lines = [_BLANKS.sub(" ", line).strip() for line in value.replace("\r\n", "\n").split("\n")]
     return _LINES.sub("\n\n", "\n".join(lines)).strip()

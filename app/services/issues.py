@@ -43,6 +43,7 @@ from app.models import (
     Follow,
     Issue,
     IssueEvent,
+    IssueImport,
     IssueStatus,
     Priority,
     User,
@@ -378,6 +379,10 @@ def filter_conditions(
             or_(
                 Issue.title.ilike(pattern, escape="\\"),
                 Issue.description.ilike(pattern, escape="\\"),
+                # An imported issue is found by the id it had in the old system.
+                Issue.id.in_(
+                    select(IssueImport.issue_id).where(IssueImport.external_id == f.text.strip())
+                ),
             )
         )
     candidate = exists().where(issue_candidate.c.issue_id == Issue.id)

@@ -23,6 +23,7 @@ from app.models import (
     Category,
     Issue,
     IssueEvent,
+    IssueImport,
     IssueStatus,
     LonLat,
     Open311Submission,
@@ -236,6 +237,8 @@ class RequestRecord:
     issue: Issue
     submission: Open311Submission | None
     events: list[IssueEvent]
+    # Where an imported issue came from: its media links, address id, zipcode, agency name.
+    origin: IssueImport | None = None
 
     @property
     def status_notes(self) -> str | None:
@@ -263,7 +266,11 @@ def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
         .order_by(IssueEvent.issue_id, IssueEvent.id)
     ):
         events[event.issue_id].append(event)
-    return [RequestRecord(i, submissions.get(i.id), events[i.id]) for i in found]
+    origins = {
+        o.issue_id: o
+        for o in session.scalars(select(IssueImport).where(IssueImport.issue_id.in_(ids)))
+    }
+    return [RequestRecord(i, submissions.get(i.id), events[i.id], origins.get(i.id)) for i in found]
 
 
 def _issues_query() -> Select[Issue]:
