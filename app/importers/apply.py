@@ -263,6 +263,7 @@ def _new_issue(
         resolved_at=closed_at,
         closed_at=closed_at if record.status == IssueStatus.closed else None,
         reopen_count=record.reopen_count,
+        resolution=record.resolution if record.status in DONE else None,
         acknowledge_due_at=record.created_at + dt.timedelta(hours=target.acknowledge_hours),
         resolve_due_at=record.expected_at
         or record.created_at + dt.timedelta(hours=target.resolve_hours),

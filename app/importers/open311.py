@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from app.importers.records import Record, Rejected, Step, plain_text
-from app.models import EventAction, IssueStatus, LonLat
+from app.models import EventAction, IssueStatus, LonLat, Resolution
 
 # GeoReport's largest start_date..end_date span.
 WINDOW = dt.timedelta(days=90)
@@ -179,6 +179,7 @@ def record(position: int, item: Any, services: Mapping[str, Service]) -> Record 
         _text(p.get("media_url")) for p in extended.get("photos") or [] if isinstance(p, dict)
     ]
     reopened = extended.get("reopen_count")
+    resolution = extended.get("resolution")
     return Record(
         line=position,
         external_id=external_id,
@@ -203,4 +204,9 @@ def record(position: int, item: Any, services: Mapping[str, Service]) -> Record 
         address_id=_text(item.get("address_id")),
         zipcode=_text(item.get("zipcode")),
         reopen_count=reopened if isinstance(reopened, int) and reopened >= 0 else 0,
+        resolution=Resolution(resolution)
+        if status in (IssueStatus.resolved, IssueStatus.closed)
+        and isinstance(resolution, str)
+        and resolution in Resolution.__members__
+        else None,
     )

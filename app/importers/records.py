@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from app.models import EventAction, IssueStatus, LonLat
+from app.models import EventAction, IssueStatus, LonLat, Resolution
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Record:
     address_id: str | None = None
     zipcode: str | None = None
     reopen_count: int = 0
+    # How a resolved or closed report ended, when the source says (civicloop's extensions).
+    resolution: Resolution | None = None
 
 
 @dataclass(frozen=True)
