@@ -27,6 +27,7 @@ from app.db import Database
 from app.dbmigrate import upgrade
 from app.importers import run
 from app.importers.open311 import Open311Client
+from app.importers.records import Tally
 from app.models import Agency, Category, Issue, IssueEvent, IssueImport, IssueStatus, Role, User
 from app.security import hash_password
 from tests.factories import IN_WEST, PASSWORD, WEST_DISTRICT, count, make_api_key
@@ -80,7 +81,7 @@ def recorded_server(request: pytest.FixtureRequest) -> Iterator[str]:
         server.server_close()
 
 
-def _import(database: Database, url: str, **options: Any) -> run.Tally:
+def _import(database: Database, url: str, **options: Any) -> Tally:
     with httpx.Client(trust_env=False) as http:
         client = Open311Client(http, url, jurisdiction_id=None)
         return run.import_open311(database, client=client, since=SINCE, **options)
