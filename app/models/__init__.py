@@ -5,6 +5,7 @@ from app.models.api_key import ApiKey
 from app.models.auth_session import AuthSession, SessionEnd
 from app.models.base import Base
 from app.models.category import AttributeDatatype, Category, CategoryAttribute
+from app.models.city import City
 from app.models.comment import Comment, CommentFlag, ResponseTemplate
 from app.models.district import District
 from app.models.feedback import Answer, IssueFeedback
@@ -47,6 +48,7 @@ __all__ = [
     "Category",
     "CategoryAttribute",
     "Channel",
+    "City",
     "Comment",
     "CommentFlag",
     "ContactNeed",

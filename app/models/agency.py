@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shapely.geometry import MultiPolygon
-from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
@@ -25,9 +25,12 @@ class Agency(IdMixin, TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name_th: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
     jurisdiction: Mapped[MultiPolygon] = mapped_column(MultiPolygonType())
+    # A deactivated agency receives no new reports; what it handled stays in its history.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     categories: Mapped[list[Category]] = relationship(secondary=agency_category, lazy="raise")
 

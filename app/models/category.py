@@ -49,6 +49,10 @@ class Category(IdMixin, TimestampMixin, Base):
     group: Mapped[str] = mapped_column(String(64), index=True)
     name_th: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
+    # Every language the city gave for the name and the group (name_th / name_en fall back to
+    # the city's default language).
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    group_names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     description_th: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)

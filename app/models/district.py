@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shapely.geometry import MultiPolygon
-from sqlalchemy import Index, String
+from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin
@@ -16,7 +16,10 @@ class District(IdMixin, TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name_th: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    area: Mapped[MultiPolygon] = mapped_column(MultiPolygonType())
+    # Every language the city gave; name_th / name_en fall back to the city's default language.
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Deferred: an issue loads its district's code and names, never the polygon.
+    area: Mapped[MultiPolygon] = mapped_column(MultiPolygonType(), deferred=True)
 
 
 # A new issue asks "which district covers this point": GiST on PostGIS; SQLite tests in Shapely.

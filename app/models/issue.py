@@ -119,7 +119,8 @@ class Issue(IdMixin, TimestampMixin, Base):
     category_id: Mapped[int] = mapped_column(IdType, ForeignKey("category.id"), index=True)
     reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"), index=True)
-    # The district covering the point when reported (None outside every district).
+    # The district covering the point when reported (None outside every district); on a border
+    # shared by several, the one whose code sorts first (see SpatialBackend.district_id_at).
     district_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("district.id"), index=True)
     # The staff member of the handling agency working on it (None: anyone of the agency).
     assignee_id: Mapped[int | None] = mapped_column(
@@ -152,7 +153,8 @@ class Issue(IdMixin, TimestampMixin, Base):
 
     category: Mapped[Category] = relationship(lazy="raise")
     agency: Mapped[Agency | None] = relationship(lazy="raise")
-    district: Mapped[District | None] = relationship(lazy="raise")
+    # Loaded with every issue (one query per batch, code and names only: the area is deferred).
+    district: Mapped[District | None] = relationship(lazy="selectin")
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="raise")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")

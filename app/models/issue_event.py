@@ -38,6 +38,7 @@ class EventAction(StrEnum):
     unhidden = "unhidden"
     priority_changed = "priority_changed"  # priority or flags changed, deadlines recomputed
     assigned = "assigned"  # given to (or taken from) a staff member
+    rerouted = "rerouted"  # an admin's jurisdiction or category change moved an unclaimed issue
 
 
 def _enum(enum: type[StrEnum], name: str) -> Enum:

@@ -202,6 +202,8 @@ def request(record: RequestRecord, *, zone: ZoneInfo, extensions: bool) -> dict[
             "resolved_datetime": w3c(issue.resolved_at, zone),
             "closed_datetime": w3c(issue.closed_at, zone),
             "reopen_count": issue.reopen_count,
+            # The district the point was placed in (its code), null outside every district.
+            "district": issue.district.code if issue.district else None,
             "token": submission.token if submission else None,
             "history": [_event(e, zone) for e in record.events],
         }

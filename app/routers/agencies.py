@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from app import i18n
 from app.deps import (
@@ -22,7 +22,7 @@ from app.deps import (
 from app.errors import Forbidden, answers, problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.models import Agency, Role, User
-from app.routers.presenters import issue_reads
+from app.routers.presenters import conditional_page, issue_reads
 from app.routers.query import IssueFilterDep, PageParams
 from app.routers.work import AssigneeDep, queue_filter
 from app.schemas.catalog import AgencyCreate, AgencyRead, AgencyUpdate
@@ -130,10 +130,15 @@ def get_agency_jurisdiction(agency: CurrentAgency) -> Response:
 @router.get(
     "/{agency_id}/queue",
     response_model=IssueReadPage,
-    responses=problem_responses(400, 401, 403, 404, 422),
+    responses={
+        304: {"description": "Not modified (If-None-Match)"},
+        **problem_responses(400, 401, 403, 404, 422),
+    },
     summary="The agency's work queue",
 )
 def list_agency_queue(
+    request: Request,
+    response: Response,
     agency: CurrentAgency,
     user: CurrentUser,
     session: SessionDep,
@@ -144,7 +149,7 @@ def list_agency_queue(
     assignee: AssigneeDep,
     page: PageParams,
     links: PhotoLinksDep,
-) -> IssueReadPage:
+) -> IssueReadPage | Response:
     """Issues this agency handles, and open issues routed to it that no one has claimed yet,
     with the usual filters and by assignee; most at risk first (late ones, then the soonest
     due date of the current step; resolved ones last) unless `sort` says otherwise. For the
@@ -162,7 +167,11 @@ def list_agency_queue(
         with_reporter=True,
         default_sort=Sort.risk,
     )
-    return IssueReadPage(
-        items=issue_reads(session, rows, user, settings.reopen_window, links),
-        next_cursor=next_cursor,
+    return conditional_page(
+        request,
+        response,
+        IssueReadPage(
+            items=issue_reads(session, rows, user, settings.reopen_window, links),
+            next_cursor=next_cursor,
+        ),
     )

@@ -26,12 +26,19 @@ from app.deps import (
     require_role,
 )
 from app.errors import answers, problem_responses
+from app.http import conditional
 from app.http.limits import Action, RateLimited
 from app.http.links import route_url
 from app.http.route import UnitOfWorkRoute
 from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
-from app.routers.presenters import feature_collection, issue_page, issue_read, issue_reads
+from app.routers.presenters import (
+    conditional_page,
+    feature_collection,
+    issue_page,
+    issue_read,
+    issue_reads,
+)
 from app.routers.query import IssueFilterDep, PageParams
 from app.routers.uploads import REPORT_BODY, Report, read_report
 from app.schemas.issue import (
@@ -150,6 +157,7 @@ def create_issue(
     "",
     response_model=IssuePage,
     responses={
+        304: {"description": "Not modified (If-None-Match)"},
         200: {
             "content": {
                 GEOJSON: {"schema": {"$ref": "#/components/schemas/IssueFeatureCollection"}}
@@ -168,7 +176,9 @@ def list_issues(
     page: PageParams,
 ) -> Response:
     """Public issues, newest or nearest first, one keyset page at a time. Ask for
-    `Accept: application/geo+json` to get a GeoJSON FeatureCollection. No reporter data."""
+    `Accept: application/geo+json` to get a GeoJSON FeatureCollection. No reporter data.
+    Each page carries a weak ETag; `If-None-Match` with it answers 304 while the page's issues
+    and their versions are unchanged."""
     limit, cursor = page
     rows, next_cursor = issues.list_issues(
         session,
@@ -178,18 +188,33 @@ def list_issues(
         limit=limit,
         cursor=cursor,
     )
-    if _wants_geojson(request):
-        return Response(feature_collection(rows, next_cursor).model_dump_json(), media_type=GEOJSON)
-    return Response(issue_page(rows, next_cursor).model_dump_json(), media_type="application/json")
+    geojson = _wants_geojson(request)
+    etag = conditional.weak_etag(
+        ((r.issue.public_id, r.issue.version, r.distance_m) for r in rows),
+        variant=GEOJSON if geojson else "application/json",
+        next_cursor=next_cursor,
+    )
+    if conditional.none_match(request, etag):
+        return conditional.not_modified(etag)
+    if geojson:
+        body = feature_collection(rows, next_cursor).model_dump_json()
+        return Response(body, media_type=GEOJSON, headers={"ETag": etag})
+    body = issue_page(rows, next_cursor).model_dump_json()
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.get(
     "/unrouted",
     response_model=IssueReadPage,
-    responses=problem_responses(400, 401, 403, 422),
+    responses={
+        304: {"description": "Not modified (If-None-Match)"},
+        **problem_responses(400, 401, 403, 422),
+    },
     summary="Issues no agency covers (admins)",
 )
 def list_unrouted_issues(
+    request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     spatial: SpatialDep,
@@ -198,7 +223,7 @@ def list_unrouted_issues(
     page: PageParams,
     admin: AdminUser,
     links: PhotoLinksDep,
-) -> IssueReadPage:
+) -> IssueReadPage | Response:
     limit, cursor = page
     rows, next_cursor = issues.list_issues(
         session,
@@ -209,9 +234,13 @@ def list_unrouted_issues(
         cursor=cursor,
         with_reporter=True,
     )
-    return IssueReadPage(
-        items=issue_reads(session, rows, admin, settings.reopen_window, links),
-        next_cursor=next_cursor,
+    return conditional_page(
+        request,
+        response,
+        IssueReadPage(
+            items=issue_reads(session, rows, admin, settings.reopen_window, links),
+            next_cursor=next_cursor,
+        ),
     )
 
 
@@ -321,18 +350,32 @@ def take_step(
 @router.get(
     "/{issue_id}/events",
     response_model=list[IssueEventRead],
-    responses=problem_responses(401, 404),
+    responses={
+        304: {"description": "Not modified (If-None-Match)"},
+        **problem_responses(401, 404),
+    },
     summary="The issue's timeline",
 )
 def list_issue_events(
-    issue: CurrentIssue, session: SessionDep, viewer: OptionalUser
-) -> list[IssueEventRead]:
+    issue: CurrentIssue,
+    session: SessionDep,
+    viewer: OptionalUser,
+    request: Request,
+    response: Response,
+) -> list[IssueEventRead] | Response:
     """Every step in order. The public sees public steps and the role (not the name) of who took
-    them; the agencies involved and admins also see internal notes and names."""
+    them; the agencies involved and admins also see internal notes and names. Events never
+    change, so the weak ETag covers their ids (and whether names are shown)."""
     events = issues.list_events(session, issue=issue, viewer=viewer)
     show_names = permissions.sees_internal(
         viewer, issue, permissions.candidate_agency_ids(session, issue)
     )
+    etag = conditional.weak_etag(
+        [e.id for e in events], variant=f"events:{show_names}", next_cursor=None
+    )
+    if conditional.none_match(request, etag):
+        return conditional.not_modified(etag)
+    response.headers["ETag"] = etag
     return [IssueEventRead.of(event, show_names=show_names) for event in events]
 
 

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
 
+from app import i18n
+from app.http import conditional
 from app.models import Flag, Issue, Photo, User, issue_candidate
 from app.models.base import utcnow
 from app.schemas.issue import (
@@ -20,6 +24,7 @@ from app.schemas.issue import (
     IssueProperties,
     IssuePublic,
     IssueRead,
+    IssueReadPage,
     ReporterRef,
     TimeframeRead,
 )
@@ -81,8 +86,11 @@ def _read(
         if private
         else None
     )
+    triage = issue.agency_id is None and not candidates
     return IssueRead(
         **IssuePublic.of(issue, distance).model_dump(),
+        triage=triage,
+        notice=i18n.t("notice.triage", i18n.current()) if triage else None,
         reporter=reporter,
         allowed_actions=lifecycle.allowed_actions(viewer, issue, candidates, reopen_window),
         assignee_id=issue.assignee_id if internal else None,
@@ -166,3 +174,29 @@ def feature_collection(rows: Sequence[IssueRow], next_cursor: str | None) -> Iss
         ],
         next_cursor=next_cursor,
     )
+
+
+def conditional_page(
+    request: Request, response: Response, page: IssueReadPage
+) -> IssueReadPage | Response:
+    """A staff page with its weak ETag, or 304 when If-None-Match names it. Besides ids and
+    versions it covers what changes with time or with the reader: the time-frame state, the
+    actions allowed and the photos shown."""
+    etag = conditional.weak_etag(
+        (
+            (
+                item.id,
+                item.version,
+                item.timeframe.state if item.timeframe else None,
+                item.allowed_actions,
+                [(p.id, p.hidden) for p in item.photos],
+            )
+            for item in page.items
+        ),
+        variant="application/json",
+        next_cursor=page.next_cursor,
+    )
+    if conditional.none_match(request, etag):
+        return conditional.not_modified(etag)
+    response.headers["ETag"] = etag
+    return page

@@ -12,6 +12,7 @@ from app.models import (
     Agency,
     Category,
     ContactNeed,
+    District,
     EventAction,
     Flag,
     Issue,
@@ -132,6 +133,22 @@ class CategoryRef(BaseModel):
         return cls(code=category.code, name_th=category.name_th, name_en=category.name_en)
 
 
+class DistrictRef(BaseModel):
+    code: str
+    name_th: str
+    name_en: str
+
+    @computed_field(description="Its name in the answer's language (Content-Language).")
+    def name(self) -> str:
+        return i18n.pick(self.name_th, self.name_en)
+
+    @classmethod
+    def of(cls, district: District | None) -> DistrictRef | None:
+        if district is None:
+            return None
+        return cls(code=district.code, name_th=district.name_th, name_en=district.name_en)
+
+
 class ReporterRef(BaseModel):
     id: int
     display_name: str
@@ -181,6 +198,10 @@ class IssueProperties(BaseModel):
     resolution: Resolution | None
     priority: Priority
     agency: AgencyRef | None = Field(description="The agency handling it; null until claimed.")
+    district: DistrictRef | None = Field(
+        description="The district the point lies in, fixed when reported; null outside every "
+        "district. On a border shared by several districts: the one whose code sorts first."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     acknowledged_at: dt.datetime | None
@@ -219,6 +240,7 @@ class IssueProperties(BaseModel):
             "resolution": issue.resolution,
             "priority": issue.priority,
             "agency": AgencyRef.of(issue.agency),
+            "district": DistrictRef.of(issue.district),
             "created_at": issue.created_at,
             "updated_at": issue.updated_at,
             "acknowledged_at": issue.acknowledged_at,
@@ -281,6 +303,15 @@ class IssueRead(IssuePublic):
     )
     duplicates: list[str] = Field(
         default_factory=list, description="Issues merged into this one as its duplicates."
+    )
+    triage: bool = Field(
+        default=False,
+        description="Unclaimed and no agency covering the point handles its category (or it was "
+        "reported in the city's general category): it waits in the admins' triage queue "
+        "(GET /api/v1/issues/unrouted) to be sent on.",
+    )
+    notice: str | None = Field(
+        default=None, description="What happens next when it waits in triage, for people."
     )
 
 

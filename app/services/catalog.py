@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import i18n
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Agency, Category, CategoryAttribute, Role, User
+from app.models import Agency, Category, CategoryAttribute, City, Role, User
 from app.schemas.problem import FieldProblem
 from app.spatial.geojson import parse_area
 
@@ -113,3 +113,39 @@ def update_agency(
         setattr(agency, name, value)
     session.flush()
     return agency
+
+
+# The general category's code until a city file names its own (`city.general_category`).
+GENERAL_CATEGORY_CODE = "general"
+GENERAL_CATEGORY_NAMES = {"en": "Other problem", "th": "ปัญหาอื่น ๆ"}
+
+
+def general_category_code(session: Session) -> str:
+    """The code of the city's general category: reports that fit no other category (and
+    imported reports whose category is unknown) land in it, and wait in the triage queue."""
+    code = session.scalar(select(City.general_category_code))
+    return code if code is not None else GENERAL_CATEGORY_CODE
+
+
+def general_category(session: Session) -> Category:
+    """The city's general category, created (with default names, handled by no agency) when
+    the city has none yet."""
+    code = general_category_code(session)
+    category = session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        category = Category(
+            code=code,
+            group=code,
+            names=dict(GENERAL_CATEGORY_NAMES),
+            group_names=dict(GENERAL_CATEGORY_NAMES),
+            name_th=GENERAL_CATEGORY_NAMES["th"],
+            name_en=GENERAL_CATEGORY_NAMES["en"],
+            keywords=[],
+            flags=[],
+            acknowledge_target_hours=48,
+            resolve_target_hours=480,
+            attributes=[],
+        )
+        session.add(category)
+        session.flush()
+    return category

@@ -71,10 +71,18 @@ class SpatialBackend(Protocol):
 
     def covering_agency_ids(
         self, session: Session, *, point: LonLat, category_id: int
-    ) -> list[int]: ...
+    ) -> list[int]:
+        """Active agencies whose jurisdiction covers the point and that handle the category."""
+        ...
+
+    def covering_category_ids(self, session: Session, *, point: LonLat) -> set[int]:
+        """Categories some active agency covering the point handles."""
+        ...
 
     def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
-        """The district covering the point (the lowest id where districts overlap)."""
+        """The district covering the point (edges included). On a shared border, or where
+        districts overlap, the one whose code sorts first (byte order): the same answer on both
+        databases, whatever order the districts were loaded in."""
         ...
 
 

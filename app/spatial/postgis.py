@@ -53,16 +53,26 @@ class PostgisBackend:
             .join(agency_category, agency_category.c.agency_id == Agency.id)
             .where(
                 agency_category.c.category_id == category_id,
+                Agency.is_active,
                 func.ST_Covers(Agency.jurisdiction, _point(point)),
             )
             .order_by(Agency.id)
         )
         return list(session.scalars(query))
 
+    def covering_category_ids(self, session: Session, *, point: LonLat) -> set[int]:
+        query = (
+            select(agency_category.c.category_id)
+            .join(Agency, agency_category.c.agency_id == Agency.id)
+            .where(Agency.is_active, func.ST_Covers(Agency.jurisdiction, _point(point)))
+        )
+        return set(session.scalars(query))
+
     def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
         return session.scalar(
             select(District.id)
             .where(func.ST_Covers(District.area, _point(point)))
-            .order_by(District.id)
+            # Byte order, as SQLite's default collation: the same district on both databases.
+            .order_by(District.code.collate("C"))
             .limit(1)
         )

@@ -99,13 +99,25 @@ class SqliteBackend:
         query = (
             select(Agency.id, Agency.jurisdiction)
             .join(agency_category, agency_category.c.agency_id == Agency.id)
-            .where(agency_category.c.category_id == category_id)
+            .where(agency_category.c.category_id == category_id, Agency.is_active)
             .order_by(Agency.id)
         )
         here = shapely.Point(point.lon, point.lat)
         return [agency_id for agency_id, area in session.execute(query) if area.covers(here)]
 
+    def covering_category_ids(self, session: Session, *, point: LonLat) -> set[int]:
+        here = shapely.Point(point.lon, point.lat)
+        query = select(Agency.id, Agency.jurisdiction).where(Agency.is_active)
+        covering = [agency_id for agency_id, area in session.execute(query) if area.covers(here)]
+        return set(
+            session.scalars(
+                select(agency_category.c.category_id).where(
+                    agency_category.c.agency_id.in_(covering)
+                )
+            )
+        )
+
     def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
         here = shapely.Point(point.lon, point.lat)
-        query = select(District.id, District.area).order_by(District.id)
+        query = select(District.id, District.area).order_by(District.code)
         return next((i for i, area in session.execute(query) if area.covers(here)), None)
