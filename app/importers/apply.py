@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.importers.records import Record, Rejected, Step, Tally
+from app.importers.records import Record, Step, Tally
 from app.models import (
     Agency,
     Category,
@@ -32,7 +32,7 @@ from app.models import (
     User,
     issue_candidate,
 )
-from app.services import issues, routing
+from app.services import catalog, issues, routing
 from app.spatial import SpatialBackend
 
 # The role shown on imported events' actor (the source's people are not known here).
@@ -64,7 +64,7 @@ class Target:
 @dataclass(frozen=True)
 class Options:
     """How records meet this deployment: source category names or codes to category codes
-    here, and the category of records that name none (the city's general category)."""
+    here, and the category of records that name none (default: the city's general one)."""
 
     categories: Mapping[str, str]
     fallback_category: str | None = None
@@ -95,27 +95,27 @@ class Catalogue:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.known: dict[tuple[str | None, str | None], Target | None] = {}
+        self.known: dict[tuple[str | None, str | None], Target] = {}
 
-    def target(self, session: Session, record: Record, tally: Tally) -> Target | str:
-        """The record's category, or why it has none."""
+    def target(self, session: Session, record: Record, tally: Tally) -> Target:
+        """The record's category."""
         key = (record.category_code, record.category_name)
         if key not in self.known:
             self.known[key] = self._find(session, record, tally)
-        found = self.known[key]
-        if found is not None:
-            return found
-        return "no category: the record names none and no --fallback-category is set"
+        return self.known[key]
 
-    def _find(self, session: Session, record: Record, tally: Tally) -> Target | None:
+    def _find(self, session: Session, record: Record, tally: Tally) -> Target:
         mapping = self.options.categories
         named = [v for v in (record.category_code, record.category_name) if v]
         for value in named:
             if value in mapping:
                 return self._existing(session, code=mapping[value])
         if not named:
+            # Named none: the city's general category (triage), unless the import names one.
             fallback = self.options.fallback_category
-            return self._existing(session, code=fallback) if fallback else None
+            if fallback:
+                return self._existing(session, code=fallback)
+            return _target(catalog.general_category(session))
         code = record.category_code or _code_for(record.category_name or "")
         name = record.category_name or code
         found = session.scalar(
@@ -370,9 +370,6 @@ def apply_batch(
                 tally.unchanged += 1
             continue
         target = catalogue.target(session, record, tally)
-        if isinstance(target, str):
-            tally.rejected.append(Rejected(record.line, record.external_id, target))
-            continue
         issue = _new_issue(
             session,
             spatial=spatial,

@@ -36,7 +36,8 @@ def add_parser(commands: Any) -> None:
     layout.add_argument("--mapping", type=Path, help="a layout file (.json or .toml)")
     p.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     p.add_argument(
-        "--fallback-category", help="category code for rows that name none (the general one)"
+        "--fallback-category",
+        help="category code for rows that name none (default: the city's general category)",
     )
     p.set_defaults(handler=import_csv)
     p = kinds.add_parser("open311", help="any GeoReport v2 endpoint, e.g. https://city/open311/v2")

@@ -22,6 +22,7 @@ from app.db import Database
 from app.importers import run, tabular
 from app.importers.apply import DEFAULT_RESOLVE_HOURS
 from app.models import Category, Issue, IssueEvent, IssueImport, IssueStatus
+from app.services.catalog import GENERAL_CATEGORY_CODE
 from tests.factories import count, make_category
 from tests.importers.conftest import DATA, HERE
 
@@ -156,14 +157,11 @@ def test_traffy_fondue_keeps_thai_text_links_and_routing_order(
     tally = run.import_csv(database, path=TRAFFY, layout=tabular.TRAFFY)
     rows = _rows(TRAFFY)
     no_id = [r for r in rows if not r["ticket_id"]]
-    no_type = [r for r in rows if r["ticket_id"] and r["type"] == "{}"]
-    assert tally.reasons() == {"no id": len(no_id), "no category": len(no_type)}
-    assert tally.imported == len(rows) - len(no_id) - len(no_type)
+    assert tally.reasons() == {"no id": len(no_id)}
+    assert tally.imported == len(rows) - len(no_id) == 988
 
     row = next(r for r in rows if r["photo_after"] and "," in r["organization"])
-    origin = db.scalars(
-        select(IssueImport).where(IssueImport.external_id == row["ticket_id"])
-    ).one()
+    origin = _origin(db, row["ticket_id"])
     issue = db.get_one(Issue, origin.issue_id)
     assert origin.media_urls == [row["photo"], row["photo_after"]]
     # The first agency in routing order is the one responsible.
@@ -175,20 +173,24 @@ def test_traffy_fondue_keeps_thai_text_links_and_routing_order(
     category = db.get_one(Category, issue.category_id)
     assert category.name_th == row["type"].strip("{}").split(",")[0]
 
-
-def test_rows_without_a_category_go_to_the_general_category_when_one_is_named(
-    database: Database, db: Session
-) -> None:
-    general = make_category(db, "other")
-    tally = run.import_csv(
-        database, path=TRAFFY, layout=tabular.TRAFFY, fallback_category=general.code
-    )
-    assert tally.reasons() == {"no id": 12}
-    assert tally.imported == 988
+    # Reports that named no category wait in the city's general category (triage).
+    general = db.scalars(select(Category).where(Category.code == GENERAL_CATEGORY_CODE)).one()
     in_general = db.scalar(
         select(func.count()).select_from(Issue).where(Issue.category_id == general.id)
     )
-    assert in_general == sum(1 for r in _rows(TRAFFY) if r["ticket_id"] and r["type"] == "{}")
+    assert in_general == sum(1 for r in rows if r["ticket_id"] and r["type"] == "{}") == 92
+
+
+def test_an_import_may_name_another_category_for_rows_that_name_none(
+    database: Database, db: Session
+) -> None:
+    other = make_category(db, "other")
+    tally = run.import_csv(database, path=TRAFFY, layout=tabular.TRAFFY, fallback_category="other")
+    assert tally.imported == 988
+    in_other = db.scalar(
+        select(func.count()).select_from(Issue).where(Issue.category_id == other.id)
+    )
+    assert in_other == 92
 
 
 def test_a_fallback_category_that_does_not_exist_stops_the_import_before_anything_is_stored(
