@@ -28,7 +28,7 @@ from app.http.links import public_url
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import read_token, secret_digest
-from app.services import accounts, idempotency
+from app.services import accounts, idempotency, permissions
 from app.services.pagination import CursorCodec
 from app.services.photos import PhotoLinks
 from app.spatial import SpatialBackend
@@ -112,11 +112,10 @@ def parse_if_match(
         ),
     ] = None,
 ) -> int | None:
-    """The version an `If-Match: "N"` header expects; `*` means any version. Staff work on an
-    issue together, so a change of theirs must name the version it was made on (RFC 6585 428),
-    or one would silently undo another's; a citizen's app may leave the header out."""
+    """The version an `If-Match: "N"` header expects; `*` means any version. Left out: 428 for
+    staff (`permissions.must_name_version`), any version for a citizen's app."""
     if if_match is None:
-        if user.role is not Role.citizen:
+        if permissions.must_name_version(user):
             raise PreconditionRequired(i18n.text("error.if_match_required"), header="If-Match")
         return None
     if if_match.strip() == "*":

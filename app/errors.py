@@ -286,26 +286,38 @@ class TooManyRequests(DomainError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+# What a client waits before retrying while the database restarts, a lock is held or every
+# pooled connection is taken.
+RETRY_AFTER_SECONDS = 2
+
+
 class ServiceUnavailable(DomainError):
+    """A moment's refusal (503): the client is told when to try again (RFC 9110 Retry-After)."""
+
     status = 503
     slug = "not-ready"
     title = "Not ready to serve requests"
 
+    def __init__(
+        self, detail: str | i18n.Text, *, retry_after: int = RETRY_AFTER_SECONDS, **extensions: Any
+    ) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extensions)
 
-class Busy(DomainError):
-    status = 503
+
+class Busy(ServiceUnavailable):
+    """Every pooled connection stayed taken for the whole pool timeout: a load peak."""
+
     slug = "busy"
     title = "Too busy to answer right now"
 
 
 class DatabaseUnavailable(ServiceUnavailable):
+    """The database is out of reach (a restart) or SQLite's write lock outlasted its timeout."""
+
     slug = "database-unavailable"
     title = "The database is unavailable for a moment"
 
 
-# What a client waits before retrying while the database restarts, a lock is held or every
-# pooled connection is taken.
-RETRY_AFTER_SECONDS = 2
 # SQLite's primary result codes for "another connection holds the lock" (extended codes add bits).
 _SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
@@ -489,19 +501,6 @@ def database_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, psycopg.OperationalError)
 
 
-def _database_error(request: Request, exc: Exception) -> Response:
-    if not database_unavailable(exc):
-        return _unexpected(request, exc)
-    log.warning("database unavailable, answered 503: %s", exc)
-    return domain_problem(
-        request,
-        DatabaseUnavailable(
-            i18n.text("error.database.unavailable", seconds=RETRY_AFTER_SECONDS),
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        ),
-    )
-
-
 def _stale_data(request: Request, exc: Exception) -> Response:
     return problem_response(
         request,
@@ -512,14 +511,30 @@ def _stale_data(request: Request, exc: Exception) -> Response:
     )
 
 
-def _pool_exhausted(request: Request, exc: Exception) -> Response:
-    # Every pooled connection stayed busy for the whole pool timeout: a load peak, not a fault.
-    log.warning("no database connection free on %s %s: %s", request.method, request.url.path, exc)
-    busy = Busy(
-        i18n.text("error.busy", seconds=RETRY_AFTER_SECONDS),
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
-    return domain_problem(request, busy)
+def unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 a database failure stands for, if it is one that passes: no pooled connection
+    free within the pool timeout, or the database out of reach for a moment. Every route's
+    answer to it comes from here, problem+json and Open311 alike."""
+    refusal: ServiceUnavailable
+    if isinstance(exc, PoolTimeout):
+        refusal = Busy(i18n.text("error.busy", seconds=RETRY_AFTER_SECONDS))
+    elif database_unavailable(exc):
+        refusal = DatabaseUnavailable(
+            i18n.text("error.database.unavailable", seconds=RETRY_AFTER_SECONDS)
+        )
+    else:
+        return None
+    log.warning("answered 503 (%s): %s", refusal.slug, exc)
+    return refusal
+
+
+# The exceptions a database failure reaches a route as; `unavailable` tells which pass.
+DATABASE_FAILURES = (DBAPIError, psycopg.OperationalError, PoolTimeout)
+
+
+def _database_failure(request: Request, exc: Exception) -> Response:
+    refusal = unavailable(exc)
+    return _unexpected(request, exc) if refusal is None else domain_problem(request, refusal)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
@@ -538,10 +553,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(psycopg.OperationalError, _database_error)
+    for failure in DATABASE_FAILURES:
+        app.add_exception_handler(failure, _database_failure)
     app.add_exception_handler(StaleDataError, _stale_data)
-    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)
 
 

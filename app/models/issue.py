@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Enum,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -146,6 +148,9 @@ class Issue(IdMixin, TimestampMixin, Base):
     resolve_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Hidden by moderation: gone from every public surface, still worked on by its agencies.
     hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The reporter's choice: seen only by them, the agencies involved and admins; absent from
+    # every public surface (lists, maps, Open311, exports, statistics, area alerts).
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer)
     # Set when staff merged this issue into the one reporting the same problem (resolution
     # `duplicate`); that issue lists its duplicates by this column.

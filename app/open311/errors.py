@@ -1,5 +1,7 @@
 """GeoReport v2 errors: every failure under /open311 answers the spec's list of {code,
-description} in the requested format, with the spec's HTTP status (400, 403 or 404)."""
+description} in the requested format, with the spec's HTTP status (400, 403 or 404), or the
+status a client acts on as such (413, 429, and 503 with Retry-After while the database is busy
+or out of reach)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import i18n
-from app.errors import DomainError, Forbidden, NotFound, Unauthenticated, field_message
+from app.errors import (
+    DATABASE_FAILURES,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthenticated,
+    field_message,
+    unavailable,
+)
 from app.http.route import UnitOfWorkRoute
 from app.open311.serialisers import Format, errors
 
@@ -42,6 +53,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "Missing or invalid api_key (GeoReport errors list)"),
         (404, "Unknown service, request, token, jurisdiction or format (GeoReport errors list)"),
         (429, "Too many requests: wait the seconds in Retry-After (GeoReport errors list)"),
+        (503, "Busy or database unavailable: retry after Retry-After (GeoReport errors list)"),
     )
 }
 
@@ -63,6 +75,8 @@ def _status(exc: DomainError) -> int:
         return 404
     if isinstance(exc, Unauthenticated | Forbidden):
         return 403
+    if isinstance(exc, ServiceUnavailable):
+        return 503
     # Statuses a client acts on as such: a body too large, a request to retry later.
     return exc.status if exc.status in (413, 429) else 400
 
@@ -98,5 +112,10 @@ class Open311Route(UnitOfWorkRoute):
                 return domain_error(request, exc)
             except RequestValidationError as exc:
                 return validation_error(request, exc)
+            except DATABASE_FAILURES as exc:
+                refusal = unavailable(exc)
+                if refusal is None:
+                    raise  # a fault of ours: the app's handler logs it and answers 500
+                return domain_error(request, refusal)
 
         return route_handler

@@ -136,6 +136,7 @@ def create_issue(
         address=body.address,
         answers=body.attributes,
         flags=body.flags,
+        private=body.private,
     )
     if report.photos:
         photos.add_photos(
@@ -229,7 +230,9 @@ def list_unrouted_issues(
         session,
         spatial=spatial,
         cursors=cursors,
-        issue_filter=replace(issue_filter, unrouted=True, include_hidden=True),
+        issue_filter=replace(
+            issue_filter, unrouted=True, include_hidden=True, include_private=True
+        ),
         limit=limit,
         cursor=cursor,
         with_reporter=True,

@@ -147,9 +147,9 @@ def get_photo_file(
         return Response(
             status_code=307, headers={"Location": presigned, "Cache-Control": "no-store"}
         )
-    # Staff-only bytes may sit in the viewer's own cache, never in a shared one.
-    staff_only = photo.is_hidden or issue.hidden_at is not None or variant == PhotoVariant.full
-    scope = "private" if internal and staff_only else "public"
+    # Bytes not everyone may see sit in the viewer's own cache, never in a shared one.
+    withheld = photo.is_hidden or issue.hidden_at is not None or issue.is_private
+    scope = "private" if withheld or variant == PhotoVariant.full else "public"
     headers = {
         "ETag": file.etag,
         "Cache-Control": f"{scope}, max-age={settings.photo_cache_seconds}, immutable",

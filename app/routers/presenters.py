@@ -96,6 +96,7 @@ def _read(
         assignee_id=issue.assignee_id if internal else None,
         photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
         hidden=issue.hidden_at is not None,
+        private=issue.is_private,
         flags=extras.flags,
         timeframe=TimeframeRead.model_validate(extras.timeframe, from_attributes=True),
         **vars(extras.dupes),

@@ -94,7 +94,7 @@ def list_my_issues(
         session,
         spatial=spatial,
         cursors=cursors,
-        issue_filter=issues.IssueFilter(reporter_id=user.id),
+        issue_filter=issues.IssueFilter(reporter_id=user.id, include_private=True),
         limit=limit,
         cursor=cursor,
         with_reporter=True,

@@ -77,8 +77,8 @@ AssigneeDep = Annotated[AssigneeFilter | None, Depends(assignee_filter)]
 
 def queue_filter(base: IssueFilter, agency_id: int, assignee: AssigneeFilter | None) -> IssueFilter:
     """A work queue: the agency's issues and those routed to it unclaimed, by assignee. Staff
-    work hidden issues too (moderation hides them from the public only)."""
-    queue = replace(base, queue_agency_id=agency_id, include_hidden=True)
+    work hidden and private issues too (both are kept from the public only)."""
+    queue = replace(base, queue_agency_id=agency_id, include_hidden=True, include_private=True)
     if assignee is None:
         return queue
     return replace(queue, assignee_ids=assignee.ids, include_unassigned=assignee.unassigned)
@@ -176,8 +176,9 @@ def bulk_change(
     issues. Each issue succeeds or fails on its own, exactly as its own request would (a
     failure undoes nothing else) and gets a result in the order sent: `status` 200 with the new
     `version`, or the 4xx and its `problem`. The answer itself is 200 whenever the request
-    was understood. An item's `version` works like If-Match; an issue listed twice is changed
-    once (the repeat fails with 422)."""
+    was understood. An item's `version` works like If-Match (`"*"`: any version): staff must
+    give one, an item without fails with 428 as a change without If-Match would; an issue
+    listed twice is changed once (the repeat fails with 422)."""
     do = body.do
 
     def change(issue: Issue, version: int | None) -> object:
@@ -190,7 +191,7 @@ def bulk_change(
         )
 
     outcomes = bulk.apply_each(
-        session, items=[(item.id, item.version) for item in body.issues], change=change
+        session, actor=user, items=[(item.id, item.version) for item in body.issues], change=change
     )
     results = [
         BulkResult(

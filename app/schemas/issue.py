@@ -86,6 +86,11 @@ class IssueCreate(WriteSchema):
     contact_needs: ContactNeeds | None = Field(
         default=None, description="Saved on your profile (as PATCH /users/me)."
     )
+    private: bool = Field(
+        default=False,
+        description="Seen only by you, the agency handling it and admins: absent from every "
+        "public list, map, Open311 answer, export, statistic and area alert.",
+    )
 
 
 class IssueUpdate(WriteSchema):
@@ -287,6 +292,10 @@ class IssueRead(IssuePublic):
     hidden: bool = Field(
         default=False,
         description="Hidden from the public by moderation (only its agencies and admins see it).",
+    )
+    private: bool = Field(
+        default=False,
+        description="A private report: only its reporter, the handling agency and admins see it.",
     )
     flags: list[Flag] = Field(default_factory=list, description="Who or what it affects.")
     timeframe: TimeframeRead | None = Field(

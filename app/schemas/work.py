@@ -52,11 +52,11 @@ BulkAction = Annotated[
 
 class BulkItem(WriteSchema):
     id: str = Field(min_length=1, max_length=16, description="The issue's public id.")
-    version: int | None = Field(
+    version: Annotated[int, Field(ge=1)] | Literal["*"] | None = Field(
         default=None,
-        ge=1,
-        description="Like If-Match: the version you decided on; a newer one fails this item "
-        "with 412.",
+        description="Like If-Match: the version you decided on (a newer one fails this item "
+        'with 412), or `"*"` for whatever version is current. Staff and admins must give one: '
+        "an item without fails with 428. Citizens may leave it out.",
     )
 
 

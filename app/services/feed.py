@@ -39,7 +39,7 @@ class Viewer:
 
     def sees(self) -> ColumnElement[bool]:
         """Events of issues the agency handles or that were routed to it unclaimed, and of
-        hand-overs to or from it."""
+        hand-overs to or from it (of a private report, only while it handles it)."""
         if self.is_admin:
             return true()
         agency = self.agency_id
@@ -49,8 +49,10 @@ class Viewer:
         return or_(
             Issue.agency_id == agency,
             and_(Issue.agency_id.is_(None), routed),
-            IssueEvent.from_agency_id == agency,
-            IssueEvent.to_agency_id == agency,
+            and_(
+                Issue.is_private.is_(False),
+                or_(IssueEvent.from_agency_id == agency, IssueEvent.to_agency_id == agency),
+            ),
         )
 
 

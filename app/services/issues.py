@@ -98,10 +98,12 @@ def create_issue(
     answers: Mapping[str, str | Sequence[str]] | None = None,
     field_names: Mapping[str, str] | None = None,
     flags: Collection[Flag] = (),
+    private: bool = False,
 ) -> Issue:
     """Store a new report with its answers to the category's questions and its flags (which set
     its priority and deadlines), route it to the covering agencies, place it in its district,
-    and write its first event.
+    and write its first event. A private report is seen only by its reporter, the agencies
+    involved and admins.
 
     `field_names` says how the caller's wire format names the category and the answers in
     error locations (Open311 calls them service_code and attribute)."""
@@ -137,6 +139,7 @@ def create_issue(
         updated_at=now,
         acknowledge_due_at=assessed.acknowledge_due_at,
         resolve_due_at=assessed.resolve_due_at,
+        is_private=private,
     )
     session.add(issue)
     session.flush()
@@ -172,11 +175,15 @@ def _no_issue(public_id: str) -> NotFound:
 
 def get_visible_issue(session: Session, public_id: str, viewer: User | None) -> Issue:
     """`get_issue` as the viewer may see it: a hidden issue is, for anyone but the agencies
-    involved and admins, an issue that does not exist."""
+    involved and admins, an issue that does not exist; so is a private one, for anyone but its
+    reporter, those agencies and admins."""
     issue = get_issue(session, public_id)
-    if issue.hidden_at is not None and not permissions.sees_hidden_issue(
-        viewer, issue, permissions.candidate_agency_ids(session, issue)
-    ):
+    if issue.hidden_at is None and not issue.is_private:
+        return issue
+    candidates = permissions.candidate_agency_ids(session, issue)
+    if issue.hidden_at is not None and not permissions.sees_hidden_issue(viewer, issue, candidates):
+        raise _no_issue(public_id)
+    if issue.is_private and not permissions.sees_private_report(viewer, issue, candidates):
         raise _no_issue(public_id)
     return issue
 
@@ -289,8 +296,10 @@ class IssueFilter:
     queue_agency_id: int | None = None
     unrouted: bool = False
     reporter_id: int | None = None
-    # Hidden issues are left out unless the caller showed the viewer may see them.
+    # Hidden issues, and private ones, are left out unless the caller showed the viewer may
+    # see them (queues of the agencies involved; a reporter's own list holds their private ones).
     include_hidden: bool = False
+    include_private: bool = False
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
@@ -306,16 +315,25 @@ def _utc(value: dt.datetime) -> ColumnElement[dt.datetime]:
     return bindparam(None, value, type_=UTCDateTime())
 
 
-def not_hidden() -> ColumnElement[bool]:
-    """Every public surface (lists, Open311, exports, statistics) leaves hidden issues out."""
-    return Issue.hidden_at.is_(None)
+def not_private() -> ColumnElement[bool]:
+    return Issue.is_private.is_(False)
+
+
+def publicly_visible() -> ColumnElement[bool]:
+    """Every public surface (lists, maps, Open311, exports, statistics, duplicate suggestions)
+    leaves hidden and private issues out."""
+    return and_(Issue.hidden_at.is_(None), not_private())
 
 
 def filter_conditions(
     session: Session, spatial: SpatialBackend, f: IssueFilter
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter: lists, Open311 queries and exports share them."""
-    conditions: list[ColumnElement[bool]] = [] if f.include_hidden else [not_hidden()]
+    conditions: list[ColumnElement[bool]] = []
+    if not f.include_hidden:
+        conditions.append(Issue.hidden_at.is_(None))
+    if not f.include_private:
+        conditions.append(not_private())
     if f.bbox is not None:
         conditions.append(spatial.within_bbox(f.bbox))
     if f.near is not None and f.radius_m is not None:

@@ -287,7 +287,7 @@ def find_requests(
     """Newest first. A list of ids overrides every other argument, as the spec says."""
     statement = _issues_query().order_by(Issue.created_at.desc(), Issue.id.desc())
     if query.ids:
-        statement = statement.where(Issue.public_id.in_(query.ids), issues.not_hidden())
+        statement = statement.where(Issue.public_id.in_(query.ids), issues.publicly_visible())
     else:
         _check_services(session, query.service_codes)
         start, end = requested_window(query, now)
@@ -313,7 +313,9 @@ def find_requests(
 
 
 def get_request(session: Session, public_id: str) -> RequestRecord:
-    issue = session.scalar(_issues_query().where(Issue.public_id == public_id, issues.not_hidden()))
+    issue = session.scalar(
+        _issues_query().where(Issue.public_id == public_id, issues.publicly_visible())
+    )
     if issue is None:
         raise NotFound(f"service_request_id {public_id!r} not found.")
     return _records(session, [issue])[0]

@@ -41,6 +41,13 @@ def is_admin(user: User | None) -> bool:
     return user is not None and user.role == Role.admin
 
 
+def must_name_version(user: User) -> bool:
+    """Staff and admins work on issues together, so each change of theirs names the version it
+    was made on (else 428, RFC 6585), or one would silently undo another's; a citizen's app
+    may leave it out."""
+    return user.role is not Role.citizen
+
+
 def sees_internal(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
     """Internal notes and staff names: the agencies involved and admins."""
     return is_admin(user) or is_handling_staff(user, issue) or is_candidate_staff(user, candidates)
@@ -49,6 +56,14 @@ def sees_internal(user: User | None, issue: Issue, candidates: Collection[int]) 
 def can_see_private(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
     """Reporter details and internal notes: the reporter, the agencies involved, admins."""
     return is_reporter(user, issue) or sees_internal(user, issue, candidates)
+
+
+def sees_private_report(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
+    """A private report: its reporter, the handling agency (while unclaimed, the agencies it was
+    routed to: their queues show it) and admins; not an agency that handed it over."""
+    if is_reporter(user, issue) or is_admin(user) or is_handling_staff(user, issue):
+        return True
+    return issue.agency_id is None and is_candidate_staff(user, candidates)
 
 
 def can_see_agency_queue(user: User, agency_id: int) -> bool:

@@ -127,7 +127,8 @@ def _audience(
             found[event.assignee_id] = Audience(
                 event.assignee_id, Reason.assignee, f"alerts:{event.assignee_id}"
             )
-    if event.action == EventAction.reported:
+    # Area watchers hear of public reports only.
+    if event.action == EventAction.reported and not issue.is_private:
         for watch in areas.watches_covering(
             session, point=issue.location, category_id=issue.category_id
         ):
