@@ -2,7 +2,7 @@
 key), how far an incremental source was read, and which timeline events were imported.
 
 Revision ID: a15e29655fc4
-Revises: 5e1c0a7d9b24
+Revises: 3f1e9a6c2b70
 Create Date: 2026-12-07 15:04:59.686186
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "a15e29655fc4"
-down_revision: str | None = "5e1c0a7d9b24"
+down_revision: str | None = "3f1e9a6c2b70"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
