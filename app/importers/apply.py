@@ -274,17 +274,22 @@ def _new_issue(
         routing.route(session, spatial=spatial, issue=issue)
     elif record.status == IssueStatus.open and agency_id is not None:
         session.execute(issue_candidate.insert().values(issue_id=issue.id, agency_id=agency_id))
+    steps = _steps(record, last)
+    # The source's own "reported" step keeps its time (a moment after the request's).
+    reported_at = record.created_at
+    if steps and steps[0].action == EventAction.reported:
+        reported_at = steps.pop(0).at
     events = [
         _event(
             issue,
-            at=record.created_at,
+            at=reported_at,
             action=EventAction.reported,
             from_status=None,
             to_status=IssueStatus.open,
         )
     ]
     status = IssueStatus.open
-    for step in _steps(record, last):
+    for step in steps:
         events.append(
             _event(
                 issue,

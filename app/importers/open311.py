@@ -128,7 +128,7 @@ def _history(items: Any) -> tuple[Step, ...]:
         at = _time(item.get("datetime"))
         action = item.get("action")
         status = item.get("status_detail")
-        if at is None or action not in EventAction.__members__ or action == "reported":
+        if at is None or action not in EventAction.__members__:
             continue
         if not isinstance(status, str) or status not in IssueStatus.__members__:
             continue
