@@ -76,6 +76,9 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            # uvicorn's protocol with a deadline for the request line and headers (its own has
+            # none): imported by name, so that every worker process builds it from the settings.
+            http="app.http.server:HeaderDeadlineProtocol",
             **proxy_options(settings),
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings.log_level, settings.log_format),
@@ -83,7 +86,8 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def migrate(args: argparse.Namespace) -> int:
+def _upgrade() -> str:
+    """Migrate the configured database; its URL without the password."""
     from app.dbmigrate import upgrade
 
     database = _database()
@@ -91,7 +95,11 @@ def migrate(args: argparse.Namespace) -> int:
         upgrade(database.engine)
     finally:
         database.dispose()
-    print(f"database migrated: {database.engine.url.render_as_string(hide_password=True)}")
+    return database.engine.url.render_as_string(hide_password=True)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    print(f"database migrated: {_upgrade()}")
     return 0
 
 
@@ -156,6 +164,36 @@ def demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def city_apply(args: argparse.Namespace) -> int:
+    """Make the database match the city file; with --dry-run, only print what would change."""
+    from pathlib import Path
+
+    from app import city
+    from app.spatial import backend_for
+
+    try:
+        loaded = city.load(Path(args.file))
+    except city.CityFileError as exc:
+        print(f"civicloop: {args.file} was not applied:\n{exc}", file=sys.stderr)
+        return 2
+    _upgrade()
+    database = _database()
+    try:
+        with database.session(write=True) as session:
+            changes = city.apply(session, city=loaded, spatial=backend_for(database.engine))
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    finally:
+        database.dispose()
+    for change in changes:
+        print(change)
+    verb = "would change" if args.dry_run else "changed"
+    print(f"{loaded.spec.city.name[loaded.default_language]}: {verb} {len(changes)}")
+    return 0
+
+
 def create_admin(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -215,6 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--password", default="civicloop-demo", help="password of every demo user")
     p.set_defaults(handler=demo_data)
+    p = commands.add_parser("city", help="describe the city in one file (YAML or JSON)")
+    city_commands = p.add_subparsers(dest="city_command", required=True)
+    p = city_commands.add_parser(
+        "apply",
+        help="create or update the city (districts, agencies, categories) to match FILE, "
+        "in one transaction; a second run changes only what changed",
+    )
+    p.add_argument("file", help="the city file (.yaml, .yml or .json)")
+    p.add_argument("--dry-run", action="store_true", help="print the changes, apply nothing")
+    p.set_defaults(handler=city_apply)
     p = commands.add_parser(
         "create-admin", help="create an admin (password from CIVICLOOP_ADMIN_PASSWORD or a prompt)"
     )

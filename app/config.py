@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Deadlines for a WHOLE request body (README "Request hygiene"): a client still sending after
     # them gets 408. Photo uploads are larger and come from phones, so they get longer.
     body_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    # Deadline for a request's line and headers, from the moment `civicloop serve` waits for them
+    # (a new connection, or the previous answer sent on a kept-alive one): 408 and closed after.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=600)
     upload_timeout_seconds: float = Field(default=300, gt=0, le=3600)
     # Database connections per process (as many again may open at a peak), and how long a
     # request waits for one before it is answered 503 with Retry-After.

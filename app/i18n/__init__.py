@@ -77,6 +77,33 @@ def text(key: str, /, **params: Any) -> Text:
     return Text(key, params)
 
 
+def stored(value: Text) -> tuple[str, dict[str, Any]]:
+    """A text as a key and JSON-ready parameters, to store and word later for each reader (the
+    notes the system writes on a timeline); nested texts keep their keys."""
+
+    def one(param: Any) -> Any:
+        if isinstance(param, Text):
+            return {"text": param.key, "params": stored(param)[1]}
+        if isinstance(param, list | tuple):
+            return [one(p) for p in param]
+        return param
+
+    return value.key, {name: one(p) for name, p in value.params.items()}
+
+
+def restored(key: str, params: Mapping[str, Any] | None) -> Text:
+    """The text `stored` gave, ready to word in any language."""
+
+    def one(param: Any) -> Any:
+        if isinstance(param, dict) and set(param) == {"text", "params"}:
+            return restored(param["text"], param["params"])
+        if isinstance(param, list):
+            return [one(p) for p in param]
+        return param
+
+    return Text(key, {name: one(p) for name, p in (params or {}).items()})
+
+
 def _worded(value: Any, lang: Language) -> Any:
     if isinstance(value, Text):
         return value.render(lang)

@@ -33,3 +33,8 @@ class IssueFeedback(IdMixin, TimestampMixin, Base):
     )
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    # The comment is also a public comment on the issue (moderated like any other, answerable
+    # by the agency); this is it.
+    comment_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("comment.id", ondelete="SET NULL")
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.agency import Agency
@@ -60,7 +61,12 @@ class IssueEvent(IdMixin, Base):
     from_agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"))
     to_agency_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("agency.id"))
     resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution, "event_resolution"))
+    # What a person wrote, kept as written (shown labelled, in no translation).
     note: Mapped[str | None] = mapped_column(Text)
+    # What the system says of the step, as a catalog key and its parameters
+    # (`i18n.stored`), worded for each reader in their language.
+    message_key: Mapped[str | None] = mapped_column(String(64))
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     # Role of the actor at the time, for public timelines that name no person.
     actor_role: Mapped[str] = mapped_column(String(16))

@@ -18,7 +18,7 @@ import orjson
 from starlette.responses import Response
 
 from app.models import Category, IssueEvent
-from app.services import open311
+from app.services import lifecycle, open311
 from app.services.open311 import RequestRecord
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -149,6 +149,7 @@ def _event(event: IssueEvent, zone: ZoneInfo) -> dict[str, Any]:
         "status_detail": event.to_status.value,
         "agency": event.to_agency.name_en if event.to_agency else None,
         "note": event.note,
+        "message": lifecycle.event_message(event),
     }
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from app import i18n
 from app.http import conditional
-from app.models import Flag, Issue, Photo, User, issue_candidate
+from app.models import Flag, Issue, IssueFeedback, Photo, User, issue_candidate
 from app.models.base import utcnow
 from app.schemas.issue import (
     GeoJSONPoint,
@@ -25,11 +25,13 @@ from app.schemas.issue import (
     IssuePublic,
     IssueRead,
     IssueReadPage,
+    ReporterFeedback,
     ReporterRef,
     TimeframeRead,
 )
 from app.services import duplicates, lifecycle, permissions, photos, priorities, timeframes
 from app.services.issues import IssueRow
+from app.services.notifications import feedback
 from app.services.photos import PhotoLinks
 from app.services.timeframes import Timeframe
 
@@ -54,13 +56,25 @@ class _Extras:
     flags: list[Flag]
     timeframe: Timeframe
     dupes: duplicates.DuplicateInfo
+    feedback: list[IssueFeedback]
 
 
-def _extras(session: Session, issues: Sequence[Issue], viewer: User | None) -> dict[int, _Extras]:
+def _extras(
+    session: Session,
+    issues: Sequence[Issue],
+    viewer: User | None,
+    candidates: dict[int, set[int]],
+) -> dict[int, _Extras]:
     flags = priorities.flags_by_issue(session, [i.id for i in issues])
     frames = timeframes.of_issues(session, issues, utcnow())
     dupes = duplicates.summaries(session, issues, viewer)
-    return {i.id: _Extras(flags[i.id], frames[i.id], dupes[i.id]) for i in issues}
+    internal = [
+        i.id for i in issues if permissions.sees_internal(viewer, i, candidates.get(i.id, set()))
+    ]
+    answers = feedback.by_issue(session, internal)
+    return {
+        i.id: _Extras(flags[i.id], frames[i.id], dupes[i.id], answers.get(i.id, [])) for i in issues
+    }
 
 
 def _read(
@@ -100,6 +114,17 @@ def _read(
         flags=extras.flags,
         timeframe=TimeframeRead.model_validate(extras.timeframe, from_attributes=True),
         **vars(extras.dupes),
+        feedback=[
+            ReporterFeedback(
+                resolved_at=f.resolved_at,
+                answer=f.answer,
+                rating=f.rating,
+                comment=f.comment,
+                comment_id=f.comment_id,
+                answered_at=f.updated_at,
+            )
+            for f in extras.feedback
+        ],
     )
 
 
@@ -125,7 +150,7 @@ def issue_read(
     """Needs issue.reporter loaded (services.issues.get_issue does)."""
     candidates = {issue.id: permissions.candidate_agency_ids(session, issue)}
     issue_photos = _photos(session, [issue], viewer, candidates)[issue.id]
-    extras = _extras(session, [issue], viewer)[issue.id]
+    extras = _extras(session, [issue], viewer, candidates)[issue.id]
     return _read(
         issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links, extras
     )
@@ -141,7 +166,7 @@ def issue_reads(
     issues = [row.issue for row in rows]
     candidates = _candidates_by_issue(session, issues)
     by_issue = _photos(session, issues, viewer, candidates)
-    extras = _extras(session, issues, viewer)
+    extras = _extras(session, issues, viewer, candidates)
     return [
         _read(
             row.issue,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, computed_field
 from app import i18n
 from app.models import (
     Agency,
+    Answer,
     Category,
     ContactNeed,
     District,
@@ -24,7 +25,7 @@ from app.models import (
 )
 from app.schemas.base import RecordId, WriteSchema, refuse_null
 from app.schemas.photo import PhotoRead
-from app.services.lifecycle import Action
+from app.services.lifecycle import Action, event_message
 from app.services.timeframes import Step, TimeframeState
 
 Latitude = Annotated[
@@ -274,6 +275,15 @@ class IssuePublic(IssueProperties):
         )
 
 
+class ReporterFeedback(BaseModel):
+    resolved_at: dt.datetime = Field(description="The resolution it answers.")
+    answer: Answer | None
+    rating: int | None = Field(description="1 (not at all satisfied) to 5 (very).")
+    comment: str | None
+    comment_id: int | None
+    answered_at: dt.datetime
+
+
 class IssueRead(IssuePublic):
     """An issue as its reader may see it: reporter details only for those entitled to them."""
 
@@ -321,6 +331,12 @@ class IssueRead(IssuePublic):
     )
     notice: str | None = Field(
         default=None, description="What happens next when it waits in triage, for people."
+    )
+    feedback: list[ReporterFeedback] = Field(
+        default_factory=list,
+        description="The reporter's answer to each resolution (fixed or not, stars, comment), "
+        "oldest first; for the agencies involved and admins. The comment is also a public "
+        "comment on the issue (`comment_id`), which they may answer or hide.",
     )
 
 
@@ -414,7 +430,12 @@ class IssueEventRead(BaseModel):
     resolution: Resolution | None
     from_agency: AgencyRef | None
     to_agency: AgencyRef | None
-    note: str | None
+    note: str | None = Field(description="What a person wrote, as written (not translated).")
+    message: str | None = Field(
+        default=None,
+        description="What the system says of the step (the reporter's answer, an automatic "
+        "close, a photo's kind, ...), in the answer's language.",
+    )
     is_public: bool
     actor: ActorRef
     photo_id: int | None = Field(default=None, description="The photo a photo_* event is about.")
@@ -444,6 +465,7 @@ class IssueEventRead(BaseModel):
             from_agency=AgencyRef.of(event.from_agency),
             to_agency=AgencyRef.of(event.to_agency),
             note=event.note,
+            message=event_message(event),
             is_public=event.is_public,
             actor=ActorRef(
                 role=event.actor_role, agency=AgencyRef.of(event.actor_agency), name=actor_name

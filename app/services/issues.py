@@ -235,7 +235,9 @@ def update_issue(
         action=EventAction.edited,
         actor=editor,
         from_status=issue.status,
-        note="changed: " + ", ".join(changed),
+        message=i18n.text(
+            "message.edited", fields=[i18n.text(f"label.field.{name}") for name in changed]
+        ),
     )
     session.flush()
     return issue

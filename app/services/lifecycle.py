@@ -109,6 +109,7 @@ def record_event(
     actor: User | None,
     from_status: IssueStatus | None,
     note: str | None = None,
+    message: i18n.Text | None = None,
     is_public: bool = True,
     from_agency_id: int | None = None,
     to_agency_id: int | None = None,
@@ -118,7 +119,10 @@ def record_event(
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
-    No actor means the system (for example the worker's auto-close)."""
+    No actor means the system (for example the worker's auto-close). `note` is what a person
+    wrote (kept as written); `message` what the system says, stored as its catalog key and
+    worded for each reader."""
+    message_key, message_params = i18n.stored(message) if message else (None, None)
     event = IssueEvent(
         issue_id=issue.id,
         created_at=utcnow(),
@@ -132,6 +136,8 @@ def record_event(
         to_agency_id=to_agency_id,
         resolution=issue.resolution,
         note=note,
+        message_key=message_key,
+        message_params=message_params,
         is_public=is_public,
         comment_id=comment_id,
         assignee_id=assignee_id,
@@ -140,6 +146,13 @@ def record_event(
     session.add(event)
     outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)
     return event
+
+
+def event_message(event: IssueEvent) -> str | None:
+    """What the system said of this step, worded in the language of the answer being written."""
+    if event.message_key is None:
+        return None
+    return i18n.restored(event.message_key, event.message_params).render(i18n.current())
 
 
 def verb(action: Action) -> i18n.Text:
@@ -261,6 +274,8 @@ def apply_action(
     is_public: bool = True,
     resolution: Resolution | None = None,
     to_agency_id: int | None = None,
+    message: i18n.Text | None = None,
+    comment_id: int | None = None,
 ) -> IssueEvent:
     """Take a step whose permission the caller settled (a checked request, a reporter's signed
     answer, the worker's auto-close); the status must still allow it."""
@@ -318,6 +333,8 @@ def apply_action(
         actor=actor,
         from_status=from_status,
         note=note,
+        message=message,
+        comment_id=comment_id,
         is_public=public,
         from_agency_id=from_agency_id if action in (Action.transfer, Action.claim) else None,
         to_agency_id=issue.agency_id if action in (Action.transfer, Action.claim) else None,

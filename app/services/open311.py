@@ -28,7 +28,7 @@ from app.models import (
     LonLat,
     Open311Submission,
 )
-from app.services import accounts, issues
+from app.services import accounts, issues, lifecycle
 from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
 
@@ -242,9 +242,11 @@ class RequestRecord:
 
     @property
     def status_notes(self) -> str | None:
-        """The note of the latest public status change, if it had one."""
-        changes = [e for e in self.events if e.from_status != e.to_status and e.note]
-        return changes[-1].note if changes else None
+        """The note (or the system's message) of the latest public status change, if any."""
+        changes = [
+            e for e in self.events if e.from_status != e.to_status and (e.note or e.message_key)
+        ]
+        return (changes[-1].note or lifecycle.event_message(changes[-1])) if changes else None
 
 
 def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:

@@ -167,7 +167,7 @@ def add_photos(
             action=EventAction.photo_added,
             actor=uploader,
             from_status=issue.status,
-            note=f"{kind} photo",
+            message=i18n.text("message.photo_added", kind=i18n.text(f"label.photo_kind.{kind}")),
         )
         event.photo_id = photo.id
         stored.append(photo)

@@ -190,8 +190,13 @@ def reprioritise(
         action=EventAction.priority_changed,
         actor=editor,
         from_status=issue.status,
-        note=f"priority: {old_priority.value} -> {wanted.value}; flags: "
-        + (", ".join(sorted(f.value for f in new_flags)) or "none"),
+        message=i18n.text(
+            "message.priority_changed",
+            old=i18n.text(f"label.priority.{old_priority.value}"),
+            new=i18n.text(f"label.priority.{wanted.value}"),
+            flags=[i18n.text(f"label.flag.{f.value}") for f in sorted(new_flags)]
+            or i18n.text("message.no_flags"),
+        ),
     )
     session.flush()
     return True

@@ -91,6 +91,26 @@ class Punctuality:
         return cls("early" if done <= due else "late", hours)
 
 
+class Verdict(StrEnum):
+    """A done step against its window: early (before the at-risk share of the window had gone),
+    on time (by the due date) or late: the rule that marks an open step at risk, after the fact."""
+
+    early = "early"
+    on_time = "on_time"
+    late = "late"
+
+
+def verdict(
+    *, reported_at: dt.datetime, done_at: dt.datetime, due_at: dt.datetime, at_risk_percent: int
+) -> Verdict:
+    if done_at > due_at:
+        return Verdict.late
+    window = (due_at - reported_at).total_seconds()
+    if (done_at - reported_at).total_seconds() * 100 < at_risk_percent * window:
+        return Verdict.early
+    return Verdict.on_time
+
+
 @dataclass(frozen=True)
 class Timeframe:
     state: TimeframeState

@@ -159,7 +159,7 @@ async def test_the_comment_message_is_worded_in_the_recipients_language(
     texts = [m.get_content() for m in mails if m["To"] == city.reporter.email]
     text = next(t for t in texts if "ไฟยังดับอยู่" in t)
     assert "มีความคิดเห็นใหม่ในเรื่องนี้" in text
-    assert "ความคิดเห็น: ไฟยังดับอยู่" in text
+    assert "ความคิดเห็น (ตามที่เขียนไว้): ไฟยังดับอยู่" in text
 
 
 async def test_bad_comments_are_refused_and_nothing_is_stored(

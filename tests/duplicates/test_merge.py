@@ -4,6 +4,7 @@ counted twice) and are told. Refusals change nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -143,6 +144,7 @@ async def test_merging_resolves_the_duplicate_links_both_ways_and_moves_everyone
             payload=message.payload,
             links=Links(issue="https://example.org/issue"),
             timezone="Asia/Bangkok",
+            auto_close_after=dt.timedelta(days=7),
         )
         assert canonical in text.headline
         assert words in text.headline

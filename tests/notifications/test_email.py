@@ -57,9 +57,9 @@ async def test_the_reporter_is_told_in_thai_what_changed_who_handles_it_and_by_w
     body = claim.get_content()
     assert f"{city.west.name_th} รับเรื่องนี้แล้ว" in body
     assert f"หน่วยงานที่รับผิดชอบ: {city.west.name_th}" in body
-    assert "คาดว่าจะแก้ไขเสร็จภายใน" in body
+    assert "ขั้นตอนถัดไป: แก้ไขปัญหา คาดว่าเสร็จภายใน" in body
     assert "(Asia/Bangkok)" in body
-    assert "หมายเหตุ: ส่งทีมแล้ว" in body
+    assert f"หมายเหตุจาก {city.west.name_th} (ตามที่เขียนไว้): ส่งทีมแล้ว" in body
     assert f"http://127.0.0.1:8000/api/v1/issues/{issue_id}" in body
     unsubscribe = claim["List-Unsubscribe"]
     assert unsubscribe.startswith("<http://127.0.0.1:8000/api/v1/unsubscribe?token=")
@@ -81,7 +81,7 @@ async def test_english_speakers_get_english_and_staff_get_the_new_issue_alert(
     assert alert["Subject"] == "[civicloop] New issue in your queue: Broken street light"
     body = alert.get_content()
     assert "Handled by: no agency has taken it on yet" in body
-    assert "Expected acknowledgement by" in body
+    assert "Next step: acknowledgement by an agency, expected by" in body
     assert issue_id in body
 
 

@@ -52,10 +52,12 @@ async def test_yes_it_is_fixed_closes_the_issue_in_one_tap(
         "comment": None,
     }
     last = stored_events(database, issue_id)[-1]
-    assert (last.action, last.actor_id, last.note) == (
+    # The system's words are a message key, worded for each reader; no one wrote a note.
+    assert (last.action, last.actor_id, last.note, last.message_key) == (
         "closed",
         city.reporter.id,
-        "The reporter confirmed it is fixed.",
+        None,
+        "message.reporter_fixed",
     )
     # Tapping again changes nothing; the other answer is now refused.
     assert (await confirm(client, link(message, "Yes, it is fixed"))).status_code == 200
@@ -132,15 +134,23 @@ async def test_no_it_is_not_fixed_reopens_it_to_the_agency_with_a_status_event(
     issue = stored_issue(database, issue_id)
     assert (issue.agency_id, issue.reopen_count, issue.resolved_at) == (city.west.id, 1, None)
     last = stored_events(database, issue_id)[-1]
-    assert (last.action, last.to_status, last.note) == (
+    assert (last.action, last.to_status, last.note, last.message_key) == (
         "reopened",
         "acknowledged",
-        "Still dark at night",
+        None,
+        "message.reporter_not_fixed",
     )
-    # The agency hears of it on its channels (its staff follow nothing, but the reporter does).
-    assert {
-        r.reason for r in outbox(database, issue_id) if r.payload["event"]["action"] == "reopened"
-    } == {"reporter"}
+    # The reporter's words are a public comment the reopening carries (moderated like any).
+    assert last.comment_id is not None
+    assert last.is_public
+    # The agency's staff who follow its queue hear of it in a message of their own, though they
+    # follow nothing; the reporter gets a receipt.
+    reopened = [r for r in outbox(database, issue_id) if r.payload["event"]["action"] == "reopened"]
+    assert {(r.recipient_user_id, r.reason, r.template) for r in reopened} == {
+        (city.reporter.id, "reporter", "issue_update"),
+        (city.agent.id, "disputed", "agency_reopened"),
+    }
+    assert reopened[0].payload["event"]["comment"] == "Still dark at night"
 
 
 async def test_a_rating_alone_is_recorded_and_can_be_changed(
@@ -227,7 +237,11 @@ async def test_the_worker_closes_issues_resolved_long_enough_ago_and_undisputed(
     ]
     last = stored_events(database, old)[-1]
     assert (last.action, last.actor_id, last.actor_role) == ("closed", None, "system")
-    assert last.note == "Closed automatically: resolved 7 days ago and not disputed."
+    assert (last.note, last.message_key, last.message_params) == (
+        None,
+        "message.auto_closed",
+        {"days": 7},
+    )
     assert [
         r.recipient_user_id
         for r in outbox(database, old)
@@ -263,6 +277,5 @@ async def test_the_running_worker_process_does_the_auto_closing(
         assert time.monotonic() < deadline, "the worker did not close the issue"
         assert worker.poll() is None
         time.sleep(0.2)
-    assert stored_events(database, issue_id)[-1].note == (
-        "Closed automatically: resolved 1 day ago and not disputed."
-    )
+    last = stored_events(database, issue_id)[-1]
+    assert (last.message_key, last.message_params) == ("message.auto_closed", {"days": 1})

@@ -61,7 +61,16 @@ async def test_a_higher_priority_moves_the_deadlines_from_the_report_and_tells_t
     assert response.json()["timeframe"]["expected_datetime"] == response.json()["resolve_due_at"]
     event = stored_events(database, issue_id)[-1]
     assert (event.action, event.is_public) == ("priority_changed", True)
-    assert event.note == "priority: normal -> urgent; flags: none"
+    # Said by the system, so stored as a message worded for each reader.
+    assert event.note is None
+    assert (event.message_key, event.message_params) == (
+        "message.priority_changed",
+        {
+            "old": {"text": "label.priority.normal", "params": {}},
+            "new": {"text": "label.priority.urgent", "params": {}},
+            "flags": {"text": "message.no_flags", "params": {}},
+        },
+    )
 
     told = [
         r for r in outbox(database, issue_id) if r.payload["event"]["action"] == "priority_changed"
@@ -77,7 +86,8 @@ async def test_a_higher_priority_moves_the_deadlines_from_the_report_and_tells_t
     body = mail[0].get_content()
     assert f"{city.west.name_en} changed its priority to urgent" in body
     local = issue.resolve_due_at.astimezone(dt.timezone(dt.timedelta(hours=7)))
-    assert f"Expected resolution by {local:%Y-%m-%d %H:%M}" in body
+    assert f"Next step: resolution, expected by {local:%Y-%m-%d %H:%M}" in body
+    assert "Priority changed from Normal to Urgent; flags: none." in body
 
 
 async def test_a_flag_added_by_staff_raises_the_priority_it_requires(

@@ -3,6 +3,8 @@ it for themselves, and the new assignee is told."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 from sqlalchemy.orm import Session
@@ -74,6 +76,7 @@ def test_the_assignment_message_names_the_issue_in_the_assignees_language(
         payload=payload,
         links=templates.Links(issue="https://example.org/issues/K7M3QX9PAB"),
         timezone="Asia/Bangkok",
+        auto_close_after=dt.timedelta(days=7),
     )
     expected = {"en": "Assigned to you", "th": "มอบหมายให้คุณ"}[language]
     assert expected in rendered.subject

@@ -204,6 +204,7 @@ class Sender:
             payload=envelope.payload,
             links=links,
             timezone=self.settings.display_timezone,
+            auto_close_after=self.settings.auto_close_after,
         )
         return rendered, links
 

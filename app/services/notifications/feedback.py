@@ -12,7 +12,7 @@ from app import i18n
 from app.config import Settings
 from app.db import Database
 from app.errors import Conflict, FieldText, InvalidLink, NotFound, ValidationFailed
-from app.models import Answer, Issue, IssueFeedback, IssueStatus, User
+from app.models import Answer, Comment, EventAction, Issue, IssueFeedback, IssueStatus, User
 from app.models.base import utcnow
 from app.services import lifecycle
 from app.services.lifecycle import Action
@@ -70,52 +70,97 @@ def respond(
             issue_id=issue.id, reporter_id=reporter.id, resolved_at=claim.resolved_at
         )
         session.add(feedback)
-    if answer is not None and feedback.answer != answer:
-        if feedback.answer is not None:
-            answered = i18n.text(f"label.answer.{feedback.answer.value}")
-            raise Conflict(i18n.text("error.link.answered", answer=answered))
-        _apply_answer(session, issue, reporter, claim, answer, comment)
+    changes_answer = answer is not None and feedback.answer != answer
+    if changes_answer and feedback.answer is not None:
+        answered = i18n.text(f"label.answer.{feedback.answer.value}")
+        raise Conflict(i18n.text("error.link.answered", answer=answered))
+    if answer is not None and changes_answer:
+        _check_answerable(issue, claim, answer)
+    public_comment = None
+    if comment is not None and comment != feedback.comment:
+        # Said to the agency and, unless moderation hides it, to everyone on the timeline; the
+        # agency answers it like any comment. With an answer, the answer's event carries it.
+        public_comment = _comment(session, issue, reporter, comment, announce=not changes_answer)
+        feedback.comment = comment
+        feedback.comment_id = public_comment.id
+    if answer is not None and changes_answer:
+        _apply_answer(session, issue, reporter, answer, public_comment)
         feedback.answer = answer
     if rating is not None:
         feedback.rating = rating
-    if comment is not None:
-        feedback.comment = comment
     session.flush()
     return issue, feedback
 
 
-def _apply_answer(
-    session: Session,
-    issue: Issue,
-    reporter: User,
-    claim: FeedbackClaim,
-    answer: Answer,
-    comment: str | None,
-) -> None:
+def _comment(
+    session: Session, issue: Issue, reporter: User, body: str, *, announce: bool
+) -> Comment:
+    comment = Comment(
+        issue_id=issue.id,
+        author_id=reporter.id,
+        author_role=reporter.role.value,
+        author_agency_id=reporter.agency_id,
+        is_internal=False,
+        body=body,
+        created_at=utcnow(),
+    )
+    session.add(comment)
+    session.flush()
+    if announce:
+        lifecycle.record_event(
+            session,
+            issue=issue,
+            action=EventAction.commented,
+            actor=reporter,
+            from_status=issue.status,
+            comment_id=comment.id,
+        )
+    return comment
+
+
+def _check_answerable(issue: Issue, claim: FeedbackClaim, answer: Answer) -> None:
     same_round = issue.resolved_at == claim.resolved_at
     if same_round and issue.status == IssueStatus.resolved:
-        if answer == Answer.fixed:
-            lifecycle.apply_action(
-                session,
-                issue=issue,
-                action=Action.close,
-                actor=reporter,
-                note=comment or "The reporter confirmed it is fixed.",
-            )
-        else:
-            lifecycle.apply_action(
-                session,
-                issue=issue,
-                action=Action.reopen,
-                actor=reporter,
-                note=comment or "The reporter says it is not fixed.",
-            )
         return
     if same_round and issue.status == IssueStatus.closed and answer == Answer.fixed:
         return  # closed already (by the agency or automatically): the confirmation still counts
     moved_on = "moved_on_closed" if issue.status == IssueStatus.closed else "moved_on"
     status = i18n.text(f"label.status.{issue.status.value}")
     raise Conflict(i18n.text(f"error.link.{moved_on}", status=status))
+
+
+def _apply_answer(
+    session: Session,
+    issue: Issue,
+    reporter: User,
+    answer: Answer,
+    comment: Comment | None,
+) -> None:
+    """ "Fixed" closes the issue, "not fixed" reopens it to the handling agency (whose staff are
+    told, `outbox`); the event says so in each reader's language and carries the comment."""
+    if issue.status != IssueStatus.resolved:
+        return  # a confirmation of an issue closed meanwhile (`_check_answerable`)
+    lifecycle.apply_action(
+        session,
+        issue=issue,
+        action=Action.close if answer == Answer.fixed else Action.reopen,
+        actor=reporter,
+        message=i18n.text(f"message.reporter_{answer.value}"),
+        comment_id=comment.id if comment else None,
+    )
+
+
+def by_issue(session: Session, issue_ids: list[int]) -> dict[int, list[IssueFeedback]]:
+    """The reporter's answers to each resolution of these issues, oldest first."""
+    found: dict[int, list[IssueFeedback]] = {}
+    if issue_ids:
+        for row in session.scalars(
+            select(IssueFeedback)
+            .where(IssueFeedback.issue_id.in_(issue_ids))
+            .order_by(IssueFeedback.resolved_at, IssueFeedback.id)
+        ):
+            found.setdefault(row.issue_id, []).append(row)
+    return found
 
 
 def auto_close_due(session: Session, *, resolved_before: dt.datetime, days: int) -> int:
@@ -133,8 +178,7 @@ def auto_close_due(session: Session, *, resolved_before: dt.datetime, days: int)
             issue=issue,
             action=Action.close,
             actor=None,
-            note=f"Closed automatically: resolved {days} day{'s' * (days != 1)} ago and "
-            "not disputed.",
+            message=i18n.text("message.auto_closed", days=days),
         )
     session.flush()
     return len(due)

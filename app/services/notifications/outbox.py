@@ -34,14 +34,17 @@ from app.models import (
     issue_candidate,
 )
 from app.models.base import utcnow
+from app.services import priorities, timeframes
 from app.services.notifications import areas
 from app.services.notifications.templates import EASY_READ
 
 # Edits change words, not where the issue stands: followers are not told of them. Nor of each
 # "me too": a popular issue would flood its followers; the count shows on the issue instead.
-SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported})
+SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported, EventAction.rerouted})
 # Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
 NOT_TO_ACTOR = frozenset({EventAction.commented})
+# Events that carry a public comment: a comment, or a reporter's answer with words of theirs.
+COMMENT_CARRIERS = frozenset({EventAction.commented, EventAction.reopened, EventAction.closed})
 
 
 class Reason:
@@ -49,6 +52,8 @@ class Reason:
     follower = "follower"
     watcher = "watcher"
     agency = "agency"
+    # The handling agency's staff, when someone outside it (the reporter) reopens the issue.
+    disputed = "disputed"
     assignee = "assignee"
     webhook = "webhook"
 
@@ -58,6 +63,7 @@ TEMPLATE_OF = {
     Reason.reporter: "issue_update",
     Reason.follower: "issue_update",
     Reason.agency: "agency_new_issue",
+    Reason.disputed: "agency_reopened",
     Reason.watcher: "area_new_issue",
     Reason.assignee: "issue_assigned",
     Reason.webhook: "webhook_event",
@@ -101,20 +107,17 @@ def _audience(
         ):
             reason = Reason.reporter if user_id == issue.reporter_id else Reason.follower
             found[user_id] = Audience(user_id, reason, f"follow:{follow_id}")
-    if receiving:
-        staff = session.execute(
-            select(User.id)
-            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-            .where(
-                User.agency_id.in_(receiving),
-                User.role.in_((Role.agent, Role.manager)),
-                User.is_active,
-                NotificationPreference.agency_alerts.is_not(False),
-            )
-            .order_by(User.id)
-        )
-        for (user_id,) in staff:
-            found.setdefault(user_id, Audience(user_id, Reason.agency, f"alerts:{user_id}"))
+    for user_id in _alerted_staff(session, receiving):
+        found.setdefault(user_id, Audience(user_id, Reason.agency, f"alerts:{user_id}"))
+    if (
+        event.action == EventAction.reopened
+        and issue.agency_id is not None
+        and (actor is None or actor.agency_id != issue.agency_id)
+    ):
+        # "Not fixed" must reach whoever has to go back: the staff following the agency's
+        # queue hear of it in a message of their own, followers of the issue or not.
+        for user_id in _alerted_staff(session, [issue.agency_id]):
+            found[user_id] = Audience(user_id, Reason.disputed, f"alerts:{user_id}")
     if event.action == EventAction.assigned and event.assignee_id is not None:
         # Told even though the event is internal (the actor who took it for themselves is not);
         # an agency alert, so the same one-click unsubscribe ends it.
@@ -143,6 +146,25 @@ def _audience(
     ):
         del found[actor.id]
     return list(found.values())
+
+
+def _alerted_staff(session: Session, agency_ids: list[int]) -> list[int]:
+    """Active staff of these agencies who have not turned their agency's alerts off."""
+    if not agency_ids:
+        return []
+    return list(
+        session.scalars(
+            select(User.id)
+            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+            .where(
+                User.agency_id.in_(agency_ids),
+                User.role.in_((Role.agent, Role.manager)),
+                User.is_active,
+                NotificationPreference.agency_alerts.is_not(False),
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> list[int]:
@@ -323,9 +345,15 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
             "action": event.action.value,
             "from_status": event.from_status.value if event.from_status else None,
             "to_status": event.to_status.value,
+            # What a person wrote, as written; what the system says, as its catalog key.
             "note": event.note if event.is_public else None,
-            # A public comment's text as it was written (notes never leave the agency).
+            "message": {"key": event.message_key, "params": event.message_params}
+            if event.message_key
+            else None,
+            # A public comment's text as it was written (notes never leave the agency): the
+            # comment of a `commented` event, or the reporter's words with their answer.
             "comment": _public_comment(session, event),
+            "verdict": _verdict(session, issue, event),
             "is_public": event.is_public,
             "actor_role": event.actor_role,
             "at": _iso(event.created_at),
@@ -339,8 +367,25 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
     }
 
 
+def _verdict(session: Session, issue: Issue, event: IssueEvent) -> dict[str, str] | None:
+    """How the step this event completed compared with its time frame."""
+    if event.action == EventAction.claimed and issue.acknowledged_at is not None:
+        step, done, due = "acknowledge", issue.acknowledged_at, issue.acknowledge_due_at
+    elif event.action == EventAction.resolved and issue.resolved_at is not None:
+        step, done, due = "resolve", issue.resolved_at, issue.resolve_due_at
+    else:
+        return None
+    outcome = timeframes.verdict(
+        reported_at=issue.created_at,
+        done_at=done,
+        due_at=due,
+        at_risk_percent=priorities.get_rules(session).at_risk_percent,
+    )
+    return {"step": step, "outcome": outcome.value, "due_at": due.isoformat()}
+
+
 def _public_comment(session: Session, event: IssueEvent) -> str | None:
-    if event.action != EventAction.commented or event.comment_id is None:
+    if event.comment_id is None or event.action not in COMMENT_CARRIERS:
         return None
     return session.scalar(
         select(Comment.body).where(Comment.id == event.comment_id, Comment.is_internal.is_(False))

@@ -9,6 +9,7 @@ people, so a translator edits one place.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,8 +47,17 @@ def _when(value: str, zone: ZoneInfo) -> str:
 
 
 def render(
-    *, template: str, language: str, payload: dict[str, Any], links: Links, timezone: str
+    *,
+    template: str,
+    language: str,
+    payload: dict[str, Any],
+    links: Links,
+    timezone: str,
+    auto_close_after: dt.timedelta,
 ) -> Rendered:
+    """The message in the reader's language only: what a person wrote is quoted as written and
+    labelled as theirs; everything else (statuses, reasons, steps, what the system says) comes
+    from the catalog."""
     lang = Language(language) if language in Language.__members__ else i18n.FALLBACK
 
     def t(key: str, **params: Any) -> str:
@@ -80,15 +90,30 @@ def render(
     lines.append(t("line.status", status=status))
     if not easy:
         lines.append(t("line.agency", agency=agency_name) if agency else t("line.no_agency"))
-    if issue["status"] == "open":
-        lines.append(t("line.acknowledge_by", when=_when(issue["acknowledge_due_at"], zone)))
-    # A new priority moves both dates: both are news then.
-    if issue["status"] in ("acknowledged", "in_progress") or (
-        issue["status"] == "open" and event["action"] == "priority_changed"
-    ):
-        lines.append(t("line.resolve_by", when=_when(issue["resolve_due_at"], zone)))
+    verdict = event.get("verdict")
+    if verdict:
+        lines.append(
+            t(
+                f"line.verdict.{verdict['outcome']}",
+                step=t(f"step.{verdict['step']}"),
+                when=_when(verdict["due_at"], zone),
+            )
+        )
+    if issue["status"] in ("resolved", "closed") and issue.get("resolution"):
+        resolution = i18n.t(f"label.resolution.{issue['resolution']}", lang)
+        lines.append(t("line.resolution", resolution=resolution))
+    lines += _next_step(t, issue, event, zone, auto_close_after)
+    if event.get("message") and not easy:
+        message = event["message"]
+        lines.append(i18n.restored(message["key"], message["params"]).render(lang))
     if event.get("note") and not easy:
-        lines.append(t("line.note", note=event["note"]))
+        # Notes are shown as their writer wrote them, in whatever language that was.
+        by_staff = event.get("actor_role") in ("agent", "manager", "admin")
+        lines.append(
+            t("line.note", agency=agency_name, note=event["note"])
+            if by_staff
+            else t("line.note_citizen", note=event["note"])
+        )
     if event.get("comment") and not easy:
         lines.append(t("line.comment", comment=event["comment"]))
     lines.append(t("line.link", url=links.issue))
@@ -101,3 +126,26 @@ def render(
     if links.unsubscribe:
         lines += ["", "--", t("line.unsubscribe", url=links.unsubscribe)]
     return Rendered(subject=subject, headline=headline, text="\n".join(lines) + "\n")
+
+
+def _next_step(
+    t: Callable[..., str],
+    issue: dict[str, Any],
+    event: dict[str, Any],
+    zone: ZoneInfo,
+    auto_close_after: dt.timedelta,
+) -> list[str]:
+    """The step the issue waits for now and its time frame."""
+    status = issue["status"]
+    if status == "open":
+        lines = [t("line.acknowledge_by", when=_when(issue["acknowledge_due_at"], zone))]
+        # A new priority moves both dates: both are news then.
+        if event["action"] == "priority_changed":
+            lines.append(t("line.resolve_by", when=_when(issue["resolve_due_at"], zone)))
+        return lines
+    if status in ("acknowledged", "in_progress"):
+        return [t("line.resolve_by", when=_when(issue["resolve_due_at"], zone))]
+    if status == "resolved" and issue.get("resolved_at"):
+        closes = dt.datetime.fromisoformat(issue["resolved_at"]) + auto_close_after
+        return [t("line.closes_by", when=_when(closes.isoformat(), zone))]
+    return [t("line.nothing_due")]
