@@ -109,8 +109,8 @@ def worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from app.services import housekeeping
     from app.services.notifications.delivery import Worker
-    from app.services.notifications.feedback import auto_close_all
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
@@ -124,7 +124,7 @@ def worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    loop = Worker(database, settings, housekeeping=lambda: auto_close_all(database, settings))
+    loop = Worker(database, settings, housekeeping=lambda: housekeeping.run(database, settings))
     try:
         if args.once:
             while not stop.is_set() and loop.run_once(stop):

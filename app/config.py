@@ -155,7 +155,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)
+    # The city's emergency number, for reports of emergencies where the district has none.
+    emergency_number: str = Field(default="", max_length=32)
     auto_close_check_seconds: float = Field(default=300, gt=0)
+    # How long the worker keeps login sessions after they ended or expired, and sign-ups after
+    # they were confirmed or their link expired, before deleting them (a sign-up holds a
+    # password hash; neither is needed once it can no longer be used).
+    account_record_retention_days: int = Field(default=30, ge=0, le=3650)
 
     # Abuse limits (README "Rate limits and lockout"). Each action has an allowance per account or
     # device (per e-mail for log-in and sign-up) and one per client address

@@ -257,6 +257,11 @@ class ValidationFailed(DomainError):
     title = "The request is not valid"
 
 
+class EmergencyReport(ValidationFailed):
+    slug = "emergency"
+    title = "An emergency: call the emergency number"
+
+
 class UnknownCategory(ValidationFailed):
     """Answered like any validation failure; Open311 answers it as "service_code not found"."""
 

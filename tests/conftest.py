@@ -1,8 +1,9 @@
 """Test fixtures: a real database (SQLite or PostGIS, by --db), the app over HTTP, factories.
 
-Each test process (each pytest-xdist worker) gets a fresh database of its own built by
-`alembic upgrade head`; each test starts empty (the tables it filled are emptied after it), and
-the app commits for real, as in production: workers and servers in other processes see the data.
+Each test process (each pytest-xdist worker) gets a fresh database of its own: a copy of the
+run's template, built by `alembic upgrade head` once per run (tests/databases.py). Each test
+starts empty (the tables it filled are emptied after it), and the app commits for real, as in
+production: workers and servers in other processes see the data.
 An app is built once per distinct Settings and given fresh state (`attach_state`) for each test.
 """
 
@@ -14,18 +15,26 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.dbmigrate import upgrade
 from app.main import attach_state, create_app
 from app.models import Base
+from tests.databases import (
+    drop_postgres_database,
+    new_run_id,
+    postgres_admin,
+    postgres_database,
+    remove_template,
+    sqlite_database,
+)
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -54,29 +63,49 @@ def _postgres_admin_url() -> str:
     return os.environ.get("CIVICLOOP_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
+RUN_ID = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The process that starts the run names it; pytest-xdist's workers are told the name.
+    workerinput = getattr(config, "workerinput", None)
+    config.stash[RUN_ID] = workerinput["civicloop_run"] if workerinput else new_run_id()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["civicloop_run"] = node.config.stash[RUN_ID]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and RUN_ID in config.stash:
+        remove_template(
+            config.stash[RUN_ID], config.getoption("--db"), postgres_admin(_postgres_admin_url())
+        )
+
+
 @pytest.fixture(scope="session")
-def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    db_kind: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[str]:
+    """A migrated database of this process's own (a copy of the run's template)."""
+    run = pytestconfig.stash[RUN_ID]
     if db_kind == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'civicloop.db'}"
+        yield sqlite_database(run, tmp_path_factory.mktemp("db") / "civicloop.db")
         return
-    # A database of our own per run: PostGIS must really be there, or the run fails (no skip).
-    admin_url = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
+    # A database of our own per process: PostGIS must really be there, or the run fails (no skip).
+    admin_url = postgres_admin(_postgres_admin_url())
     name = f"civicloop_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = postgres_database(run, admin_url, name)
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_database(admin_url, name)
 
 
 @pytest.fixture(scope="session")
 def database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    upgrade(database.engine)
     yield database
     database.dispose()
 

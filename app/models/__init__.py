@@ -8,6 +8,7 @@ from app.models.category import AttributeDatatype, Category, CategoryAttribute
 from app.models.city import City
 from app.models.comment import Comment, CommentFlag, ResponseTemplate
 from app.models.district import District
+from app.models.emergency import EmergencyStop
 from app.models.feedback import Answer, IssueFeedback
 from app.models.follow import AreaWatch, Follow
 from app.models.idempotency import IdempotencyRecord
@@ -53,6 +54,7 @@ __all__ = [
     "CommentFlag",
     "ContactNeed",
     "District",
+    "EmergencyStop",
     "EventAction",
     "Flag",
     "Follow",

@@ -62,6 +62,8 @@ class Category(IdMixin, TimestampMixin, Base):
     acknowledge_target_hours: Mapped[int] = mapped_column(Integer)
     resolve_target_hours: Mapped[int] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An emergency, not a report: every channel stops it and gives the number to call.
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
 
     attributes: Mapped[list[CategoryAttribute]] = relationship(
         lazy="raise",
@@ -101,7 +103,7 @@ class CategoryAttribute(IdMixin, Base):
     # "order" in Open311; a reserved word in SQL, hence the column name.
     order: Mapped[int] = mapped_column("display_order", Integer)
     description: Mapped[str] = mapped_column(Text)
-    # [{"key": ..., "name": ...}] for the list datatypes, [] otherwise.
-    values: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # [{"key": ..., "name": ..., "emergency": bool}] for the list datatypes, [] otherwise.
+    values: Mapped[list[dict[str, str | bool]]] = mapped_column(JSON, default=list)
 
     category: Mapped[Category] = relationship(lazy="raise", back_populates="attributes")

@@ -18,6 +18,8 @@ class District(IdMixin, TimestampMixin, Base):
     name_en: Mapped[str] = mapped_column(String(200))
     # Every language the city gave; name_th / name_en fall back to the city's default language.
     names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Whom to call here in an emergency (else the city's, CIVICLOOP_EMERGENCY_NUMBER).
+    emergency_number: Mapped[str | None] = mapped_column(String(32))
     # Deferred: an issue loads its district's code and names, never the polygon.
     area: Mapped[MultiPolygon] = mapped_column(MultiPolygonType(), deferred=True)
 

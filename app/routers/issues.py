@@ -137,6 +137,7 @@ def create_issue(
         answers=body.attributes,
         flags=body.flags,
         private=body.private,
+        emergency_number=settings.emergency_number,
     )
     if report.photos:
         photos.add_photos(

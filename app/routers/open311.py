@@ -232,7 +232,9 @@ def create_request(
     body: Annotated[NewRequest, Depends(new_request)],
 ) -> Response:
     open311.check_jurisdiction(settings.open311_jurisdiction_id, _one(form, "jurisdiction_id"))
-    issue, submission = open311.submit(session, spatial=spatial, request=body)
+    issue, submission = open311.submit(
+        session, spatial=spatial, request=body, emergency_number=settings.emergency_number
+    )
     document = [
         {
             "service_request_id": issue.public_id,

@@ -18,7 +18,7 @@ from app.deps import SessionDep, SettingsDep, SpatialDep
 from app.errors import problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.routers.query import IssueFilterDep
-from app.services import stats
+from app.services import emergencies, stats
 from app.services.cache import TTLCache
 from app.services.stats import Dimension, Event, Period, Scope, Stage
 
@@ -90,3 +90,11 @@ def issue_timings(stage: Stage, request: Request, scope: ScopeDep) -> Response:
     """Median and 90th-percentile hours from report to acknowledgement (or to resolution), exact
     to the minute, and the share within the categories' service-level targets."""
     return _cached(request, lambda: {"stage": stage, **stats.timings(scope, stage)})
+
+
+@router.get("/emergencies", responses=RESPONSES, summary="Emergencies stopped, by category")
+def emergency_counts(request: Request, session: SessionDep) -> Response:
+    """Reports stopped as emergencies (and pointed to the emergency number) since counting
+    began: the total, per category and per channel (api, open311, web). Nothing personal is
+    kept of them."""
+    return _cached(request, lambda: emergencies.counts(session))

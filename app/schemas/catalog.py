@@ -18,6 +18,11 @@ Hours = Annotated[int, Field(ge=1, le=24 * 365)]
 class AttributeValue(WriteSchema):
     key: Annotated[str, Field(min_length=1, max_length=100)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    emergency: bool = Field(
+        default=False,
+        description="Choosing it makes the report an emergency: it is stopped and the "
+        "emergency number is given instead.",
+    )
 
 
 class CategoryAttributeWrite(WriteSchema):
@@ -51,7 +56,7 @@ class CategoryAttributeRead(ReadSchema):
     order: int
     description: str
     datatype_description: str
-    values: list[dict[str, str]]
+    values: list[dict[str, str | bool]]
 
 
 class CategoryCreate(WriteSchema):
@@ -72,6 +77,11 @@ class CategoryCreate(WriteSchema):
         description="Flags every issue of this category carries (they raise its priority).",
     )
     attributes: list[CategoryAttributeWrite] = Field(default_factory=list, max_length=50)
+    emergency: bool = Field(
+        default=False,
+        description="Reports of it are emergencies: stopped on every channel, with the number "
+        "to call.",
+    )
 
     @model_validator(mode="after")
     def _resolve_after_acknowledge(self) -> CategoryCreate:
@@ -95,6 +105,9 @@ class CategoryRead(ReadSchema):
     resolve_target_hours: int
     flags: list[Flag]
     is_active: bool
+    emergency: bool = Field(
+        description="An emergency: reports are stopped and the emergency number given."
+    )
     attributes: list[CategoryAttributeRead] = Field(
         description="Questions a report of this category answers."
     )

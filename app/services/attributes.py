@@ -25,7 +25,7 @@ def _check(attribute: CategoryAttribute, values: list[str]) -> tuple[Any, i18n.T
     """The stored form of one answer, or why it is not acceptable."""
     datatype = attribute.datatype
     if datatype.is_list:
-        keys = [v["key"] for v in attribute.values]
+        keys = [str(v["key"]) for v in attribute.values]
         outside = [v for v in values if v not in keys]
         if outside:
             return None, i18n.text(

@@ -52,7 +52,15 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.types import LonLat, UTCDateTime
-from app.services import attributes, lifecycle, permissions, priorities, routing, timeframes
+from app.services import (
+    attributes,
+    emergencies,
+    lifecycle,
+    permissions,
+    priorities,
+    routing,
+    timeframes,
+)
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -99,6 +107,8 @@ def create_issue(
     field_names: Mapping[str, str] | None = None,
     flags: Collection[Flag] = (),
     private: bool = False,
+    channel: str = "api",
+    emergency_number: str | None = None,
 ) -> Issue:
     """Store a new report with its answers to the category's questions and its flags (which set
     its priority and deadlines), route it to the covering agencies, place it in its district,
@@ -106,7 +116,9 @@ def create_issue(
     involved and admins.
 
     `field_names` says how the caller's wire format names the category and the answers in
-    error locations (Open311 calls them service_code and attribute)."""
+    error locations (Open311 calls them service_code and attribute). An emergency is stopped
+    before anything is stored (`emergencies`); `channel` names the caller for its count and
+    `emergency_number` is the city's, for districts without their own."""
     names = {
         "category": "body.category",
         "attributes": "body.attributes.{code}",
@@ -119,6 +131,15 @@ def create_issue(
     )
     if category is None:
         raise _unknown_category(category_code, names["category"])
+    district_id = spatial.district_id_at(session, point=location)
+    emergencies.stop_if_emergency(
+        session,
+        category=category,
+        answers=answers or {},
+        district_id=district_id,
+        channel=channel,
+        fallback_number=emergency_number,
+    )
     checked = attributes.validate(category.attributes, answers or {}, location=names["attributes"])
     now = utcnow()
     assessed = priorities.assess_report(session, category=category, stated=flags, reported_at=now)
@@ -132,7 +153,7 @@ def create_issue(
         location=location,
         address=address,
         attributes=checked,
-        district_id=spatial.district_id_at(session, point=location),
+        district_id=district_id,
         status=IssueStatus.open,
         priority=assessed.priority,
         created_at=now,

@@ -144,10 +144,10 @@ def _location(request: NewRequest) -> LonLat:
 
 
 def submit(
-    session: Session, *, spatial: SpatialBackend, request: NewRequest
+    session: Session, *, spatial: SpatialBackend, request: NewRequest, emergency_number: str
 ) -> tuple[Issue, Open311Submission]:
     """Create the request as an issue reported by the API key's owner; the contact details go
-    with it into private storage."""
+    with it into private storage. An emergency is refused with the number to call."""
     if not request.api_key:
         raise Unauthenticated("api_key is required to submit a service request.")
     api_key, owner = accounts.api_key_owner(session, request.api_key)
@@ -167,6 +167,8 @@ def submit(
         address=request.address_string,
         answers=request.answers,
         field_names={"category": "service_code", "attributes": "attribute[{code}]"},
+        channel="open311",
+        emergency_number=emergency_number,
     )
     submission = Open311Submission(
         issue_id=issue.id,

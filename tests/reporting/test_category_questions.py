@@ -47,9 +47,10 @@ async def test_an_admin_defines_questions_and_reports_answer_them(
     assert created.status_code == 201, created.text
     assert [a["code"] for a in created.json()["attributes"]] == ["depth_cm", "passable"]
     listed = (await client.get("/api/v1/categories")).json()
+    # Each value says whether choosing it makes the report an emergency (tests/emergencies).
     assert listed[0]["attributes"][1]["values"] == [
-        {"key": "yes", "name": "Yes"},
-        {"key": "no", "name": "No"},
+        {"key": "yes", "name": "Yes", "emergency": False},
+        {"key": "no", "name": "No", "emergency": False},
     ]
     make_agency(db, categories=[])
     citizen = bearer(settings, make_user(db))
