@@ -2,7 +2,7 @@
 key), how far an incremental source was read, and which timeline events were imported.
 
 Revision ID: a15e29655fc4
-Revises: 4b1e9c7d2a60
+Revises: 7d3f2b8e1c45
 Create Date: 2026-12-07 15:04:59.686186
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "a15e29655fc4"
-down_revision: str | None = "4b1e9c7d2a60"
+down_revision: str | None = "7d3f2b8e1c45"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
