@@ -1,4 +1,4 @@
-"""`civicloop` command: serve, migrate, worker, demo-data, create-admin."""
+"""`civicloop` command: serve, migrate, worker, demo-data, create-admin, import."""
 
 from __future__ import annotations
 
@@ -271,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--email", required=True)
     p.add_argument("--name", default="Administrator")
     p.set_defaults(handler=create_admin)
+    from app.importers.cli import add_parser as add_import_parser
+
+    add_import_parser(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -22,6 +22,7 @@ from app.models.issue import (
     issue_flag,
 )
 from app.models.issue_event import EventAction, IssueEvent
+from app.models.issue_import import ImportCursor, IssueImport
 from app.models.notification import (
     Channel,
     Notification,
@@ -59,9 +60,11 @@ __all__ = [
     "Flag",
     "Follow",
     "IdempotencyRecord",
+    "ImportCursor",
     "Issue",
     "IssueEvent",
     "IssueFeedback",
+    "IssueImport",
     "IssueStatus",
     "Language",
     "LonLat",

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.agency import Agency
@@ -84,6 +84,8 @@ class IssueEvent(IdMixin, Base):
     related_issue_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("issue.id", ondelete="SET NULL")
     )
+    # Copied from another system's history by `civicloop import` (its time is the source's).
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
     actor_agency: Mapped[Agency | None] = relationship(foreign_keys=[actor_agency_id], lazy="raise")

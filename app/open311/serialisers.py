@@ -153,8 +153,22 @@ def _event(event: IssueEvent, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def _agency_responsible(record: RequestRecord) -> str | None:
+    """The handling agency; for an imported issue no agency here handles, the source's name."""
+    if record.issue.agency is not None:
+        return record.issue.agency.name_en
+    return record.origin.agency_name if record.origin else None
+
+
+def _media_url(record: RequestRecord) -> str | None:
+    if record.submission and record.submission.media_url:
+        return record.submission.media_url
+    links = record.origin.media_urls if record.origin else []
+    return links[0] if links else None
+
+
 def request(record: RequestRecord, *, zone: ZoneInfo, extensions: bool) -> dict[str, Any]:
-    issue, submission = record.issue, record.submission
+    issue, submission, origin = record.issue, record.submission, record.origin
     fields: dict[str, Any] = {
         "service_request_id": issue.public_id,
         "status": open311.public_status(issue.status).value,
@@ -162,18 +176,19 @@ def request(record: RequestRecord, *, zone: ZoneInfo, extensions: bool) -> dict[
         "service_name": issue.category.name_en,
         "service_code": issue.category.code,
         "description": _description(record),
-        "agency_responsible": issue.agency.name_en if issue.agency else None,
+        "agency_responsible": _agency_responsible(record),
         "service_notice": open311.service_notice(issue.category),
         "requested_datetime": w3c(issue.created_at, zone),
         # The last change; for a closed request that is when it was closed.
         "updated_datetime": w3c(issue.updated_at, zone),
         "expected_datetime": w3c(issue.resolve_due_at, zone),
         "address": issue.address,
-        "address_id": submission.address_id if submission else None,
-        "zipcode": None,
+        "address_id": (submission.address_id if submission else None)
+        or (origin.address_id if origin else None),
+        "zipcode": origin.zipcode if origin else None,
         "lat": issue.location.lat,
         "long": issue.location.lon,
-        "media_url": submission.media_url if submission else None,
+        "media_url": _media_url(record),
     }
     if extensions:
         fields["extended_attributes"] = {

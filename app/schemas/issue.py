@@ -439,6 +439,10 @@ class IssueEventRead(BaseModel):
     is_public: bool
     actor: ActorRef
     photo_id: int | None = Field(default=None, description="The photo a photo_* event is about.")
+    imported: bool = Field(
+        default=False,
+        description="Copied from the system the city used before (`civicloop import`).",
+    )
 
     @computed_field(description="What happened, for people, in the answer's language.")
     def action_label(self) -> str:
@@ -467,4 +471,5 @@ class IssueEventRead(BaseModel):
                 role=event.actor_role, agency=AgencyRef.of(event.actor_agency), name=actor_name
             ),
             photo_id=event.photo_id,
+            imported=event.imported,
         )

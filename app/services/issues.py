@@ -43,6 +43,7 @@ from app.models import (
     Follow,
     Issue,
     IssueEvent,
+    IssueImport,
     IssueStatus,
     Priority,
     User,
@@ -70,6 +71,19 @@ PUBLIC_ID_LENGTH = 10
 
 def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+TITLE_LENGTH = 200
+
+
+def title_from(description: str | None, fallback: str) -> str:
+    """A report without a title (Open311, imports) is named by its description's first line,
+    or by its category's name when that line is too short to say anything."""
+    first = (description or "").strip().splitlines()[0:1]
+    line = first[0].strip() if first else ""
+    if len(line) < 3:
+        return fallback[:TITLE_LENGTH]
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
 
 
 def _unknown_category(code: str, location: str) -> UnknownCategory:
@@ -406,6 +420,10 @@ def filter_conditions(
             or_(
                 Issue.title.ilike(pattern, escape="\\"),
                 Issue.description.ilike(pattern, escape="\\"),
+                # An imported issue is found by the id it had in the old system.
+                Issue.id.in_(
+                    select(IssueImport.issue_id).where(IssueImport.external_id == f.text.strip())
+                ),
             )
         )
     candidate = exists().where(issue_candidate.c.issue_id == Issue.id)

@@ -23,6 +23,7 @@ from app.models import (
     Category,
     Issue,
     IssueEvent,
+    IssueImport,
     IssueStatus,
     LonLat,
     Open311Submission,
@@ -36,7 +37,6 @@ MAX_WINDOW = dt.timedelta(days=90)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_DESCRIPTION = 4000
-TITLE_LENGTH = 200
 # A request id list overrides every other argument; this many ids at most.
 MAX_IDS = 1000
 
@@ -129,15 +129,6 @@ class NewRequest:
     media_url: str | None = None
 
 
-def _title(description: str | None, category: str) -> str:
-    """Open311 has no title: the description's first line stands in, or the service's name."""
-    first = (description or "").strip().splitlines()[0:1]
-    line = first[0].strip() if first else ""
-    if len(line) < 3:
-        return category[:TITLE_LENGTH]
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
-
-
 def _location(request: NewRequest) -> LonLat:
     if (request.lat is None) != (request.long is None):
         raise BadRequest("lat and long go together: send both.")
@@ -169,7 +160,7 @@ def submit(
         spatial=spatial,
         reporter=owner,
         category_code=category.code,
-        title=_title(request.description, category.name_en),
+        title=issues.title_from(request.description, category.name_en),
         description=request.description or "",
         location=_location(request),
         address=request.address_string,
@@ -247,6 +238,8 @@ class RequestRecord:
     issue: Issue
     submission: Open311Submission | None
     events: list[IssueEvent]
+    # Where an imported issue came from: its media links, address id, zipcode, agency name.
+    origin: IssueImport | None = None
 
     @property
     def status_notes(self) -> str | None:
@@ -276,7 +269,11 @@ def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
         .order_by(IssueEvent.issue_id, IssueEvent.id)
     ):
         events[event.issue_id].append(event)
-    return [RequestRecord(i, submissions.get(i.id), events[i.id]) for i in found]
+    origins = {
+        o.issue_id: o
+        for o in session.scalars(select(IssueImport).where(IssueImport.issue_id.in_(ids)))
+    }
+    return [RequestRecord(i, submissions.get(i.id), events[i.id], origins.get(i.id)) for i in found]
 
 
 def _issues_query() -> Select[Issue]:
