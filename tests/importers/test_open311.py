@@ -256,7 +256,7 @@ async def test_an_import_from_a_live_civicloop_server_round_trips_every_field(
             if media:
                 form["media_url"] = media
             created = http.post("/open311/v2/requests.json", data=form)
-            assert created.status_code == 200, created.text
+            assert created.status_code == 201, created.text
             ids.append(created.json()[0]["service_request_id"])
         token = http.post(
             "/api/v1/auth/login", json={"email": agent.email, "password": PASSWORD}

@@ -57,7 +57,7 @@ async def test_the_refusal_is_worded_in_thai_for_a_thai_reader(client: httpx.Asy
         "/api/v1/categories", params={"lang": "th"}, headers={"Accept-Language": "th"}
     )
     body = assert_problem(refused, 400, "bad-request")
-    assert body["detail"] == "ไม่รู้จักพารามิเตอร์ในคิวรี: lang ปลายทางนี้ไม่รับพารามิเตอร์ในคิวรี"
+    assert body["detail"] == "ไม่รู้จักพารามิเตอร์ในคิวรี: lang ปลายทางนี้รับเฉพาะ: lat, lon"
 
 
 async def test_open311_keeps_accepting_extra_parameters(client: httpx.AsyncClient) -> None:

@@ -147,7 +147,7 @@ async def test_an_easy_read_reporter_gets_the_short_message_in_their_language(
     assert f"{city.west.name_en} has taken on this issue." in easy
     assert "Status now: acknowledged by the agency" in easy
     assert "Next step: resolution, expected by" in easy
-    assert f"/api/v1/issues/{issue_id}" in easy
+    assert f"/issues/{issue_id}" in easy
     # Without the detail lines: no note, no agency line, no issue line.
     assert "Crew booked" not in easy
     assert "Handled by" not in easy
