@@ -23,6 +23,13 @@ from app.models.issue import (
 )
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
+from app.models.moderation import (
+    FlagReason,
+    IssueModerationFlag,
+    RedactedField,
+    Redaction,
+    Review,
+)
 from app.models.notification import (
     Channel,
     Notification,
@@ -58,6 +65,7 @@ __all__ = [
     "EmergencyStop",
     "EventAction",
     "Flag",
+    "FlagReason",
     "Follow",
     "IdempotencyRecord",
     "ImportCursor",
@@ -65,6 +73,7 @@ __all__ = [
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",
+    "IssueModerationFlag",
     "IssueStatus",
     "Language",
     "LonLat",
@@ -81,9 +90,12 @@ __all__ = [
     "PrivacyAction",
     "PrivacyAudit",
     "PushSubscription",
+    "RedactedField",
+    "Redaction",
     "Registration",
     "Resolution",
     "ResponseTemplate",
+    "Review",
     "Role",
     "SessionEnd",
     "Support",
