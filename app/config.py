@@ -161,6 +161,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)
+    # The longest an agency may make a contractor's link last (each hand-over may be shorter).
+    contractor_link_max_days: int = Field(default=30, ge=1, le=365)
     # The city's emergency number, for reports of emergencies where the district has none.
     emergency_number: str = Field(default="", max_length=32)
     auto_close_check_seconds: float = Field(default=300, gt=0)
@@ -200,6 +202,9 @@ class Settings(BaseSettings):
     rate_limit_support_ip: RateLimit = "300/hour"
     rate_limit_export: RateLimit = "20/hour"
     rate_limit_export_ip: RateLimit = "60/hour"
+    # Requests through one contractor link, and from one address to any contractor link.
+    rate_limit_contractor: RateLimit = "60/hour"
+    rate_limit_contractor_ip: RateLimit = "300/hour"
     rate_limit_my_data: RateLimit = "5/hour"
     rate_limit_my_data_ip: RateLimit = "20/hour"
     # Log-in back-off per account: after the free failures each failure doubles the wait, up to

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from app import i18n
-from app.errors import InvalidLink
+from app.errors import InvalidLink, NotFound
 
 
 def api_link(public_base_url: str, path: str, **query: str | int) -> str:
@@ -43,6 +43,9 @@ class LinkSigner:
         # Unsubscribing never expires: an old message's link must still work (RFC 8058).
         self._unsubscribe = URLSafeSerializer(secret_key, salt="civicloop.unsubscribe")
         self._feedback = URLSafeTimedSerializer(secret_key, salt="civicloop.feedback")
+        # A contractor's link names its row; expiry and revocation are the row's, so the agency
+        # can end a link early.
+        self._contractor = URLSafeSerializer(secret_key, salt="civicloop.contractor")
 
     def unsubscribe_token(self, ref: str) -> str:
         return self._unsubscribe.dumps(ref)
@@ -55,6 +58,19 @@ class LinkSigner:
         if not isinstance(ref, str) or ref.partition(":")[0] not in ("follow", "watch", "alerts"):
             raise InvalidLink(i18n.text("error.link.unsubscribe_malformed"))
         return ref
+
+    def contractor_token(self, link_id: int) -> str:
+        return self._contractor.dumps(link_id)
+
+    def read_contractor(self, token: str) -> int:
+        """The hand-over a contractor's link names."""
+        try:
+            link_id = self._contractor.loads(token)
+        except BadSignature:
+            raise NotFound(i18n.text("error.contractor.unknown")) from None
+        if not isinstance(link_id, int):
+            raise NotFound(i18n.text("error.contractor.unknown"))
+        return link_id
 
     def feedback_token(self, claim: FeedbackClaim) -> str:
         return self._feedback.dumps(
