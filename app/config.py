@@ -143,6 +143,13 @@ class Settings(BaseSettings):
     # A CA bundle to trust for STARTTLS/TLS besides the system's (a private relay's own CA).
     smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = Field(default=10, gt=0)
+    # Replies to notification e-mails become comments (`civicloop mail-in`, an SMTP receiver
+    # that this domain's MX points to): each message about an issue carries
+    # Reply-To: reply+<signed token>@reply_domain. Empty: no reply address, no replies.
+    reply_domain: str = Field(default="", max_length=200)
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = Field(default=2525, ge=1, le=65535)
+    mail_in_max_bytes: int = Field(default=10_000_000, ge=10_000)
     webhook_timeout_seconds: float = Field(default=10, gt=0)
     # Hosts or networks (e.g. "127.0.0.1", "10.1.0.0/16", "hooks.internal") webhooks and push
     # endpoints may reach although they are private, loopback or link-local.
