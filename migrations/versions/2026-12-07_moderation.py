@@ -2,7 +2,7 @@
 they are published, and redactions whose originals are kept for the audit only.
 
 Revision ID: 9c4f1d7e2a53
-Revises: a15e29655fc4
+Revises: c7f3a9e1d2b6
 Create Date: 2026-12-07 18:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "9c4f1d7e2a53"
-down_revision: str | None = "a15e29655fc4"
+down_revision: str | None = "c7f3a9e1d2b6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -42,6 +42,10 @@ BEFORE = (
     "priority_changed",
     "assigned",
     "rerouted",
+    "handed_over",
+    "handover_revoked",
+    "work_done",
+    "work_returned",
 )
 NEW = ("review_approved", "review_rejected", "redacted")
 REVIEW_STATES = ("pending", "approved", "rejected")
