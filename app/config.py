@@ -207,6 +207,9 @@ class Settings(BaseSettings):
     rate_limit_comment_ip: RateLimit = "120/hour"
     rate_limit_flag: RateLimit = "20/hour"
     rate_limit_flag_ip: RateLimit = "100/hour"
+    # Verification messages (follow by e-mail, verify an address): each one mails an address.
+    rate_limit_verify: RateLimit = "3/hour;10/day"
+    rate_limit_verify_ip: RateLimit = "10/hour;50/day"
     rate_limit_support: RateLimit = "60/hour"
     rate_limit_support_ip: RateLimit = "300/hour"
     rate_limit_export: RateLimit = "20/hour"

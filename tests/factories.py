@@ -28,6 +28,7 @@ from app.models import (
     Role,
     User,
 )
+from app.models.base import utcnow
 from app.security import hash_password
 from app.services import accounts, issues, sessions
 from app.spatial import SpatialBackend
@@ -150,6 +151,8 @@ def make_user(
         role=role,
         agency_id=agency.id if agency else None,
         language=language,
+        # As a confirmed sign-up (or a verified staff address): messages reach it.
+        email_verified_at=utcnow(),
     )
     session.add(user)
     session.commit()

@@ -52,6 +52,10 @@ class User(IdMixin, TimestampMixin, Base):
     )
 
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # When its owner showed they read the address (a mailed link came back). Until then it
+    # receives the verification message only: no one is mailed at an address they typed for
+    # someone else.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # SHA-256 of the app-generated device identifier: the identifier is the device's secret.
     device_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -73,3 +77,8 @@ class User(IdMixin, TimestampMixin, Base):
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency | None] = relationship(lazy="raise")
+
+    @property
+    def mail_to(self) -> str | None:
+        """The address messages may go to: a verified one only."""
+        return self.email if self.email_verified_at is not None else None

@@ -118,6 +118,59 @@ def confirm_sign_up(
 
 
 @router.post(
+    "/verify-email",
+    status_code=202,
+    response_model=Accepted,
+    dependencies=[RateLimited(Action.verify)],
+    responses=problem_responses(400, 401, 429),
+    summary="Send the link that verifies your e-mail address again",
+)
+def request_email_verification(session: SessionDep, user: CurrentUser) -> Accepted:
+    """Accounts made by an admin start unverified: their address receives nothing but this
+    link until its owner opens it. A verified address is sent nothing."""
+    accounts.request_verification(session, user=user)
+    return Accepted(detail=i18n.t("account.check_email", i18n.current()))
+
+
+def _read_verify_link(settings: SettingsDep, links: AccountLinks, token: str) -> tuple[int, str]:
+    return links.read_verify(token, max_age=dt.timedelta(hours=settings.sign_up_link_hours))
+
+
+@router.get(
+    "/verify-email/confirm",
+    response_model=Confirmation,
+    responses=problem_responses(400, 422),
+    summary="What the mailed verification link does",
+)
+def describe_verify_link(
+    token: Annotated[str, Query(max_length=1024)], settings: SettingsDep, links: AccountLinksDep
+) -> Confirmation:
+    _read_verify_link(settings, links, token)
+    return describe_link(
+        settings.public_base_url,
+        action="verify_email",
+        description=i18n.text("account.confirm_verify"),
+        path="/auth/verify-email/confirm",
+        body={"token": token},
+    )
+
+
+@router.post(
+    "/verify-email/confirm",
+    response_model=Accepted,
+    responses=problem_responses(400, 413, 415, 422),
+    summary="Verify an account's e-mail address",
+)
+def confirm_email_verification(
+    body: LinkToken, session: SessionDep, settings: SettingsDep, links: AccountLinksDep
+) -> Accepted:
+    """The token from the mailed link; from now on messages reach the address. Idempotent."""
+    user_id, email = _read_verify_link(settings, links, body.token)
+    accounts.confirm_email(session, user_id=user_id, email=email)
+    return Accepted(detail=i18n.t("account.email_verified", i18n.current()))
+
+
+@router.post(
     "/password-reset",
     status_code=202,
     response_model=Accepted,

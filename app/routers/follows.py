@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from app import i18n
-from app.deps import CurrentUser, PathId, Reporter, SessionDep, SettingsDep, WriteSessionDep
+from app.deps import (
+    CurrentUser,
+    Idempotent,
+    PathId,
+    Reporter,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+)
 from app.errors import ValidationFailed, problem_responses
 from app.http.caching import Personal
+from app.http.limits import Action, RateLimited, by_email
 from app.http.route import UnitOfWorkRoute
-from app.models import AreaWatch, Category, LonLat
+from app.models import AreaWatch, Category, Language, LonLat
 from app.routers.issues import CurrentIssue, UnhiddenIssue
 from app.routers.mailed_links import describe_link
+from app.schemas.account import Accepted, FollowByEmailRequest, LinkToken
 from app.schemas.notification import Confirmation, FollowState, Outcome, WatchCreate, WatchRead
 from app.schemas.problem import FieldProblem
 from app.services.notifications import areas, follows
+from app.services.notifications.account_mail import AccountLinks
 from app.services.notifications.tokens import LinkSigner
 from app.spatial.geojson import area_geometry, parse_area
 
@@ -35,6 +47,68 @@ Token = Annotated[str, Query(min_length=10, max_length=500, description="From th
 def follow_issue(issue: UnhiddenIssue, session: SessionDep, user: Reporter) -> FollowState:
     """Be told of its public steps, with an account or only an `X-Device-Id`."""
     follows.follow(session, issue=issue, user=user)
+    return FollowState(issue=issue.public_id, following=True)
+
+
+@router.post(
+    "/issues/{issue_id}/follow-by-email",
+    status_code=202,
+    response_model=Accepted,
+    dependencies=[RateLimited(Action.verify, per=by_email), Idempotent],
+    responses=problem_responses(400, 404, 409, 413, 415, 422, 429),
+    summary="Follow an issue by e-mail, without an account",
+)
+def follow_issue_by_email(
+    issue: UnhiddenIssue, body: FollowByEmailRequest, session: SessionDep
+) -> Accepted:
+    """Always 202 "check your e-mail": the address is sent one message, a link whose POST
+    (/follow-by-email/confirm) starts the follow. Until its owner confirms, it receives nothing
+    else, so no one can have messages sent to an address that is not theirs."""
+    follows.request_follow_by_email(
+        session, issue=issue, email=str(body.email), language=body.language
+    )
+    return Accepted(detail=i18n.t("account.check_email", i18n.current()))
+
+
+def _read_follow_link(settings: SettingsDep, token: str) -> tuple[int, str, Language]:
+    return AccountLinks(settings.secret_key).read_follow(
+        token, max_age=dt.timedelta(hours=settings.sign_up_link_hours)
+    )
+
+
+@router.get(
+    "/follow-by-email/confirm",
+    response_model=Confirmation,
+    responses=problem_responses(400, 422),
+    summary="What the mailed follow link does (no login)",
+)
+def describe_follow_link(settings: SettingsDep, token: Token) -> Confirmation:
+    _read_follow_link(settings, token)
+    return describe_link(
+        settings.public_base_url,
+        action="follow_by_email",
+        description=i18n.text("account.confirm_follow"),
+        path="/follow-by-email/confirm",
+        body={"token": token},
+    )
+
+
+@router.post(
+    "/follow-by-email/confirm",
+    response_model=FollowState,
+    responses=problem_responses(400, 404, 413, 415, 422),
+    summary="Confirm following an issue by e-mail",
+)
+def confirm_follow_by_email(
+    body: LinkToken, session: WriteSessionDep, settings: SettingsDep
+) -> FollowState:
+    """The token from the mailed link (valid `sign_up_link_hours`; again is harmless): the
+    address is verified and follows the issue, with the one-click unsubscribe in every
+    message."""
+    issue_id, email, language = _read_follow_link(settings, body.token)
+    issue, _ = follows.confirm_follow_by_email(
+        session, issue_id=issue_id, email=email, language=language
+    )
     return FollowState(issue=issue.public_id, following=True)
 
 

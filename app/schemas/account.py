@@ -47,6 +47,13 @@ class LinkToken(WriteSchema):
     token: str = Field(min_length=1, max_length=1024, description="From the mailed link.")
 
 
+class FollowByEmailRequest(WriteSchema):
+    email: EmailStr
+    language: Language = Field(
+        default=Language.th, description="The language of the confirmation and of the messages."
+    )
+
+
 class PasswordResetRequest(WriteSchema):
     email: EmailStr
 

@@ -123,7 +123,14 @@ class Outcome(BaseModel):
 # What a mailed link is for: finishing a sign-up, setting a new password, unsubscribing, or the
 # reporter's answer to a resolution.
 LinkActionName = Literal[
-    "confirm_sign_up", "reset_password", "unsubscribe", "fixed", "not_fixed", "rating"
+    "confirm_sign_up",
+    "reset_password",
+    "unsubscribe",
+    "fixed",
+    "not_fixed",
+    "rating",
+    "verify_email",
+    "follow_by_email",
 ]
 
 

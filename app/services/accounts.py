@@ -67,10 +67,19 @@ def register_citizen(
     # Hashed whether or not the address is taken: the time to answer tells nothing either.
     password_hash = hash_password(password)
     owner = session.scalar(select(User).where(User.email == email))
-    if owner is not None:
-        account_mail.enqueue(
-            session, mail=AccountMail.exists, to=email, language=owner.language, user_id=owner.id
-        )
+    # An address that only follows issues by e-mail (no password) signs up like a new one.
+    if owner is not None and owner.password_hash is not None:
+        if owner.mail_to is None:
+            # Its owner has not shown it is theirs: nothing but the verification reaches it.
+            request_verification(session, user=owner)
+        else:
+            account_mail.enqueue(
+                session,
+                mail=AccountMail.exists,
+                to=email,
+                language=owner.language,
+                user_id=owner.id,
+            )
         return
     registration = Registration(
         email=email,
@@ -103,20 +112,25 @@ def confirm_registration(session: Session, *, registration_id: int) -> User:
     registration = session.get(Registration, registration_id)
     if registration is None or not claimed:
         raise InvalidLink(i18n.text("error.link.sign_up_used"))
-    if session.scalar(select(User.id).where(User.email == registration.email)) is not None:
+    owner = session.scalar(select(User).where(User.email == registration.email))
+    if owner is not None and owner.password_hash is not None:
         raise Conflict(i18n.text("error.account.exists_login"))
     device_user = (
         session.scalar(select(User).where(User.device_id_hash == registration.device_id_hash))
         if registration.device_id_hash
         else None
     )
-    if device_user is not None and device_user.email is None:
+    if owner is not None:
+        # The address only followed issues by e-mail: its follows become the account's.
+        user = owner
+    elif device_user is not None and device_user.email is None:
         # The anonymous reporter becomes a full account, keeping its reports.
         user = device_user
     else:
         user = User(role=Role.citizen)
         session.add(user)
     user.email = registration.email
+    user.email_verified_at = utcnow()  # the mailed link came back: the address is theirs
     user.password_hash = registration.password_hash
     user.display_name = registration.display_name
     user.language = registration.language
@@ -129,6 +143,9 @@ def request_password_reset(session: Session, *, email: str) -> None:
     way."""
     user = session.scalar(select(User).where(User.email == _normalise_email(email), User.is_active))
     if user is None or user.email is None or user.password_hash is None:
+        return
+    if user.mail_to is None:
+        request_verification(session, user=user)
         return
     account_mail.enqueue(
         session,
@@ -260,6 +277,49 @@ def create_staff(
         agency_id=agency_id,
     )
     session.add(user)
+    session.flush()
+    # An address an admin typed: its messages (alerts, resets) wait until its owner confirms it.
+    request_verification(session, user=user)
+    return user
+
+
+def request_verification(session: Session, *, user: User) -> None:
+    """Mail the link that verifies the account's address, unless it is verified already."""
+    if user.email is None or user.mail_to is not None:
+        return
+    account_mail.enqueue(
+        session,
+        mail=AccountMail.verify,
+        to=user.email,
+        language=user.language,
+        user_id=user.id,
+        email=user.email,
+    )
+
+
+def confirm_email(session: Session, *, user_id: int, email: str) -> User:
+    """The verification link came back: the address it was sent to is its account's (a link for
+    an address the account no longer has verifies nothing). Idempotent."""
+    user = session.get(User, user_id)
+    if user is None or user.email != email or not user.is_active:
+        raise InvalidLink(i18n.text("error.link.verify_stale"))
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        session.flush()
+    return user
+
+
+def user_for_address(session: Session, *, email: str, language: Language) -> User:
+    """The account that receives messages for an address its owner just confirmed by a mailed
+    link: theirs if they have one (now verified), else one that only receives mail (no password:
+    signing up later goes through the password reset the sign-up mail offers)."""
+    email = _normalise_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, role=Role.citizen, language=language, display_name="")
+        session.add(user)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
     session.flush()
     return user
 

@@ -131,6 +131,23 @@ async def _support(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) -> 
     return await c.post(url, headers=t.bearer() | h)
 
 
+async def _flag(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) -> httpx.Response:
+    url = f"/api/v1/issues/{t.issues[n].public_id}/flags"
+    return await c.post(url, json={"reason": "abuse"}, headers=t.bearer() | h)
+
+
+async def _follow_by_email(
+    c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]
+) -> httpx.Response:
+    # The same address each time: each request mails it, whichever issue it names.
+    url = f"/api/v1/issues/{t.issues[n].public_id}/follow-by-email"
+    return await c.post(url, json={"email": "someone.else@example.org"}, headers=h)
+
+
+async def _verify_email(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) -> httpx.Response:
+    return await c.post("/api/v1/auth/verify-email", headers=t.bearer() | h)
+
+
 async def _export(c: httpx.AsyncClient, t: Town, n: int, h: dict[str, str]) -> httpx.Response:
     return await c.get("/api/v1/exports/issues.csv", headers=h)
 
@@ -147,6 +164,9 @@ CASES: dict[str, tuple[Send, set[int]]] = {
     "photo": (_photo, {201}),
     "comment": (_comment, {201}),
     "support": (_support, {200}),
+    "flag": (_flag, {201}),
+    "follow-by-email": (_follow_by_email, {202}),
+    "verify-email": (_verify_email, {202}),
     "export": (_export, {200}),
 }
 

@@ -1,5 +1,6 @@
-"""Messages about a person's account: confirm a sign-up, "someone tried to sign up with your
-address", reset a password.
+"""Messages about a person's address: confirm a sign-up, "someone tried to sign up with your
+address", reset a password, verify an address, confirm following an issue by e-mail. The last
+two are all an address that is not verified ever receives.
 
 Queued in the request's transaction like every other message, so sign-up and reset answer at
 once and alike whoever the address belongs to; the worker sends them. The links are signed when
@@ -31,6 +32,8 @@ class AccountMail(StrEnum):
     confirm = "account_confirm"
     exists = "account_exists"
     reset = "password_reset"
+    verify = "email_verify"
+    follow = "follow_confirm"
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -45,12 +48,43 @@ class AccountLinks:
     def __init__(self, secret_key: str) -> None:
         self._confirm = URLSafeTimedSerializer(secret_key, salt="civicloop.sign-up")
         self._reset = URLSafeTimedSerializer(secret_key, salt="civicloop.password-reset")
+        self._verify = URLSafeTimedSerializer(secret_key, salt="civicloop.verify-email")
+        self._follow = URLSafeTimedSerializer(secret_key, salt="civicloop.follow-by-email")
 
     def confirm_token(self, registration_id: int) -> str:
         return self._confirm.dumps(registration_id)
 
     def reset_token(self, user_id: int, fingerprint: str) -> str:
         return self._reset.dumps([user_id, fingerprint])
+
+    def verify_token(self, user_id: int, email: str) -> str:
+        return self._verify.dumps([user_id, email])
+
+    def follow_token(self, issue_id: int, email: str, language: str) -> str:
+        return self._follow.dumps([issue_id, email, language])
+
+    def read_verify(self, token: str, *, max_age: dt.timedelta) -> tuple[int, str]:
+        claim = _load(self._verify, token, max_age)
+        if not (
+            isinstance(claim, list)
+            and len(claim) == 2
+            and type(claim[0]) is int
+            and isinstance(claim[1], str)
+        ):
+            raise InvalidLink(i18n.text("error.link.foreign"))
+        return claim[0], claim[1]
+
+    def read_follow(self, token: str, *, max_age: dt.timedelta) -> tuple[int, str, Language]:
+        claim = _load(self._follow, token, max_age)
+        if not (
+            isinstance(claim, list)
+            and len(claim) == 3
+            and type(claim[0]) is int
+            and isinstance(claim[1], str)
+            and claim[2] in Language.__members__
+        ):
+            raise InvalidLink(i18n.text("error.link.foreign"))
+        return claim[0], claim[1], Language(claim[2])
 
     def read_confirm(self, token: str, *, max_age: dt.timedelta) -> int:
         registration_id = _load(self._confirm, token, max_age)
@@ -116,7 +150,8 @@ def render(
     mail = AccountMail(template)
 
     def t(key: str, **params: Any) -> str:
-        return i18n.t(f"notify.{mail.value}.{key}", lang, **params)
+        # A follow confirmation names its issue (every part may say which).
+        return i18n.t(f"notify.{mail.value}.{key}", lang, issue=payload.get("issue", ""), **params)
 
     if mail == AccountMail.confirm:
         token = links.confirm_token(int(payload["registration_id"]))
@@ -125,6 +160,13 @@ def render(
         assert recipient_user_id is not None, "a reset is mailed to an account"
         token = links.reset_token(recipient_user_id, str(payload["fingerprint"]))
         url = api_link(public_base_url, "/auth/password-reset/confirm", token=token)
+    elif mail == AccountMail.verify:
+        assert recipient_user_id is not None, "an address is verified for its account"
+        token = links.verify_token(recipient_user_id, str(payload["email"]))
+        url = api_link(public_base_url, "/auth/verify-email/confirm", token=token)
+    elif mail == AccountMail.follow:
+        token = links.follow_token(int(payload["issue_id"]), str(payload["email"]), lang.value)
+        url = api_link(public_base_url, "/follow-by-email/confirm", token=token)
     else:
         url = api_link(public_base_url, "/auth/password-reset")
     headline = t("headline")

@@ -6,7 +6,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import i18n
-from app.models import AreaWatch, Follow, Issue, NotificationPreference, User
+from app.models import AreaWatch, Follow, Issue, Language, NotificationPreference, User
+from app.services import accounts, issues
+from app.services.notifications import account_mail
+from app.services.notifications.account_mail import AccountMail
 
 
 def follow(session: Session, *, issue: Issue, user: User) -> Follow:
@@ -20,6 +23,33 @@ def follow(session: Session, *, issue: Issue, user: User) -> Follow:
     session.add(row)
     session.flush()
     return row
+
+
+def request_follow_by_email(
+    session: Session, *, issue: Issue, email: str, language: Language
+) -> None:
+    """Follow by e-mail, without an account: the address receives only a link that confirms it
+    (its owner, not whoever typed it, decides); the follow begins when the link comes back."""
+    account_mail.enqueue(
+        session,
+        mail=AccountMail.follow,
+        to=email.strip().lower(),
+        language=language,
+        issue_id=issue.id,
+        issue=issue.public_id,
+        email=email.strip().lower(),
+    )
+
+
+def confirm_follow_by_email(
+    session: Session, *, issue_id: int, email: str, language: Language
+) -> tuple[Issue, Follow]:
+    """The mailed link came back: the address is verified and follows the issue (if the public
+    still sees it)."""
+    public_id = session.scalar(select(Issue.public_id).where(Issue.id == issue_id))
+    issue = issues.get_visible_issue(session, str(public_id), None)
+    user = accounts.user_for_address(session, email=email, language=language)
+    return issue, follow(session, issue=issue, user=user)
 
 
 def unfollow(session: Session, *, issue: Issue, user: User) -> None:

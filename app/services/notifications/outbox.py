@@ -238,8 +238,9 @@ def _user_rows(
             template=TEMPLATE_OF[who.reason]
             + (EASY_READ if ContactNeed.easy_read in user.contact_needs else ""),
         )
-        if user.email and (pref is None or pref.email):
-            yield row(channel=Channel.email, destination=user.email)
+        # An address not yet verified hears nothing (it gets the verification message only).
+        if user.mail_to and (pref is None or pref.email):
+            yield row(channel=Channel.email, destination=user.mail_to)
         if pref is None or pref.webpush:
             for sub in pushes.get(user.id, []):
                 yield row(
