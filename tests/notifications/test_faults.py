@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Agency, LonLat, Notification, NotificationStatus, Webhook
+from app.models.base import utcnow
 from app.services import accounts, issues
 from tests.factories import IN_WEST, make_agency, make_category
 from tests.notifications.conftest import WORKER_ENV, Spawn
@@ -61,6 +62,7 @@ def enqueue_reports(
         reporter = accounts.device_user(db, f"fault-device-{uuid.uuid4().hex}")
         if email:
             reporter.email = f"reporter{i}-{uuid.uuid4().hex[:6]}@example.org"
+            reporter.email_verified_at = utcnow()  # as a confirmed sign-up: mail reaches it
         issues.create_issue(
             db,
             spatial=database.spatial,
