@@ -51,6 +51,7 @@ class Action(StrEnum):
     support = "support"
     export = "export"
     my_data = "my_data"
+    seeclickfix = "seeclickfix"
 
 
 @dataclass(frozen=True)
