@@ -111,6 +111,12 @@ class InvalidLink(DomainError):
     title = "The link is not valid"
 
 
+class LinkGone(DomainError):
+    status = 410
+    slug = "link-gone"
+    title = "The link no longer works"
+
+
 class NotConfigured(DomainError):
     status = 503
     slug = "not-configured"

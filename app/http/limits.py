@@ -51,6 +51,7 @@ class Action(StrEnum):
     support = "support"
     export = "export"
     my_data = "my_data"
+    contractor = "contractor"
     seeclickfix = "seeclickfix"
 
 
@@ -163,6 +164,12 @@ async def by_email(request: Request) -> str | None:
     except (orjson.JSONDecodeError, AttributeError):
         return None
     return _digest("email", email.strip().lower()) if isinstance(email, str) else None
+
+
+async def by_link_token(request: Request) -> str | None:
+    """The signed link in the path (a contractor's): each link has an allowance of its own."""
+    token = request.path_params.get("token")
+    return _digest("link", token) if isinstance(token, str) else None
 
 
 async def by_open311_submitter(request: Request) -> str | None:

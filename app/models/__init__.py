@@ -7,6 +7,7 @@ from app.models.base import Base
 from app.models.category import AttributeDatatype, Category, CategoryAttribute
 from app.models.city import City
 from app.models.comment import Comment, CommentFlag, ResponseTemplate
+from app.models.contractor import ContractorLink
 from app.models.district import District
 from app.models.emergency import EmergencyStop
 from app.models.feedback import Answer, IssueFeedback
@@ -54,6 +55,7 @@ __all__ = [
     "Comment",
     "CommentFlag",
     "ContactNeed",
+    "ContractorLink",
     "District",
     "EmergencyStop",
     "EventAction",

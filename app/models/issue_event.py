@@ -40,6 +40,12 @@ class EventAction(StrEnum):
     priority_changed = "priority_changed"  # priority or flags changed, deadlines recomputed
     assigned = "assigned"  # given to (or taken from) a staff member
     rerouted = "rerouted"  # an admin's jurisdiction or category change moved an unclaimed issue
+    # The contractor hand-over (app.services.contractors): handed, link revoked, work reported
+    # done by the contractor, sent back to them by the agency.
+    handed_over = "handed_over"
+    handover_revoked = "handover_revoked"
+    work_done = "work_done"
+    work_returned = "work_returned"
 
 
 def _enum(enum: type[StrEnum], name: str) -> Enum:

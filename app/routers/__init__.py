@@ -10,6 +10,7 @@ from app.routers import (
     auth,
     categories,
     comments,
+    contractors,
     districts,
     duplicates,
     exports,
@@ -60,6 +61,7 @@ for module in (
     stats,
     kpis,
     work,
+    contractors,
     feed,
 ):
     api_router.include_router(module.router)

@@ -121,8 +121,10 @@ def add_photos(
     kind: PhotoKind,
     photos: Sequence[CleanPhoto],
     max_per_issue: int,
+    actor_role: str | None = None,
 ) -> list[Photo]:
-    """Attach cleaned photos to an issue, within its photo limit, with a timeline event each.
+    """Attach cleaned photos to an issue, within its photo limit, with a timeline event each
+    (`actor_role` names who took them when the uploader answers for someone else).
 
     Files are stored before the rows; if the transaction then fails, the files this call created
     are deleted again (files another issue already shares are left alone)."""
@@ -168,6 +170,7 @@ def add_photos(
             actor=uploader,
             from_status=issue.status,
             message=i18n.text("message.photo_added", kind=i18n.text(f"label.photo_kind.{kind}")),
+            actor_role=actor_role,
         )
         event.photo_id = photo.id
         stored.append(photo)

@@ -168,7 +168,8 @@ def _alerted_staff(session: Session, agency_ids: list[int]) -> list[int]:
 
 
 def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> list[int]:
-    """Agencies whose queue just gained the issue: a report's candidates, a transfer's target."""
+    """Agencies whose queue just gained the issue (or a step to take on it): a report's
+    candidates, a transfer's target, the handling agency when a contractor reports done."""
     if event.action == EventAction.reported:
         return list(
             session.scalars(
@@ -177,6 +178,9 @@ def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> li
         )
     if event.action == EventAction.transferred and event.to_agency_id is not None:
         return [event.to_agency_id]
+    if event.action == EventAction.work_done and issue.agency_id is not None:
+        # The contractor's "done" waits for the agency to confirm it: its queue must hear.
+        return [issue.agency_id]
     return []
 
 
