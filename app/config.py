@@ -205,6 +205,8 @@ class Settings(BaseSettings):
     rate_limit_photo_ip: RateLimit = "120/hour"
     rate_limit_comment: RateLimit = "30/hour"
     rate_limit_comment_ip: RateLimit = "120/hour"
+    rate_limit_flag: RateLimit = "20/hour"
+    rate_limit_flag_ip: RateLimit = "100/hour"
     rate_limit_support: RateLimit = "60/hour"
     rate_limit_support_ip: RateLimit = "300/hour"
     rate_limit_export: RateLimit = "20/hour"
