@@ -15,9 +15,10 @@ STRANGER_DEVICE = {"X-Device-Id": "a-stranger-phone-with-a-long-secret-id-0001"}
 
 async def public_text(client: httpx.AsyncClient, issue_id: str) -> str:
     """All the public says of issues, concatenated: the JSON list (plain and GeoJSON), the
-    issue and its timeline, Open311 (list and single, JSON and XML), the exports (NDJSON, CSV,
-    GeoJSON) and the pages (map and issue page). A 404 (an issue the public may not see) says
-    nothing but the id asked for, so only what answered 200 is kept."""
+    issue and its timeline, Open311 (list and single, JSON and XML), SeeClickFix (list, issue,
+    comments), the exports (NDJSON, CSV, GeoJSON) and the pages (map and issue page). A 404
+    (an issue the public may not see) says nothing but the id asked for, so only what answered
+    200 is kept."""
     near = {"lat": str(IN_WEST[1]), "lon": str(IN_WEST[0]), "radius": "500"}
     reads = [
         await client.get("/api/v1/issues"),
@@ -31,6 +32,9 @@ async def public_text(client: httpx.AsyncClient, issue_id: str) -> str:
         await client.get("/api/v1/exports/issues.ndjson"),
         await client.get("/api/v1/exports/issues.csv"),
         await client.get("/api/v1/exports/issues.geojson"),
+        await client.get("/seeclickfix/api/v2/issues"),
+        await client.get(f"/seeclickfix/api/v2/issues/{issue_id}"),
+        await client.get(f"/seeclickfix/api/v2/issues/{issue_id}/comments"),
         await client.get("/"),
         await client.get(f"/issues/{issue_id}"),
     ]
