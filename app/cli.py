@@ -1,4 +1,4 @@
-"""`civicloop` command: serve, migrate, worker, demo-data, create-admin, import."""
+"""`civicloop` command: serve, migrate, worker, mail-in, demo-data, create-admin, import."""
 
 from __future__ import annotations
 
@@ -143,6 +143,35 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def mail_in(args: argparse.Namespace) -> int:
+    """Receive replies to notification e-mails over SMTP until SIGTERM/SIGINT; each becomes a
+    comment on its issue."""
+    import logging
+    import threading
+
+    from app.services.notifications.channels.mail_in import receiver
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    if not settings.reply_domain:
+        print("civicloop: set CIVICLOOP_REPLY_DOMAIN to receive replies", file=sys.stderr)
+        return 2
+    database = _database()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    host, port = args.host or settings.mail_in_host, args.port or settings.mail_in_port
+    smtp = receiver(settings, database, host=host, port=port)
+    smtp.start()
+    print(f"mail-in: receiving replies for @{settings.reply_domain} on {host}:{port}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        smtp.stop()
+        database.dispose()
+    return 0
+
+
 def demo_data(args: argparse.Namespace) -> int:
     from app.demo import DEMO_EMAIL_DOMAIN, load_demo_city
 
@@ -250,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--once", action="store_true", help="do what is due now, then exit")
     p.set_defaults(handler=worker)
+    p = commands.add_parser(
+        "mail-in", help="receive replies to notification e-mails (SMTP) as comments until stopped"
+    )
+    p.add_argument("--host", help="default: CIVICLOOP_MAIL_IN_HOST (127.0.0.1)")
+    p.add_argument("--port", type=int, help="default: CIVICLOOP_MAIL_IN_PORT (2525)")
+    p.set_defaults(handler=mail_in)
     p = commands.add_parser(
         "demo-data", help="load the Bangkok demo city (districts, categories, staff)"
     )

@@ -143,6 +143,13 @@ class Settings(BaseSettings):
     # A CA bundle to trust for STARTTLS/TLS besides the system's (a private relay's own CA).
     smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = Field(default=10, gt=0)
+    # Replies to notification e-mails become comments (`civicloop mail-in`, an SMTP receiver
+    # that this domain's MX points to): each message about an issue carries
+    # Reply-To: reply+<signed token>@reply_domain. Empty: no reply address, no replies.
+    reply_domain: str = Field(default="", max_length=200)
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = Field(default=2525, ge=1, le=65535)
+    mail_in_max_bytes: int = Field(default=10_000_000, ge=10_000)
     webhook_timeout_seconds: float = Field(default=10, gt=0)
     # Hosts or networks (e.g. "127.0.0.1", "10.1.0.0/16", "hooks.internal") webhooks and push
     # endpoints may reach although they are private, loopback or link-local.
@@ -161,6 +168,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feedback_link_days: int = Field(default=14, ge=1)
     auto_close_days: int = Field(default=7, ge=1)
+    # The longest an agency may make a contractor's link last (each hand-over may be shorter).
+    contractor_link_max_days: int = Field(default=30, ge=1, le=365)
     # The city's emergency number, for reports of emergencies where the district has none.
     emergency_number: str = Field(default="", max_length=32)
     auto_close_check_seconds: float = Field(default=300, gt=0)
@@ -196,10 +205,15 @@ class Settings(BaseSettings):
     rate_limit_photo_ip: RateLimit = "120/hour"
     rate_limit_comment: RateLimit = "30/hour"
     rate_limit_comment_ip: RateLimit = "120/hour"
+    rate_limit_flag: RateLimit = "20/hour"
+    rate_limit_flag_ip: RateLimit = "100/hour"
     rate_limit_support: RateLimit = "60/hour"
     rate_limit_support_ip: RateLimit = "300/hour"
     rate_limit_export: RateLimit = "20/hour"
     rate_limit_export_ip: RateLimit = "60/hour"
+    # Requests through one contractor link, and from one address to any contractor link.
+    rate_limit_contractor: RateLimit = "60/hour"
+    rate_limit_contractor_ip: RateLimit = "300/hour"
     rate_limit_my_data: RateLimit = "5/hour"
     rate_limit_my_data_ip: RateLimit = "20/hour"
     # Log-in back-off per account: after the free failures each failure doubles the wait, up to

@@ -111,6 +111,12 @@ class InvalidLink(DomainError):
     title = "The link is not valid"
 
 
+class LinkGone(DomainError):
+    status = 410
+    slug = "link-gone"
+    title = "The link no longer works"
+
+
 class NotConfigured(DomainError):
     status = 503
     slug = "not-configured"
@@ -243,6 +249,16 @@ class IssueHidden(Conflict):
 class AlreadyFlagged(Conflict):
     slug = "already-flagged"
     title = "You already flagged this comment"
+
+
+class IssueAlreadyFlagged(Conflict):
+    slug = "issue-already-flagged"
+    title = "You already flagged this issue"
+
+
+class NotAwaitingReview(Conflict):
+    slug = "not-awaiting-review"
+    title = "The report is not awaiting review"
 
 
 class StorageUnavailable(DomainError):

@@ -1,5 +1,5 @@
 """Abuse limits: how often one client address, and one account or device, may log in, sign up,
-ask for a password reset, report, upload, comment, support and export (README "Rate limits and
+ask for a password reset, report, upload, comment, flag, support and export (README "Rate limits and
 lockout"), and the log-in back-off.
 
 Routers declare them: `dependencies=[RateLimited(Action.comment)]`. Counts live in memory, or in
@@ -48,9 +48,11 @@ class Action(StrEnum):
     report = "report"
     photo = "photo"
     comment = "comment"
+    flag = "flag"
     support = "support"
     export = "export"
     my_data = "my_data"
+    contractor = "contractor"
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,12 @@ async def by_email(request: Request) -> str | None:
     except (orjson.JSONDecodeError, AttributeError):
         return None
     return _digest("email", email.strip().lower()) if isinstance(email, str) else None
+
+
+async def by_link_token(request: Request) -> str | None:
+    """The signed link in the path (a contractor's): each link has an allowance of its own."""
+    token = request.path_params.get("token")
+    return _digest("link", token) if isinstance(token, str) else None
 
 
 async def by_open311_submitter(request: Request) -> str | None:

@@ -7,6 +7,7 @@ from app.models.base import Base
 from app.models.category import AttributeDatatype, Category, CategoryAttribute
 from app.models.city import City
 from app.models.comment import Comment, CommentFlag, ResponseTemplate
+from app.models.contractor import ContractorLink
 from app.models.district import District
 from app.models.emergency import EmergencyStop
 from app.models.feedback import Answer, IssueFeedback
@@ -23,6 +24,13 @@ from app.models.issue import (
 )
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
+from app.models.moderation import (
+    FlagReason,
+    IssueModerationFlag,
+    RedactedField,
+    Redaction,
+    Review,
+)
 from app.models.notification import (
     Channel,
     Notification,
@@ -54,10 +62,12 @@ __all__ = [
     "Comment",
     "CommentFlag",
     "ContactNeed",
+    "ContractorLink",
     "District",
     "EmergencyStop",
     "EventAction",
     "Flag",
+    "FlagReason",
     "Follow",
     "IdempotencyRecord",
     "ImportCursor",
@@ -65,6 +75,7 @@ __all__ = [
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",
+    "IssueModerationFlag",
     "IssueStatus",
     "Language",
     "LonLat",
@@ -81,9 +92,12 @@ __all__ = [
     "PrivacyAction",
     "PrivacyAudit",
     "PushSubscription",
+    "RedactedField",
+    "Redaction",
     "Registration",
     "Resolution",
     "ResponseTemplate",
+    "Review",
     "Role",
     "SessionEnd",
     "Support",

@@ -10,6 +10,7 @@ from app.routers import (
     auth,
     categories,
     comments,
+    contractors,
     districts,
     duplicates,
     exports,
@@ -18,6 +19,7 @@ from app.routers import (
     follows,
     issues,
     kpis,
+    moderation,
     notifications,
     photos,
     priority_rules,
@@ -50,6 +52,7 @@ for module in (
     issues,
     photos,
     comments,
+    moderation,
     response_templates,
     priority_rules,
     follows,
@@ -60,6 +63,7 @@ for module in (
     stats,
     kpis,
     work,
+    contractors,
     feed,
 ):
     api_router.include_router(module.router)

@@ -116,10 +116,12 @@ def record_event(
     comment_id: int | None = None,
     assignee_id: int | None = None,
     related_issue_id: int | None = None,
+    actor_role: str | None = None,
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
-    No actor means the system (for example the worker's auto-close). `note` is what a person
+    No actor means the system (for example the worker's auto-close), or the role named by
+    `actor_role` (a contractor acting through a link, who has no account). `note` is what a person
     wrote (kept as written); `message` what the system says, stored as its catalog key and
     worded for each reader."""
     message_key, message_params = i18n.stored(message) if message else (None, None)
@@ -129,7 +131,7 @@ def record_event(
         action=action,
         actor_id=actor.id if actor else None,
         actor_agency_id=actor.agency_id if actor else None,
-        actor_role=actor.role.value if actor else SYSTEM_ACTOR,
+        actor_role=actor_role or (actor.role.value if actor else SYSTEM_ACTOR),
         from_status=from_status,
         to_status=issue.status,
         from_agency_id=from_agency_id,

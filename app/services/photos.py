@@ -121,8 +121,10 @@ def add_photos(
     kind: PhotoKind,
     photos: Sequence[CleanPhoto],
     max_per_issue: int,
+    actor_role: str | None = None,
 ) -> list[Photo]:
-    """Attach cleaned photos to an issue, within its photo limit, with a timeline event each.
+    """Attach cleaned photos to an issue, within its photo limit, with a timeline event each
+    (`actor_role` names who took them when the uploader answers for someone else).
 
     Files are stored before the rows; if the transaction then fails, the files this call created
     are deleted again (files another issue already shares are left alone)."""
@@ -168,6 +170,7 @@ def add_photos(
             actor=uploader,
             from_status=issue.status,
             message=i18n.text("message.photo_added", kind=i18n.text(f"label.photo_kind.{kind}")),
+            actor_role=actor_role,
         )
         event.photo_id = photo.id
         stored.append(photo)
@@ -195,13 +198,14 @@ def sees_internal(session: Session, *, issue: Issue, viewer: User | None) -> boo
 
 def check_visible(session: Session, *, photo: Photo, issue: Issue, viewer: User | None) -> bool:
     """Hidden photos, and photos of a hidden issue, exist only for the agencies involved and
-    admins, photos of a private report for those who see the report (a 404 for everyone else);
-    returns whether the viewer sees internal detail, full-size photos included."""
+    admins, photos of a private (or unpublished) report for those who see the report (a 404
+    for everyone else); returns whether the viewer sees internal detail, full-size photos
+    included."""
     candidates = permissions.candidate_agency_ids(session, issue)
     internal = permissions.sees_internal(viewer, issue, candidates)
     withheld = (photo.is_hidden or issue.hidden_at is not None) and not internal
     if withheld or (
-        issue.is_private and not permissions.sees_private_report(viewer, issue, candidates)
+        issue.is_restricted and not permissions.sees_private_report(viewer, issue, candidates)
     ):
         raise NotFound(i18n.text("error.photo.not_found", id=photo.id))
     return internal

@@ -187,6 +187,17 @@ class Sender:
             **answers,
         )
 
+    def reply_to(self, envelope: Envelope) -> str | None:
+        """Where a reply to a message about an issue goes: the recipient's own address for it,
+        so that `civicloop mail-in` turns the reply into their comment."""
+        if not self.settings.reply_domain or envelope.recipient_user_id is None:
+            return None
+        return self.signer.reply_address(
+            self.settings.reply_domain,
+            user_id=envelope.recipient_user_id,
+            issue_id=int(envelope.payload["issue"]["pk"]),
+        )
+
     def render(self, envelope: Envelope) -> tuple[templates.Rendered, templates.Links | None]:
         if envelope.reason == account_mail.REASON:
             # About a person's account, not an issue: no issue links, nothing to unsubscribe.
@@ -241,6 +252,7 @@ class Sender:
                     text=rendered.text,
                     message_id=envelope.message_id,
                     unsubscribe_url=links.one_click if links else None,
+                    reply_to=self.reply_to(envelope) if links else None,
                 ),
             )
             return

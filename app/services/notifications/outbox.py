@@ -38,11 +38,16 @@ from app.services import priorities, timeframes
 from app.services.notifications import areas
 from app.services.notifications.templates import EASY_READ
 
-# Edits change words, not where the issue stands: followers are not told of them. Nor of each
+# Edits (and redactions) change words, not where the issue stands: followers are not told of
+# them. Nor of each
 # "me too": a popular issue would flood its followers; the count shows on the issue instead.
-SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported, EventAction.rerouted})
+SILENT_ACTIONS = frozenset(
+    {EventAction.edited, EventAction.supported, EventAction.rerouted, EventAction.redacted}
+)
 # Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
 NOT_TO_ACTOR = frozenset({EventAction.commented})
+# A report becomes public when made, or (a category reviewed first) when staff approve it.
+PUBLISHING = frozenset({EventAction.reported, EventAction.review_approved})
 # Events that carry a public comment: a comment, or a reporter's answer with words of theirs.
 COMMENT_CARRIERS = frozenset({EventAction.commented, EventAction.reopened, EventAction.closed})
 
@@ -130,8 +135,8 @@ def _audience(
             found[event.assignee_id] = Audience(
                 event.assignee_id, Reason.assignee, f"alerts:{event.assignee_id}"
             )
-    # Area watchers hear of public reports only.
-    if event.action == EventAction.reported and not issue.is_private:
+    # Area watchers hear of public reports only: when made, or when published after review.
+    if event.action in PUBLISHING and not issue.is_restricted:
         for watch in areas.watches_covering(
             session, point=issue.location, category_id=issue.category_id
         ):
@@ -168,7 +173,8 @@ def _alerted_staff(session: Session, agency_ids: list[int]) -> list[int]:
 
 
 def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> list[int]:
-    """Agencies whose queue just gained the issue: a report's candidates, a transfer's target."""
+    """Agencies whose queue just gained the issue (or a step to take on it): a report's
+    candidates, a transfer's target, the handling agency when a contractor reports done."""
     if event.action == EventAction.reported:
         return list(
             session.scalars(
@@ -177,6 +183,9 @@ def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> li
         )
     if event.action == EventAction.transferred and event.to_agency_id is not None:
         return [event.to_agency_id]
+    if event.action == EventAction.work_done and issue.agency_id is not None:
+        # The contractor's "done" waits for the agency to confirm it: its queue must hear.
+        return [issue.agency_id]
     return []
 
 

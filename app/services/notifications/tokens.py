@@ -7,13 +7,17 @@ link in a message); the action is the POST it describes, with the same token.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from app import i18n
-from app.errors import InvalidLink
+from app.errors import InvalidLink, NotFound
+
+REPLY_PREFIX = "reply+"
 
 
 def api_link(public_base_url: str, path: str, **query: str | int) -> str:
@@ -43,6 +47,10 @@ class LinkSigner:
         # Unsubscribing never expires: an old message's link must still work (RFC 8058).
         self._unsubscribe = URLSafeSerializer(secret_key, salt="civicloop.unsubscribe")
         self._feedback = URLSafeTimedSerializer(secret_key, salt="civicloop.feedback")
+        # A contractor's link names its row; expiry and revocation are the row's, so the agency
+        # can end a link early.
+        self._contractor = URLSafeSerializer(secret_key, salt="civicloop.contractor")
+        self._reply_key = hashlib.sha256(f"civicloop.reply:{secret_key}".encode()).digest()
 
     def unsubscribe_token(self, ref: str) -> str:
         return self._unsubscribe.dumps(ref)
@@ -55,6 +63,42 @@ class LinkSigner:
         if not isinstance(ref, str) or ref.partition(":")[0] not in ("follow", "watch", "alerts"):
             raise InvalidLink(i18n.text("error.link.unsubscribe_malformed"))
         return ref
+
+    def contractor_token(self, link_id: int) -> str:
+        return self._contractor.dumps(link_id)
+
+    def read_contractor(self, token: str) -> int:
+        """The hand-over a contractor's link names."""
+        try:
+            link_id = self._contractor.loads(token)
+        except BadSignature:
+            raise NotFound(i18n.text("error.contractor.unknown")) from None
+        if not isinstance(link_id, int):
+            raise NotFound(i18n.text("error.contractor.unknown"))
+        return link_id
+
+    def _reply_mac(self, ref: str) -> str:
+        # Lower-case hex: mail systems may change the case of an address's local part.
+        return hmac.new(self._reply_key, ref.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def reply_address(self, domain: str, *, user_id: int, issue_id: int) -> str:
+        """The Reply-To of one recipient's messages about one issue: a reply to it comments as
+        that recipient (`reply+<user>.<issue>.<signature>@domain`, within 64 characters)."""
+        ref = f"{user_id}.{issue_id}"
+        return f"{REPLY_PREFIX}{ref}.{self._reply_mac(ref)}@{domain}"
+
+    def read_reply_address(self, address: str, domain: str) -> tuple[int, int]:
+        """The (user id, issue id) a reply address names, if it is one of ours."""
+        local, _, host = address.strip().strip("<>").lower().rpartition("@")
+        try:
+            if host != domain.lower() or not local.startswith(REPLY_PREFIX):
+                raise ValueError(address)
+            user_id, issue_id, mac = local.removeprefix(REPLY_PREFIX).split(".")
+            if not hmac.compare_digest(mac, self._reply_mac(f"{user_id}.{issue_id}")):
+                raise ValueError(address)
+            return int(user_id), int(issue_id)
+        except ValueError:
+            raise InvalidLink(i18n.text("error.reply.foreign")) from None
 
     def feedback_token(self, claim: FeedbackClaim) -> str:
         return self._feedback.dumps(

@@ -25,6 +25,7 @@ def build(
     text: str,
     message_id: str,
     unsubscribe_url: str | None,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.smtp_from
@@ -33,6 +34,8 @@ def build(
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id_header(message_id, settings.smtp_from)
     message["Auto-Submitted"] = "auto-generated"
+    if reply_to:
+        message["Reply-To"] = reply_to
     if unsubscribe_url:
         # RFC 8058 one-click: mail clients POST to it with no login.
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
