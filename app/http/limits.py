@@ -53,6 +53,7 @@ class Action(StrEnum):
     export = "export"
     my_data = "my_data"
     contractor = "contractor"
+    seeclickfix = "seeclickfix"
 
 
 @dataclass(frozen=True)
