@@ -24,6 +24,13 @@ from app.models.issue import (
 )
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
+from app.models.moderation import (
+    FlagReason,
+    IssueModerationFlag,
+    RedactedField,
+    Redaction,
+    Review,
+)
 from app.models.notification import (
     Channel,
     Notification,
@@ -60,6 +67,7 @@ __all__ = [
     "EmergencyStop",
     "EventAction",
     "Flag",
+    "FlagReason",
     "Follow",
     "IdempotencyRecord",
     "ImportCursor",
@@ -67,6 +75,7 @@ __all__ = [
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",
+    "IssueModerationFlag",
     "IssueStatus",
     "Language",
     "LonLat",
@@ -83,9 +92,12 @@ __all__ = [
     "PrivacyAction",
     "PrivacyAudit",
     "PushSubscription",
+    "RedactedField",
+    "Redaction",
     "Registration",
     "Resolution",
     "ResponseTemplate",
+    "Review",
     "Role",
     "SessionEnd",
     "Support",
