@@ -6,12 +6,15 @@ the SQL functions registered here on every connection of our engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import struct
 
 import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Column, ColumnElement, Float, Integer, MetaData, Table, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Agency, District, Issue, agency_category
 from app.models.types import LonLat
@@ -71,8 +74,36 @@ def _candidates(bbox: BBox) -> ColumnElement[bool]:
     )
 
 
+class _PreparedAreas:
+    """One table's polygons, parsed and prepared once per change of their row instead of on every
+    look-up: a city's districts are megabytes of WKB, and an import asks for each of its rows."""
+
+    def __init__(self, area: InstrumentedAttribute[MultiPolygon]) -> None:
+        self.area = area
+        self.model = area.class_
+        self._by_id: dict[int, tuple[dt.datetime, BaseGeometry]] = {}
+
+    def covering(
+        self, session: Session, rows: list[tuple[int, dt.datetime]], here: shapely.Point
+    ) -> list[int]:
+        """The ids of `rows` (id, updated_at), in their order, whose polygon covers the point."""
+        stale = [i for i, changed in rows if i not in self._by_id or self._by_id[i][0] != changed]
+        if stale:
+            query = select(self.model.id, self.model.updated_at, self.area).where(
+                self.model.id.in_(stale)
+            )
+            for i, changed, area in session.execute(query):
+                shapely.prepare(area)
+                self._by_id[i] = (changed, area)
+        return [i for i, _ in rows if self._by_id[i][1].covers(here)]
+
+
 class SqliteBackend:
     name = "sqlite"
+
+    def __init__(self) -> None:
+        self._jurisdictions = _PreparedAreas(Agency.jurisdiction)
+        self._districts = _PreparedAreas(District.area)
 
     def within_radius(self, center: LonLat, radius_m: float) -> ColumnElement[bool]:
         return and_(
@@ -97,18 +128,18 @@ class SqliteBackend:
         self, session: Session, *, point: LonLat, category_id: int
     ) -> list[int]:
         query = (
-            select(Agency.id, Agency.jurisdiction)
+            select(Agency.id, Agency.updated_at)
             .join(agency_category, agency_category.c.agency_id == Agency.id)
             .where(agency_category.c.category_id == category_id, Agency.is_active)
             .order_by(Agency.id)
         )
-        here = shapely.Point(point.lon, point.lat)
-        return [agency_id for agency_id, area in session.execute(query) if area.covers(here)]
+        rows = [(i, changed) for i, changed in session.execute(query)]
+        return self._jurisdictions.covering(session, rows, shapely.Point(point.lon, point.lat))
 
     def covering_category_ids(self, session: Session, *, point: LonLat) -> set[int]:
-        here = shapely.Point(point.lon, point.lat)
-        query = select(Agency.id, Agency.jurisdiction).where(Agency.is_active)
-        covering = [agency_id for agency_id, area in session.execute(query) if area.covers(here)]
+        query = select(Agency.id, Agency.updated_at).where(Agency.is_active)
+        rows = [(i, changed) for i, changed in session.execute(query)]
+        covering = self._jurisdictions.covering(session, rows, shapely.Point(point.lon, point.lat))
         return set(
             session.scalars(
                 select(agency_category.c.category_id).where(
@@ -118,6 +149,7 @@ class SqliteBackend:
         )
 
     def district_id_at(self, session: Session, *, point: LonLat) -> int | None:
-        here = shapely.Point(point.lon, point.lat)
-        query = select(District.id, District.area).order_by(District.code)
-        return next((i for i, area in session.execute(query) if area.covers(here)), None)
+        query = select(District.id, District.updated_at).order_by(District.code)
+        rows = [(i, changed) for i, changed in session.execute(query)]
+        covering = self._districts.covering(session, rows, shapely.Point(point.lon, point.lat))
+        return covering[0] if covering else None
