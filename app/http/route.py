@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import i18n
+from app.errors import DATABASE_FAILURES, DomainError, unavailable
 from app.services import idempotency
 
 
@@ -41,5 +43,36 @@ class UnitOfWorkRoute(APIRoute):
                     )
                 await run_in_threadpool(session.commit)
             return response
+
+        return route_handler
+
+
+class ForeignErrorsRoute(UnitOfWorkRoute):
+    """A unit of work per request whose refusals are answered in another standard's error format
+    (GeoReport v2, SeeClickFix) instead of problem+json: each surface's subclass says how."""
+
+    @staticmethod
+    def domain_error(request: Request, exc: DomainError) -> Response:
+        raise NotImplementedError
+
+    @staticmethod
+    def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        raise NotImplementedError
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return self.domain_error(request, exc)
+            except RequestValidationError as exc:
+                return self.validation_error(request, exc)
+            except DATABASE_FAILURES as exc:
+                refusal = unavailable(exc)
+                if refusal is None:
+                    raise  # a fault of ours: the app's handler logs it and answers 500
+                return self.domain_error(request, refusal)
 
         return route_handler

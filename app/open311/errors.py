@@ -5,7 +5,6 @@ or out of reach)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -14,16 +13,14 @@ from starlette.responses import Response
 
 from app import i18n
 from app.errors import (
-    DATABASE_FAILURES,
     DomainError,
     Forbidden,
     NotFound,
     ServiceUnavailable,
     Unauthenticated,
     field_message,
-    unavailable,
 )
-from app.http.route import UnitOfWorkRoute
+from app.http.route import ForeignErrorsRoute
 from app.open311.serialisers import Format, errors
 
 
@@ -99,23 +96,8 @@ def validation_error(request: Request, exc: RequestValidationError) -> Response:
     return errors(problems, fmt=request_format(request), status_code=400)
 
 
-class Open311Route(UnitOfWorkRoute):
+class Open311Route(ForeignErrorsRoute):
     """A unit of work per request, with GeoReport's error format instead of problem+json."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except DomainError as exc:
-                return domain_error(request, exc)
-            except RequestValidationError as exc:
-                return validation_error(request, exc)
-            except DATABASE_FAILURES as exc:
-                refusal = unavailable(exc)
-                if refusal is None:
-                    raise  # a fault of ours: the app's handler logs it and answers 500
-                return domain_error(request, refusal)
-
-        return route_handler
+    domain_error = staticmethod(domain_error)
+    validation_error = staticmethod(validation_error)

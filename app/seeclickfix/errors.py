@@ -4,7 +4,6 @@ understand it. Too many requests adds SeeClickFix's `message` and `documentation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -14,16 +13,14 @@ from starlette.responses import Response
 
 from app import i18n
 from app.errors import (
-    DATABASE_FAILURES,
     PROBLEM_MEDIA_TYPE,
     DomainError,
     ValidationFailed,
     field_message,
     problem_type,
-    unavailable,
 )
 from app.http.links import public_url
-from app.http.route import UnitOfWorkRoute
+from app.http.route import ForeignErrorsRoute
 
 DOCUMENTATION = "/docs#/seeclickfix"
 
@@ -125,23 +122,8 @@ def validation_error(request: Request, exc: RequestValidationError) -> Response:
     )
 
 
-class SeeClickFixRoute(UnitOfWorkRoute):
-    """A unit of work per request, with SeeClickFix's error object."""
+class SeeClickFixRoute(ForeignErrorsRoute):
+    """A unit of work per request, with SeeClickFix's error object instead of problem+json."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except DomainError as exc:
-                return domain_error(request, exc)
-            except RequestValidationError as exc:
-                return validation_error(request, exc)
-            except DATABASE_FAILURES as exc:
-                refusal = unavailable(exc)
-                if refusal is None:
-                    raise  # a fault of ours: the app's handler logs it and answers 500
-                return domain_error(request, refusal)
-
-        return route_handler
+    domain_error = staticmethod(domain_error)
+    validation_error = staticmethod(validation_error)
