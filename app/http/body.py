@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 SPOOL_MEMORY_BYTES = 1_000_000
 REPLAY_CHUNK_BYTES = 64 * 1024
 PHOTO_FIELD = "photo"
+# GeoReport v2.1's file parts of a POST Service Request (one, or several as media[]).
+MEDIA_FIELDS = ("media", "media[]")
+# Every part that carries a photo, watched for its size while it arrives.
+PHOTO_PARTS = (PHOTO_FIELD, *MEDIA_FIELDS)
 
 
 class ClientGone(Exception):
@@ -218,7 +222,7 @@ class PartReader:
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         self.part.size += end - start
-        if self.part.name == PHOTO_FIELD and self.part.size > self.max_photo_bytes:
+        if self.part.name in PHOTO_PARTS and self.part.size > self.max_photo_bytes:
             name = photo_name(self.photo_count + 1, self.part.filename)
             raise PhotoTooLarge(
                 i18n.text("error.photo.too_large", name=name, mb=f"{self.max_photo_bytes / 1e6:g}"),
@@ -226,7 +230,7 @@ class PartReader:
             )
 
     def on_part_end(self) -> None:
-        if self.part.name == PHOTO_FIELD:
+        if self.part.name in PHOTO_PARTS:
             self.photo_count += 1
         self.part = Part()
 

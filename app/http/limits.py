@@ -179,7 +179,7 @@ async def by_open311_submitter(request: Request) -> str | None:
     """A GeoReport submitter: the device or e-mail the form names, else the integration's key."""
     form = await request.form()
     for name in ("device_id", "email", "api_key"):
-        value = form.get(name)
+        value = form.get(name) or (request.query_params.get(name) if name == "api_key" else None)
         if isinstance(value, str) and value:
             return _digest(name, value.strip().lower())
     return None

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import orjson
 from starlette.responses import Response
 
-from app.models import Category, IssueEvent
-from app.services import lifecycle, open311
+from app.models import Category, IssueEvent, Photo
+from app.services import lifecycle, open311, photos
 from app.services.open311 import RequestRecord
+from app.services.photos import PhotoLinks
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this API's GeoReport surface last changed (discovery's `changeset`).
@@ -48,6 +49,7 @@ ITEM_ELEMENTS = {
     "endpoints": "endpoint",
     "formats": "format",
     "history": "event",
+    "photos": "photo",
 }
 
 Document = Mapping[str, Any] | Sequence[Mapping[str, Any]]
@@ -160,14 +162,33 @@ def _agency_responsible(record: RequestRecord) -> str | None:
     return record.origin.agency_name if record.origin else None
 
 
-def _media_url(record: RequestRecord) -> str | None:
+def _photo(photo: Photo, links: PhotoLinks, zone: ZoneInfo) -> dict[str, Any]:
+    """A photo as Chicago's and Boston's extended attributes list them."""
+    shown = photos.photo_read(photo, internal=False, links=links)
+    return {
+        "media_url": shown.urls.display,
+        "kind": photo.kind.value,
+        "width": shown.width,
+        "height": shown.height,
+        "content_type": shown.content_type,
+        "created_at": w3c(photo.created_at, zone),
+    }
+
+
+def _media_url(record: RequestRecord, links: PhotoLinks) -> str | None:
+    """A photo stored here wins over a link the client sent, as in GeoReport v2.1's `media`."""
+    photo = record.first_photo
+    if photo is not None:
+        return photos.photo_read(photo, internal=False, links=links).urls.display
     if record.submission and record.submission.media_url:
         return record.submission.media_url
-    links = record.origin.media_urls if record.origin else []
-    return links[0] if links else None
+    kept = record.origin.media_urls if record.origin else []
+    return kept[0] if kept else None
 
 
-def request(record: RequestRecord, *, zone: ZoneInfo, extensions: bool) -> dict[str, Any]:
+def request(
+    record: RequestRecord, *, zone: ZoneInfo, extensions: bool, links: PhotoLinks
+) -> dict[str, Any]:
     issue, submission, origin = record.issue, record.submission, record.origin
     fields: dict[str, Any] = {
         "service_request_id": issue.public_id,
@@ -182,13 +203,13 @@ def request(record: RequestRecord, *, zone: ZoneInfo, extensions: bool) -> dict[
         # The last change; for a closed request that is when it was closed.
         "updated_datetime": w3c(issue.updated_at, zone),
         "expected_datetime": w3c(issue.resolve_due_at, zone),
-        "address": issue.address,
+        "address": record.address,
         "address_id": (submission.address_id if submission else None)
         or (origin.address_id if origin else None),
         "zipcode": origin.zipcode if origin else None,
         "lat": issue.location.lat,
         "long": issue.location.lon,
-        "media_url": _media_url(record),
+        "media_url": _media_url(record, links),
     }
     if extensions:
         fields["extended_attributes"] = {
@@ -207,6 +228,7 @@ def request(record: RequestRecord, *, zone: ZoneInfo, extensions: bool) -> dict[
             "district": issue.district.code if issue.district else None,
             "token": submission.token if submission else None,
             "history": [_event(e, zone) for e in record.events],
+            "photos": [_photo(p, links, zone) for p in record.photos],
         }
     return fields
 

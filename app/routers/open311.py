@@ -7,16 +7,26 @@ lat+long+radius, bbox, page and page_size.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, SpatialDep
+from app.deps import (
+    PhotoLinksDep,
+    PhotoStoreDep,
+    PhotoWorkersDep,
+    SessionDep,
+    SettingsDep,
+    SpatialDep,
+)
 from app.errors import BadRequest, NotFound
+from app.http.body import MEDIA_FIELDS, photo_name
 from app.http.limits import Action, RateLimited, by_open311_submitter
 from app.http.links import public_url
 from app.http.params import refuse_control_characters
@@ -26,8 +36,9 @@ from app.open311 import serialisers
 from app.open311.errors import ERROR_RESPONSES, Open311Route, parse_format
 from app.open311.serialisers import Format
 from app.routers.query import parse_bbox, parse_csv
-from app.services import open311
+from app.services import open311, photos
 from app.services.open311 import NewRequest, Open311Status, RequestQuery
+from app.storage.images import CleanPhoto
 
 router = APIRouter(
     prefix="/open311",
@@ -216,9 +227,30 @@ def _answers(form: FormData) -> dict[str, str | Sequence[str]]:
     return {code: values[0] if len(values) == 1 else values for code, values in answers.items()}
 
 
-def new_request(form: Annotated[FormData, Depends(_form)]) -> NewRequest:
+def api_key_of(request: Request, form: FormData) -> str | None:
+    """`api_key` in the form body (as the spec's example sends it) or in the query string."""
+    return _one(form, "api_key") or request.query_params.get("api_key", "").strip() or None
+
+
+async def media(
+    request: Request,
+    form: Annotated[FormData, Depends(_form)],
+    settings: SettingsDep,
+    workers: PhotoWorkersDep,
+) -> list[CleanPhoto]:
+    """The photo files of a multipart POST (`media`, or `media[]` for several), cleaned on the
+    photo workers like any other report photo, before a transaction starts."""
+    files = [f for name in MEDIA_FIELDS for f in form.getlist(name) if isinstance(f, UploadFile)]
+    if len(files) > settings.photo_max_per_issue:
+        raise BadRequest(f"At most {settings.photo_max_per_issue} media files per request.")
+    uploads = [(photo_name(n, f.filename), await f.read()) for n, f in enumerate(files, 1)]
+    work = functools.partial(photos.clean_uploads, uploads, photos.limits_of(settings))
+    return await asyncio.get_running_loop().run_in_executor(workers, work)
+
+
+def new_request(request: Request, form: Annotated[FormData, Depends(_form)]) -> NewRequest:
     return NewRequest(
-        api_key=_one(form, "api_key"),
+        api_key=api_key_of(request, form),
         service_code=_one(form, "service_code"),
         lat=_number("lat", _one(form, "lat"), -90, 90),
         long=_number("long", _one(form, "long"), -180, 180),
@@ -239,7 +271,7 @@ def new_request(form: Annotated[FormData, Depends(_form)]) -> NewRequest:
 @router.post(
     "/v2/requests.{fmt}",
     dependencies=[RateLimited(Action.report, per=by_open311_submitter)],
-    summary="POST Service Request (form-encoded, api_key)",
+    summary="POST Service Request (form-encoded or multipart with media, api_key)",
     status_code=201,
 )
 def create_request(
@@ -249,10 +281,18 @@ def create_request(
     spatial: SpatialDep,
     form: Annotated[FormData, Depends(_form)],
     body: Annotated[NewRequest, Depends(new_request)],
+    files: Annotated[list[CleanPhoto], Depends(media)],
+    store: PhotoStoreDep,
 ) -> Response:
+    """Form-encoded, or multipart/form-data with the photo in a `media` part (JPEG, PNG, WebP
+    or HEIC), stored as the report's photo; `api_key` in the body or the query."""
     open311.check_jurisdiction(settings.open311_jurisdiction_id, _one(form, "jurisdiction_id"))
     issue, submission = open311.submit(
-        session, spatial=spatial, request=body, emergency_number=settings.emergency_number
+        session,
+        spatial=spatial,
+        request=body,
+        emergency_number=settings.emergency_number,
+        media=open311.Media(files, store, settings.photo_max_per_issue),
     )
     document = [
         {
@@ -277,9 +317,13 @@ def list_requests(
     spatial: SpatialDep,
     query: Annotated[RequestQuery, Depends(request_query)],
     extensions: Extensions,
+    links: PhotoLinksDep,
 ) -> Response:
     records = open311.find_requests(session, spatial=spatial, query=query, now=utcnow())
-    document = [serialisers.request(r, zone=settings.zone, extensions=extensions) for r in records]
+    document = [
+        serialisers.request(r, zone=settings.zone, extensions=extensions, links=links)
+        for r in records
+    ]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 
 
@@ -294,9 +338,10 @@ def get_request(
     session: SessionDep,
     settings: SettingsDep,
     extensions: Extensions,
+    links: PhotoLinksDep,
 ) -> Response:
     record = open311.get_request(session, service_request_id)
-    document = [serialisers.request(record, zone=settings.zone, extensions=extensions)]
+    document = [serialisers.request(record, zone=settings.zone, extensions=extensions, links=links)]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 
 

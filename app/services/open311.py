@@ -27,10 +27,14 @@ from app.models import (
     IssueStatus,
     LonLat,
     Open311Submission,
+    Photo,
+    PhotoKind,
 )
-from app.services import accounts, catalog, issues, lifecycle
+from app.services import accounts, catalog, issues, lifecycle, photos
 from app.services.issues import IssueFilter
 from app.spatial import BBox, SpatialBackend
+from app.storage import PhotoStore
+from app.storage.images import CleanPhoto
 
 MAX_WINDOW = dt.timedelta(days=90)
 # A page a phone holds (50 requests are about 45 KB of JSON); the spec's 1,000 on request.
@@ -142,11 +146,26 @@ def _location(request: NewRequest) -> LonLat:
     return LonLat(request.long, request.lat)
 
 
+@dataclass(frozen=True)
+class Media:
+    """The photo files sent with a request (already cleaned), and where they go."""
+
+    photos: Sequence[CleanPhoto]
+    store: PhotoStore
+    max_per_issue: int
+
+
 def submit(
-    session: Session, *, spatial: SpatialBackend, request: NewRequest, emergency_number: str
+    session: Session,
+    *,
+    spatial: SpatialBackend,
+    request: NewRequest,
+    emergency_number: str,
+    media: Media | None = None,
 ) -> tuple[Issue, Open311Submission]:
     """Create the request as an issue reported by the API key's owner; the contact details go
-    with it into private storage. An emergency is refused with the number to call."""
+    with it into private storage, its media files become the report's photos. An emergency is
+    refused with the number to call."""
     if not request.api_key:
         raise Unauthenticated("api_key is required to submit a service request.")
     api_key, owner = accounts.api_key_owner(session, request.api_key)
@@ -184,6 +203,16 @@ def submit(
     )
     session.add(submission)
     session.flush()
+    if media and media.photos:
+        photos.add_photos(
+            session,
+            store=media.store,
+            issue=issue,
+            uploader=owner,
+            kind=PhotoKind.report,
+            photos=media.photos,
+            max_per_issue=media.max_per_issue,
+        )
     return issue, submission
 
 
@@ -249,6 +278,22 @@ class RequestRecord:
     events: list[IssueEvent]
     # Where an imported issue came from: its media links, address id, zipcode, agency name.
     origin: IssueImport | None = None
+    # Its photos the public sees, in the order added.
+    photos: Sequence[Photo] = ()
+
+    @property
+    def address(self) -> str:
+        """The reporter's address, or else a readable place: the district and the point."""
+        issue = self.issue
+        if issue.address:
+            return issue.address
+        point = f"{issue.location.lat:.5f}, {issue.location.lon:.5f}"
+        return f"{issue.district.name_en} ({point})" if issue.district else point
+
+    @property
+    def first_photo(self) -> Photo | None:
+        """The photo that stands for the request (`media_url`): its first report photo."""
+        return next((p for p in self.photos if p.kind == PhotoKind.report), None)
 
     @property
     def status_notes(self) -> str | None:
@@ -282,7 +327,11 @@ def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
         o.issue_id: o
         for o in session.scalars(select(IssueImport).where(IssueImport.issue_id.in_(ids)))
     }
-    return [RequestRecord(i, submissions.get(i.id), events[i.id], origins.get(i.id)) for i in found]
+    shown = photos.photos_by_issue(session, ids, internal_ids=())
+    return [
+        RequestRecord(i, submissions.get(i.id), events[i.id], origins.get(i.id), shown[i.id])
+        for i in found
+    ]
 
 
 def _issues_query() -> Select[Issue]:
