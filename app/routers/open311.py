@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.deps import SessionDep, SettingsDep, SpatialDep
+from app.deps import CityZoneDep, SessionDep, SettingsDep, SpatialDep
 from app.errors import BadRequest, NotFound
 from app.http.limits import Action, RateLimited, by_open311_submitter
 from app.http.links import public_url
@@ -277,9 +277,10 @@ def list_requests(
     spatial: SpatialDep,
     query: Annotated[RequestQuery, Depends(request_query)],
     extensions: Extensions,
+    zone: CityZoneDep,
 ) -> Response:
     records = open311.find_requests(session, spatial=spatial, query=query, now=utcnow())
-    document = [serialisers.request(r, zone=settings.zone, extensions=extensions) for r in records]
+    document = [serialisers.request(r, zone=zone, extensions=extensions) for r in records]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 
 
@@ -292,11 +293,11 @@ def get_request(
     service_request_id: Annotated[str, Path(max_length=64)],
     fmt: FormatDep,
     session: SessionDep,
-    settings: SettingsDep,
     extensions: Extensions,
+    zone: CityZoneDep,
 ) -> Response:
     record = open311.get_request(session, service_request_id)
-    document = [serialisers.request(record, zone=settings.zone, extensions=extensions)]
+    document = [serialisers.request(record, zone=zone, extensions=extensions)]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 
 
