@@ -149,7 +149,7 @@ def get_timeline(
     reads = {r.id: r for r in comment_reads(session, comments, issue, viewer, lang)}
     return [
         TimelineEntry(
-            **IssueEventRead.of(event, show_names=viewer.internal).model_dump(),
+            **dict(IssueEventRead.of(event, show_names=viewer.internal)),
             comment=reads[comment.id] if comment is not None else None,
         )
         for event, comment in steps

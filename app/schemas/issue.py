@@ -109,10 +109,8 @@ class IssueUpdate(WriteSchema):
     _required = refuse_null("title", "description", "priority", "flags")
 
 
-Names = Annotated[
-    dict[str, str],
-    Field(default_factory=dict, description="Its name in every language the city gave."),
-]
+# A reference's names in every language the city gave: chosen from for `name`, not shown.
+Names = Annotated[dict[str, str], Field(default_factory=dict, exclude=True)]
 NAME_DESCRIPTION = (
     "Its name in the language the reader accepts, of those the city gave; else in the answer's "
     "language (Content-Language)."
