@@ -218,6 +218,8 @@ def city_apply(args: argparse.Namespace) -> int:
                 session.commit()
     finally:
         database.dispose()
+    for repair in loaded.repairs:
+        print(f"repaired {repair}")
     for change in changes:
         print(change)
     verb = "would change" if args.dry_run else "changed"

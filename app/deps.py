@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from app.http.links import public_url
 from app.models import Language, Role, User
 from app.models.base import MAX_ID
 from app.security import read_token, secret_digest
-from app.services import accounts, idempotency, permissions
+from app.services import accounts, city, idempotency, permissions
 from app.services.pagination import CursorCodec
 from app.services.photos import PhotoLinks
 from app.spatial import SpatialBackend
@@ -213,6 +214,13 @@ def get_photo_workers(request: Request) -> ThreadPoolExecutor:
     return workers
 
 
+def get_city_zone(session: SessionDep, settings: SettingsDep) -> ZoneInfo:
+    """The city's time zone, for the dates an API answer writes (CIVICLOOP_TIMEZONE before a
+    city file was applied)."""
+    return city.time_zone(session, fallback=settings.timezone)
+
+
+CityZoneDep = Annotated[ZoneInfo, Depends(get_city_zone)]
 PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
 PhotoLinksDep = Annotated[PhotoLinks, Depends(get_photo_links)]
 PhotoWorkersDep = Annotated[ThreadPoolExecutor, Depends(get_photo_workers)]

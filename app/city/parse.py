@@ -64,6 +64,8 @@ class LoadedCity:
     jurisdictions: dict[str, MultiPolygon]
     # The general category, as listed among the categories or made from city.general_category.
     categories: list[CategorySpec] = field(default_factory=list)
+    # Polygons that were invalid and repaired (`parse_area`), each with its place in the file.
+    repairs: list[Problem] = field(default_factory=list)
 
     @property
     def default_language(self) -> str:
@@ -118,12 +120,19 @@ class _Collector:
         self.source = source
         self.positions = positions
         self.problems: list[Problem] = []
+        self.repairs: list[Problem] = []
 
-    def add(self, loc: Loc, message: str, *, exact: bool = True) -> None:
+    def _at(self, loc: Loc, message: str, exact: bool) -> Problem:
         found, position = self.positions.of(loc)
         line, column = position if position else (None, None)
         name = _label(loc if exact else found)
-        self.problems.append(Problem(self.source.name, line, column, name, message))
+        return Problem(self.source.name, line, column, name, message)
+
+    def add(self, loc: Loc, message: str, *, exact: bool = True) -> None:
+        self.problems.append(self._at(loc, message, exact))
+
+    def repaired(self, loc: Loc, message: str) -> None:
+        self.repairs.append(self._at(loc, message, True))
 
 
 def _read_document(source: Path) -> tuple[Any, str]:
@@ -184,11 +193,17 @@ def _geojson(path: Path, loc: Loc, out: _Collector) -> list[dict[str, Any]]:
 
 def _area(feature: Any, where: str, loc: Loc, out: _Collector) -> MultiPolygon | None:
     geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    repairs: list[str] = []
     try:
-        return parse_area(geometry if isinstance(geometry, dict) else {}, location=where)
+        area = parse_area(
+            geometry if isinstance(geometry, dict) else {}, location=where, repairs=repairs
+        )
     except ValidationFailed as exc:
         out.add(loc, exc.detail_in(i18n.FALLBACK))
         return None
+    for reason in repairs:
+        out.repaired(loc, f"{where}: " + i18n.t("district.repaired", i18n.FALLBACK, reason=reason))
+    return area
 
 
 def union(areas: Sequence[MultiPolygon]) -> MultiPolygon:
@@ -350,6 +365,7 @@ def load(source: Path) -> LoadedCity:
     _check(city, base, out)
     general = _general(spec)
     city.categories = [*spec.categories, *([general] if general else [])]
+    city.repairs = out.repairs
     if out.problems:
         raise CityFileError(out.problems)
     return city

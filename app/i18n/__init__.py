@@ -218,6 +218,22 @@ def pick(th: str, en: str) -> str:
     return th if current() == Language.th else en
 
 
+def name_in(names: Mapping[str, str], fallback: str) -> str:
+    """A name from a city's language map (`{en: ..., es: ...}`) in the best language the reader
+    accepts that the map has, so a city's other languages are served too; else `fallback` (the
+    Thai or English name, each of which falls back to the city's default language)."""
+    answer = _answering.get()
+    # Pages speak Thai or English only: their reader chose one of the two.
+    if answer is None or not names or getattr(answer.request.state, "page_language", None):
+        return fallback
+    answer.worded = True
+    for _, _, tag in _preferences(answer.request.headers.get("accept-language", "")):
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate in names:
+                return names[candidate]
+    return fallback
+
+
 # Enums with labels, by class name: the catalog's `label.<kind>.` prefix for each.
 LABELLED = {
     "IssueStatus": "status",

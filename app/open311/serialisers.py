@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from starlette.responses import Response
 
+from app import i18n
 from app.models import Category, IssueEvent, Photo
 from app.services import lifecycle, open311, photos
 from app.services.open311 import RequestRecord
@@ -104,7 +105,8 @@ def errors(problems: Sequence[tuple[int, str]], *, fmt: Format, status_code: int
 def service(category: Category) -> dict[str, Any]:
     return {
         "service_code": category.code,
-        "service_name": category.name_en,
+        # English unless the reader accepts another language the city named it in.
+        "service_name": i18n.name_in(category.names, category.name_en),
         "description": category.description_en,
         "metadata": bool(category.attributes),
         "type": "realtime",
@@ -158,7 +160,8 @@ def _event(event: IssueEvent, zone: ZoneInfo) -> dict[str, Any]:
 def _agency_responsible(record: RequestRecord) -> str | None:
     """The handling agency; for an imported issue no agency here handles, the source's name."""
     if record.issue.agency is not None:
-        return record.issue.agency.name_en
+        agency = record.issue.agency
+        return i18n.name_in(agency.names, agency.name_en)
     return record.origin.agency_name if record.origin else None
 
 
@@ -194,7 +197,7 @@ def request(
         "service_request_id": issue.public_id,
         "status": open311.public_status(issue.status).value,
         "status_notes": record.status_notes,
-        "service_name": issue.category.name_en,
+        "service_name": i18n.name_in(issue.category.names, issue.category.name_en),
         "service_code": issue.category.code,
         "description": _description(record),
         "agency_responsible": _agency_responsible(record),

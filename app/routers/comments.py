@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
 
@@ -34,7 +33,7 @@ from app.schemas.conversation import (
     TimelineEntry,
 )
 from app.schemas.issue import ActorRef, AgencyRef, IssueEventRead
-from app.services import conversation, moderation
+from app.services import city, conversation, moderation
 from app.services.conversation import Viewer
 
 router = APIRouter(tags=["conversation"], route_class=UnitOfWorkRoute)
@@ -111,7 +110,7 @@ def create_comment(
         internal=body.internal,
         template_id=body.template_id,
         language=body.language,
-        zone=ZoneInfo(settings.display_timezone),
+        zone=city.time_zone(session, fallback=settings.display_timezone),
     )
     session.refresh(comment, ["author", "author_agency"])
     return comment_reads(session, [comment], issue, Viewer.of(session, issue, author), lang)[0]
@@ -150,7 +149,7 @@ def get_timeline(
     reads = {r.id: r for r in comment_reads(session, comments, issue, viewer, lang)}
     return [
         TimelineEntry(
-            **IssueEventRead.of(event, show_names=viewer.internal).model_dump(),
+            **dict(IssueEventRead.of(event, show_names=viewer.internal)),
             comment=reads[comment.id] if comment is not None else None,
         )
         for event, comment in steps

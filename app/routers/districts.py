@@ -60,8 +60,10 @@ def put_districts(
 ) -> Response:
     """A GeoJSON Feature or FeatureCollection of (Multi)Polygons; each feature's
     `properties.code` (or its `id`) names the district, `properties.names` is a language map
-    (the city's default language required). All or none: an invalid or self-intersecting polygon
-    refuses the whole body with the reason. Issues already placed keep their district."""
+    (the city's default language required). All or none. An invalid or self-intersecting
+    polygon is repaired when only one repair is possible (the answer's feature then says why in
+    `properties.repaired`); otherwise it refuses the whole body with the reason. Issues already
+    placed keep their district."""
     features = body.features if isinstance(body, DistrictCollection) else [body]
     missing = [i for i, f in enumerate(features) if f.code() is None]
     if missing:
@@ -76,11 +78,14 @@ def put_districts(
                 for i in missing
             ],
         )
-    written, _ = districts.put_districts(
+    written, _, repaired = districts.put_districts(
         session,
         features=[(f.code() or "", f.properties.names, f.geometry) for f in features],
         editor=admin,
     )
     return _geojson(
-        {"type": "FeatureCollection", "features": [districts.feature(d) for d in written]}
+        {
+            "type": "FeatureCollection",
+            "features": [districts.feature(d, repaired=repaired.get(d.code)) for d in written],
+        }
     )

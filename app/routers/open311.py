@@ -18,6 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from app.deps import (
+    CityZoneDep,
     PhotoLinksDep,
     PhotoStoreDep,
     PhotoWorkersDep,
@@ -318,11 +319,11 @@ def list_requests(
     query: Annotated[RequestQuery, Depends(request_query)],
     extensions: Extensions,
     links: PhotoLinksDep,
+    zone: CityZoneDep,
 ) -> Response:
     records = open311.find_requests(session, spatial=spatial, query=query, now=utcnow())
     document = [
-        serialisers.request(r, zone=settings.zone, extensions=extensions, links=links)
-        for r in records
+        serialisers.request(r, zone=zone, extensions=extensions, links=links) for r in records
     ]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 
@@ -336,12 +337,12 @@ def get_request(
     service_request_id: Annotated[str, Path(max_length=64)],
     fmt: FormatDep,
     session: SessionDep,
-    settings: SettingsDep,
     extensions: Extensions,
     links: PhotoLinksDep,
+    zone: CityZoneDep,
 ) -> Response:
     record = open311.get_request(session, service_request_id)
-    document = [serialisers.request(record, zone=settings.zone, extensions=extensions, links=links)]
+    document = [serialisers.request(record, zone=zone, extensions=extensions, links=links)]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 
 

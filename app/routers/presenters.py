@@ -102,7 +102,8 @@ def _read(
     )
     triage = issue.agency_id is None and not candidates
     return IssueRead(
-        **IssuePublic.of(issue, distance).model_dump(),
+        # The fields as they are (not dumped): references keep the names they choose from.
+        **dict(IssuePublic.of(issue, distance)),
         triage=triage,
         notice=i18n.t("notice.triage", i18n.current()) if triage else None,
         reporter=reporter,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from app import i18n
-from app.deps import PhotoLinksDep, SessionDep, SettingsDep, SpatialDep
+from app.deps import CityZoneDep, PhotoLinksDep, SessionDep, SpatialDep
 from app.errors import NotFound
 from app.http.limits import Action, RateLimited
 from app.http.links import public_url
@@ -30,8 +30,8 @@ router = APIRouter(
 )
 
 
-def _context(request: Request, settings: SettingsDep, photos: PhotoLinksDep) -> Context:
-    return Context(base_url=public_url(request), zone=settings.zone, photos=photos)
+def _context(request: Request, zone: CityZoneDep, photos: PhotoLinksDep) -> Context:
+    return Context(base_url=public_url(request), zone=zone, photos=photos)
 
 
 ContextDep = Annotated[Context, Depends(_context)]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app import i18n
-from app.deps import SessionDep, SettingsDep, SpatialDep
+from app.deps import CityZoneDep, SessionDep, SpatialDep
 from app.errors import problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.routers.query import IssueFilterDep
@@ -64,26 +64,26 @@ def issue_series(
     event: Event,
     request: Request,
     scope: ScopeDep,
-    settings: SettingsDep,
+    zone: CityZoneDep,
     period: Annotated[Period, Query(description="day, week (from Monday) or month")] = Period.day,
 ) -> Response:
-    """Issues reported (or resolved) per local day, week or month (CIVICLOOP_TIMEZONE); periods
-    with none are left out."""
+    """Issues reported (or resolved) per local day, week or month (the city's time zone);
+    periods with none are left out."""
     return cached(
         request,
         lambda: {
             "event": event,
             "period": period,
-            "timezone": settings.timezone,
-            "series": stats.series(scope, event, period, settings.zone),
+            "timezone": zone.key,
+            "series": stats.series(scope, event, period, zone),
         },
     )
 
 
 @router.get("/patterns", responses=RESPONSES, summary="Busiest hours and weekdays")
-def reporting_patterns(request: Request, scope: ScopeDep, settings: SettingsDep) -> Response:
+def reporting_patterns(request: Request, scope: ScopeDep, zone: CityZoneDep) -> Response:
     """Reports per local hour of day and per weekday (1 = Monday), with the busiest of each."""
-    return cached(request, lambda: stats.patterns(scope, settings.zone))
+    return cached(request, lambda: stats.patterns(scope, zone))
 
 
 @router.get("/timings/{stage}", responses=RESPONSES, summary="Time to acknowledge or resolve")

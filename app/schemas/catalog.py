@@ -122,9 +122,12 @@ class CategoryRead(ReadSchema):
         description="Questions a report of this category answers."
     )
 
-    @computed_field(description="Its name in the answer's language (Content-Language).")
+    @computed_field(
+        description="Its name in the language the reader accepts, of those the city gave; "
+        "else in the answer's language (Content-Language)."
+    )
     def name(self) -> str:
-        return i18n.pick(self.name_th, self.name_en)
+        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
     @computed_field(description="Its description in the answer's language.")
     def description(self) -> str:
@@ -209,9 +212,12 @@ class AgencyRead(BaseModel):
     is_active: bool
     names: dict[str, str] = Field(description="Its name in every language the city gave.")
 
-    @computed_field(description="Its name in the answer's language (Content-Language).")
+    @computed_field(
+        description="Its name in the language the reader accepts, of those the city gave; "
+        "else in the answer's language (Content-Language)."
+    )
     def name(self) -> str:
-        return i18n.pick(self.name_th, self.name_en)
+        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
 
 DistrictCode = Annotated[

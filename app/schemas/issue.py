@@ -109,51 +109,78 @@ class IssueUpdate(WriteSchema):
     _required = refuse_null("title", "description", "priority", "flags")
 
 
+# A reference's names in every language the city gave: chosen from for `name`, not shown.
+Names = Annotated[dict[str, str], Field(default_factory=dict, exclude=True)]
+NAME_DESCRIPTION = (
+    "Its name in the language the reader accepts, of those the city gave; else in the answer's "
+    "language (Content-Language)."
+)
+
+
 class AgencyRef(BaseModel):
     id: int
     slug: str
     name_th: str
     name_en: str
+    names: Names
 
-    @computed_field(description="Its name in the answer's language (Content-Language).")
+    @computed_field(description=NAME_DESCRIPTION)
     def name(self) -> str:
-        return i18n.pick(self.name_th, self.name_en)
+        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
     @classmethod
     def of(cls, agency: Agency | None) -> AgencyRef | None:
         if agency is None:
             return None
-        return cls(id=agency.id, slug=agency.slug, name_th=agency.name_th, name_en=agency.name_en)
+        return cls(
+            id=agency.id,
+            slug=agency.slug,
+            name_th=agency.name_th,
+            name_en=agency.name_en,
+            names=agency.names,
+        )
 
 
 class CategoryRef(BaseModel):
     code: str
     name_th: str
     name_en: str
+    names: Names
 
-    @computed_field(description="Its name in the answer's language (Content-Language).")
+    @computed_field(description=NAME_DESCRIPTION)
     def name(self) -> str:
-        return i18n.pick(self.name_th, self.name_en)
+        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
     @classmethod
     def of(cls, category: Category) -> CategoryRef:
-        return cls(code=category.code, name_th=category.name_th, name_en=category.name_en)
+        return cls(
+            code=category.code,
+            name_th=category.name_th,
+            name_en=category.name_en,
+            names=category.names,
+        )
 
 
 class DistrictRef(BaseModel):
     code: str
     name_th: str
     name_en: str
+    names: Names
 
-    @computed_field(description="Its name in the answer's language (Content-Language).")
+    @computed_field(description=NAME_DESCRIPTION)
     def name(self) -> str:
-        return i18n.pick(self.name_th, self.name_en)
+        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
     @classmethod
     def of(cls, district: District | None) -> DistrictRef | None:
         if district is None:
             return None
-        return cls(code=district.code, name_th=district.name_th, name_en=district.name_en)
+        return cls(
+            code=district.code,
+            name_th=district.name_th,
+            name_en=district.name_en,
+            names=district.names,
+        )
 
 
 class ReporterRef(BaseModel):

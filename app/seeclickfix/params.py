@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query
 
 from app import i18n
-from app.deps import SettingsDep
+from app.deps import CityZoneDep
 from app.models import LonLat
 from app.routers.query import parse_csv
 from app.services import seeclickfix
@@ -144,7 +144,7 @@ UNSUPPORTED = ("watcher_token", "address", "assigned_to_me", "assigned", "unassi
 
 
 def issue_query(
-    settings: SettingsDep,
+    zone: CityZoneDep,
     min_lat: Param = None,
     min_lng: Param = None,
     max_lat: Param = None,
@@ -200,7 +200,6 @@ def issue_query(
         raise invalid("sort_direction", i18n.text("seeclickfix.sort_direction"))
     with_details = is_true(details)
     high = seeclickfix.MAX_PER_PAGE_DETAILS if with_details else seeclickfix.MAX_PER_PAGE
-    zone = settings.zone
     created_after, created_before = _moment("after", after, zone), _moment("before", before, zone)
     if created_after and created_before and created_after >= created_before:
         raise invalid("before", i18n.text("seeclickfix.time_order", low="after"))

@@ -14,7 +14,15 @@ import orjson
 from starlette.responses import Response
 
 from app import i18n
-from app.models import AttributeDatatype, Category, District, Issue, Photo, PhotoVariant
+from app.models import (
+    Agency,
+    AttributeDatatype,
+    Category,
+    District,
+    Issue,
+    Photo,
+    PhotoVariant,
+)
 from app.open311.serialisers import w3c
 from app.services import seeclickfix
 from app.services.photos import PhotoLinks
@@ -48,8 +56,9 @@ class Context:
         return self.base_url + PREFIX
 
 
-def _name(th: str, en: str) -> str:
-    return i18n.pick(th, en)
+def _name(named: Category | District | Agency) -> str:
+    """Its name in the reader's language, of those the city gave (`i18n.name_in`)."""
+    return i18n.name_in(named.names, i18n.pick(named.name_th, named.name_en))
 
 
 def _avatar() -> dict[str, None]:
@@ -92,7 +101,7 @@ def _point(lon: float, lat: float) -> dict[str, Any]:
 def request_type_ref(category: Category, organization: str | None, ctx: Context) -> dict[str, Any]:
     return {
         "id": category.id,
-        "title": _name(category.name_th, category.name_en),
+        "title": _name(category),
         "organization": organization,
         "url": f"{ctx.api}/request_types/{category.id}",
         "related_issues_url": f"{ctx.api}/issues?request_types={category.id}",
@@ -197,7 +206,7 @@ def comment(record: CommentRecord, issue_record: IssueRecord, ctx: Context) -> d
     else:
         agency = record.event.actor_agency
         role = record.event.actor_role
-    agency_name = _name(agency.name_th, agency.name_en) if agency is not None else None
+    agency_name = _name(agency) if agency is not None else None
     return {
         "comment": record.text,
         "commenter": _person(role, agency_name),
@@ -232,7 +241,7 @@ def place(district: District, ctx: Context) -> dict[str, Any]:
     centre = district.area.representative_point()
     return {
         "id": district.id,
-        "name": _name(district.name_th, district.name_en),
+        "name": _name(district),
         "url_name": district.code,
         "county": None,
         "state": None,

@@ -32,18 +32,22 @@ def get_district(session: Session, code: str) -> District:
     return district
 
 
-def feature(district: District) -> dict[str, Any]:
-    """RFC 7946 Feature; its id is the district code."""
+def feature(district: District, *, repaired: str | None = None) -> dict[str, Any]:
+    """RFC 7946 Feature; its id is the district code. `repaired`: why the polygon as sent
+    needed repair (said once, in the answer to the write)."""
+    properties: dict[str, Any] = {
+        "code": district.code,
+        "name_th": district.name_th,
+        "name_en": district.name_en,
+        "names": district.names,
+    }
+    if repaired is not None:
+        properties["repaired"] = i18n.t("district.repaired", i18n.current(), reason=repaired)
     return {
         "type": "Feature",
         "id": district.code,
         "geometry": area_geometry(district.area),
-        "properties": {
-            "code": district.code,
-            "name_th": district.name_th,
-            "name_en": district.name_en,
-            "names": district.names,
-        },
+        "properties": properties,
     }
 
 
@@ -52,17 +56,21 @@ def put_districts(
     *,
     features: Sequence[tuple[str, dict[str, str], dict[str, Any]]],
     editor: User,
-) -> tuple[list[District], list[str]]:
+) -> tuple[list[District], list[str], dict[str, str]]:
     """Create or update districts from (code, names, geometry) triples, all or none. Names need
     the city's default language (English before a city file set one); the others fall back to
-    it. Issues already placed keep their district; new reports use the new areas. Returns the
-    districts and the codes that changed."""
+    it. An invalid polygon is repaired when the repair is unambiguous (`parse_area`). Issues
+    already placed keep their district; new reports use the new areas. Returns the districts,
+    the codes that changed and, by code, why a polygon needed repair."""
     default = session.scalar(select(City.default_language)) or "en"
     problems: list[FieldProblem] = []
     areas = []
-    for i, (_, names, geometry) in enumerate(features):
+    repaired: dict[str, str] = {}
+    for i, (code, names, geometry) in enumerate(features):
+        repairs: list[str] = []
         try:
-            areas.append(parse_area(geometry, location=f"body.features[{i}].geometry"))
+            location = f"body.features[{i}].geometry"
+            areas.append(parse_area(geometry, location=location, repairs=repairs))
         except ValidationFailed as refused:
             problems.extend(refused.errors_in(i18n.current()))
         if default not in names:
@@ -73,6 +81,8 @@ def put_districts(
                     code="missing_default_language",
                 )
             )
+        if repairs:
+            repaired[code] = "; ".join(repairs)
     if problems:
         raise ValidationFailed(i18n.text("error.district.invalid"), errors=problems)
     stored = {
@@ -110,9 +120,15 @@ def put_districts(
     session.flush()
     if changed:
         audit.info(
-            "districts %s written by %s",
+            "districts %s written by %s (repaired: %s)",
             changed,
             editor.id,
-            extra={"action": "district.written", "actor_id": editor.id, "districts": changed},
+            repaired,
+            extra={
+                "action": "district.written",
+                "actor_id": editor.id,
+                "districts": changed,
+                "repaired": repaired,
+            },
         )
-    return written, changed
+    return written, changed, repaired

@@ -78,7 +78,7 @@ def read_events(
     if pending:
         wanted = or_(wanted, IssueEvent.id.in_(pending))
     agency = joinedload(Issue.agency).load_only(
-        Agency.id, Agency.slug, Agency.name_th, Agency.name_en
+        Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
     )
     rows = session.execute(
         select(IssueEvent, Issue, viewer.sees().label("visible"))

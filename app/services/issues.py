@@ -485,7 +485,7 @@ def list_issues(
         query = query.where(_after_risk(position, risk) if risk else _after(position, distance))
     # Only what the list shows of the agency: not its jurisdiction, a polygon per row otherwise.
     agency = joinedload(Issue.agency).load_only(
-        Agency.id, Agency.slug, Agency.name_th, Agency.name_en
+        Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
     )
     query = query.options(joinedload(Issue.category), agency)
     if with_reporter:

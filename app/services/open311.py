@@ -314,7 +314,7 @@ def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
     }
     events: dict[int, list[IssueEvent]] = defaultdict(list)
     agency = joinedload(IssueEvent.to_agency).load_only(
-        Agency.id, Agency.slug, Agency.name_th, Agency.name_en
+        Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
     )
     for event in session.scalars(
         select(IssueEvent)
@@ -337,7 +337,7 @@ def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
 def _issues_query() -> Select[Issue]:
     # Only what a request shows of the agency: not its jurisdiction polygon.
     agency = joinedload(Issue.agency).load_only(
-        Agency.id, Agency.slug, Agency.name_th, Agency.name_en
+        Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
     )
     return select(Issue).options(joinedload(Issue.category), agency)
 

@@ -7,7 +7,8 @@ from typing import Any
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from app.errors import ValidationFailed
+from app import i18n
+from app.errors import FieldText, ValidationFailed
 from app.models.types import LonLat
 from app.schemas.problem import FieldProblem
 
@@ -19,8 +20,12 @@ def _invalid(location: str, message: str) -> ValidationFailed:
     )
 
 
-def parse_area(geometry: dict[str, Any], *, location: str) -> MultiPolygon:
-    """A valid WGS84 Polygon or MultiPolygon, as a MultiPolygon."""
+def parse_area(
+    geometry: dict[str, Any], *, location: str, repairs: list[str] | None = None
+) -> MultiPolygon:
+    """A valid WGS84 Polygon or MultiPolygon, as a MultiPolygon. An invalid one is refused,
+    unless the caller reports repairs (`repairs`, where the reason is added): then one whose
+    repair is unambiguous (`_repaired`: a ring that crosses itself, a spike) is repaired."""
     if geometry.get("type") not in ("Polygon", "MultiPolygon"):
         raise _invalid(location, "must be a GeoJSON Polygon or MultiPolygon")
     if "coordinates" not in geometry:
@@ -39,8 +44,41 @@ def parse_area(geometry: dict[str, Any], *, location: str) -> MultiPolygon:
     if west < -180 or east > 180 or south < -90 or north > 90:
         raise _invalid(location, "has coordinates outside WGS84 longitude/latitude ranges")
     if not parsed.is_valid:
-        raise _invalid(location, f"is not a valid polygon: {shapely.is_valid_reason(parsed)}")
+        reason = shapely.is_valid_reason(parsed)
+        if repairs is None:
+            raise _invalid(location, f"is not a valid polygon: {reason}")
+        parsed = _repaired(parsed)
+        if parsed is None:
+            message = i18n.text("error.area.ambiguous", reason=reason)
+            raise ValidationFailed(
+                i18n.text("error.field", location=location, message=message),
+                errors=[FieldText(location, message, "invalid_geometry")],
+            )
+        repairs.append(reason)
     return MultiPolygon([parsed]) if isinstance(parsed, Polygon) else parsed
+
+
+def _polygons(geometry: shapely.Geometry) -> MultiPolygon:
+    """The areas of a repair's result: lines and points left by collapsed parts carry none."""
+    parts = getattr(geometry, "geoms", [geometry])
+    polygons = [p for part in parts for p in getattr(part, "geoms", [part])]
+    return MultiPolygon([p for p in polygons if isinstance(p, Polygon) and not p.is_empty])
+
+
+def _repaired(area: Polygon | MultiPolygon) -> MultiPolygon | None:
+    """The valid area an invalid one stands for, when there is no doubt which: shapely's two
+    repairs (`make_valid` by linework and by structure) agree, and no hole adds land (a hole
+    outside its shell, made valid, becomes an island). Otherwise None: a doubly covered loop,
+    overlapping parts or a hole across its shell could mean more than one area."""
+    by_linework = _polygons(shapely.make_valid(area, method="linework"))
+    by_structure = _polygons(shapely.make_valid(area, method="structure", keep_collapsed=False))
+    if by_linework.is_empty or not shapely.equals(by_linework, by_structure):
+        return None
+    shells = [Polygon(p.exterior) for p in getattr(area, "geoms", [area])]
+    land = shapely.union_all([_polygons(shapely.make_valid(s)) for s in shells])
+    if not shapely.covers(land, by_structure):
+        return None
+    return by_structure
 
 
 def point_geometry(point: LonLat) -> dict[str, Any]:

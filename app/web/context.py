@@ -33,7 +33,7 @@ from app.config import Settings
 from app.db import SessionDep
 from app.errors import DomainError, Forbidden
 from app.models import Language, User
-from app.services import accounts, sessions
+from app.services import accounts, city, sessions
 from app.web.assets import ASSETS
 
 LANG_COOKIE = "civicloop_lang"
@@ -154,11 +154,9 @@ class Page:
     settings: Settings
     lang: Language
     user: User | None
+    # The city's time zone: the dates a page shows are local.
+    zone: ZoneInfo
     cookies: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.display_timezone)
 
     @property
     def device_id(self) -> str | None:
@@ -198,7 +196,8 @@ def get_page(request: Request, session: SessionDep) -> Page:
         user = accounts.find_device_user(session, device)
         if user is not None and not user.is_active:
             user = None
-    return Page(request=request, settings=settings, lang=lang, user=user)
+    zone = city.time_zone(session, fallback=settings.display_timezone)
+    return Page(request=request, settings=settings, lang=lang, user=user, zone=zone)
 
 
 PageDep = Annotated[Page, Depends(get_page)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
@@ -153,7 +152,7 @@ def _queue(
 
 def _kpis(session: Session, page: Page, user: User, spatial: Any) -> dict[str, Any]:
     scope = stats.Scope(session, spatial, IssueFilter(agency_id=user.agency_id))
-    zone = ZoneInfo(page.settings.display_timezone)
+    zone = page.zone
     reported = stats.series(scope, stats.Event.reported, stats.Period.day, zone)
     resolved = {
         p["period"]: p["count"]
@@ -241,7 +240,7 @@ def _note(session: Session, page: Page, form: Form, issue: Issue, user: User) ->
             issue=issue,
             agency=agency,
             languages=[page.lang],
-            zone=ZoneInfo(page.settings.display_timezone),
+            zone=page.zone,
         )
     return form.get("note") or None
 

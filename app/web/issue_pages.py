@@ -7,7 +7,6 @@ button will do: opening a link changes nothing (mail scanners open every link)."
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
@@ -135,7 +134,7 @@ async def comment_on_issue(
         author=page.reporter(session),
         body=form.text("body", max_length=4000),
         internal=False,
-        zone=ZoneInfo(page.settings.display_timezone),
+        zone=page.zone,
     )
     return _back(page, issue, "#comments")
 

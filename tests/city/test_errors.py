@@ -97,15 +97,37 @@ def test_json_works_like_yaml_with_positions(tmp_path: Path) -> None:
     assert "agencies[0].slug" in problem
 
 
-def test_an_invalid_polygon_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_an_invalid_polygon_that_could_be_repaired_two_ways_is_refused(tmp_path: Path) -> None:
+    overlapping = tmp_path / "overlapping.geojson"
+    overlapping.write_text(
+        '{"type": "MultiPolygon", "coordinates": [[[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]],'
+        " [[[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]]]}"
+    )
+    text = NYC_YAML.replace(
+        'jurisdiction: ["101", "102"]', f"jurisdiction: {{file: {overlapping}}}"
+    )
+    [problem] = _problems(tmp_path, text)
+    assert "agencies[1].jurisdiction.file" in problem
+    assert "Self-intersection" in problem
+    assert "more than one way" in problem
+
+
+def test_a_ring_that_crosses_itself_is_repaired_and_the_plan_says_where(tmp_path: Path) -> None:
     bowtie = tmp_path / "bowtie.geojson"
     bowtie.write_text(
         '{"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}'
     )
     text = NYC_YAML.replace('jurisdiction: ["101", "102"]', f"jurisdiction: {{file: {bowtie}}}")
-    [problem] = _problems(tmp_path, text)
-    assert "agencies[1].jurisdiction.file" in problem
-    assert "Self-intersection" in problem
+    source = tmp_path / "city.yaml"
+    source.write_text(text)
+    loaded = city.load(source)
+    [repair] = [str(r) for r in loaded.repairs]
+    assert repair.startswith("city.yaml:")
+    assert "agencies[1].jurisdiction.file" in repair
+    assert "Self-intersection" in repair
+    area = loaded.jurisdictions[loaded.spec.agencies[1].slug]
+    assert area.is_valid
+    assert area.area == pytest.approx(0.5)  # the two triangles of the bow tie
 
 
 def test_nothing_is_applied_when_the_file_is_refused(db: Session, tmp_path: Path) -> None:

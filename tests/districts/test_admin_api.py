@@ -1,5 +1,6 @@
-"""Districts through the admin API: GeoJSON Feature or FeatureCollection in and out; bad
-polygons refused with the reason, all or none."""
+"""Districts through the admin API: GeoJSON Feature or FeatureCollection in and out; invalid
+polygons repaired when only one repair is possible (the answer says so), refused with the
+reason otherwise, all or none."""
 
 from __future__ import annotations
 
@@ -71,25 +72,76 @@ async def test_districts_go_in_as_geojson_and_come_out_as_geojson(
     assert (await client.get("/api/v1/districts/north")).status_code == 404
 
 
-async def test_a_bad_polygon_refuses_the_whole_body(
+# Two parts that overlap: their union, or only where exactly one of them lies? Not for us to say.
+OVERLAPPING = {
+    "type": "MultiPolygon",
+    "coordinates": [
+        [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]],
+        [[[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]],
+    ],
+}
+
+
+async def test_a_polygon_that_cannot_be_repaired_one_way_refuses_the_whole_body(
     client: httpx.AsyncClient, db: Session, settings: Settings
 ) -> None:
     admin = bearer(settings, make_user(db, Role.admin))
-    bowtie = _feature("bow", WEST_DISTRICT)
-    bowtie["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    overlapping = _feature("both", WEST_DISTRICT)
+    overlapping["geometry"] = OVERLAPPING
     no_name = _feature("east", EAST_DISTRICT)
     no_name["properties"]["names"] = {"es": "Este"}
     body = {
         "type": "FeatureCollection",
-        "features": [_feature("west", WEST_DISTRICT), bowtie, no_name],
+        "features": [_feature("west", WEST_DISTRICT), overlapping, no_name],
     }
-    response = await client.put("/api/v1/districts", headers=admin, json=body)
-    assert response.status_code == 422
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problems = {p["location"]: p["message"] for p in response.json()["errors"]}
-    assert "Self-intersection" in problems["body.features[1].geometry"]
-    assert "default language (en)" in problems["body.features[2].properties.names"]
+    answers = {}
+    for lang in ("en", "th"):
+        response = await client.put(
+            "/api/v1/districts", headers={**admin, "Accept-Language": lang}, json=body
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problems = {p["location"]: p["message"] for p in response.json()["errors"]}
+        answers[lang] = problems["body.features[1].geometry"]
+        assert "Self-intersection" in answers[lang]
+        assert "default language (en)" in problems["body.features[2].properties.names"]
+    assert "more than one way" in answers["en"]
+    assert "ซ่อมได้มากกว่าหนึ่งแบบ" in answers["th"]
     assert (await client.get("/api/v1/districts")).json()["features"] == []
+
+
+async def test_a_ring_that_crosses_itself_is_repaired_and_the_answer_says_so(
+    client: httpx.AsyncClient, db: Session, settings: Settings
+) -> None:
+    admin = bearer(settings, make_user(db, Role.admin))
+    make_category(db, "pothole")
+    # A bow tie over the east district: two triangles meeting at the district's centre.
+    w, s, e, n = EAST_DISTRICT
+    bowtie = _feature("east", EAST_DISTRICT)
+    bowtie["geometry"]["coordinates"] = [[[w, s], [e, n], [e, s], [w, n], [w, s]]]
+    response = await client.put("/api/v1/districts", headers=admin, json=bowtie)
+    assert response.status_code == 200, response.text
+    [stored] = response.json()["features"]
+    assert "Self-intersection" in stored["properties"]["repaired"]
+    assert stored["geometry"]["type"] == "MultiPolygon"
+    assert len(stored["geometry"]["coordinates"]) == 2  # the two triangles
+    # Read again, the district is just valid: the repair was said once, in the answer.
+    again = (await client.get("/api/v1/districts/east")).json()
+    assert "repaired" not in again["properties"]
+    assert again["geometry"] == stored["geometry"]
+    # A report in the right-hand triangle is placed in it.
+    report = await client.post(
+        "/api/v1/issues",
+        headers={"X-Device-Id": "district-repair-device", "Accept-Language": "en"},
+        json={
+            "category": "pothole",
+            "title": "Hole",
+            "longitude": e - 0.001,
+            "latitude": (s + n) / 2,
+        },
+    )
+    assert report.status_code == 201, report.text
+    assert report.json()["district"]["code"] == "east"
 
 
 async def test_only_admins_write_districts(

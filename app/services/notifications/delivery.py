@@ -28,6 +28,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import Answer, Channel, Notification, NotificationStatus, PushSubscription, Webhook
 from app.models.base import utcnow
+from app.services import city
 from app.services.notifications import account_mail, templates
 from app.services.notifications.channels import (
     DeliveryError,
@@ -138,6 +139,8 @@ class Sender:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Dates in messages are the city's; the worker reads its zone before each batch.
+        self.zone = settings.display_timezone
         self.signer = LinkSigner(settings.secret_key)
         self.account_links = account_mail.AccountLinks(settings.secret_key)
         self.http = guarded_client(
@@ -216,7 +219,7 @@ class Sender:
             language=envelope.language,
             payload=envelope.payload,
             links=links,
-            timezone=self.settings.display_timezone,
+            timezone=self.zone,
             auto_close_after=self.settings.auto_close_after,
         )
         return rendered, links
@@ -424,6 +427,8 @@ class Worker:
         )
         if not batch:
             return 0
+        with self.database.session(write=False) as session:
+            self.sender.zone = city.time_zone(session, fallback=settings.display_timezone).key
         # One bookkeeping connection per sending thread, for this batch.
         local = threading.local()
         bookkeepers: list[Bookkeeper] = []

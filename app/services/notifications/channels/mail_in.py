@@ -10,7 +10,6 @@ import logging
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 
@@ -19,6 +18,7 @@ from app.db import Database
 from app.errors import DomainError, TooManyRequests
 from app.http.limits import Action, Limiter
 from app.models import Language
+from app.services import city
 from app.services.notifications import replies
 from app.services.notifications.tokens import LinkSigner
 
@@ -78,7 +78,7 @@ class ReplyHandler:
                 issue_id=issue_id,
                 sender=sender,
                 text=text,
-                zone=ZoneInfo(self.settings.display_timezone),
+                zone=city.time_zone(session, fallback=self.settings.display_timezone),
             )
 
 
