@@ -52,6 +52,7 @@ class Action(StrEnum):
     export = "export"
     my_data = "my_data"
     contractor = "contractor"
+    line = "line"
 
 
 @dataclass(frozen=True)

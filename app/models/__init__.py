@@ -24,6 +24,7 @@ from app.models.issue import (
 )
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
+from app.models.line import LineContact
 from app.models.notification import (
     Channel,
     Notification,
@@ -69,6 +70,7 @@ __all__ = [
     "IssueImport",
     "IssueStatus",
     "Language",
+    "LineContact",
     "LonLat",
     "Notification",
     "NotificationPreference",
