@@ -212,6 +212,8 @@ class Settings(BaseSettings):
     rate_limit_photo_ip: RateLimit = "120/hour"
     rate_limit_comment: RateLimit = "30/hour"
     rate_limit_comment_ip: RateLimit = "120/hour"
+    rate_limit_flag: RateLimit = "20/hour"
+    rate_limit_flag_ip: RateLimit = "100/hour"
     rate_limit_support: RateLimit = "60/hour"
     rate_limit_support_ip: RateLimit = "300/hour"
     rate_limit_export: RateLimit = "20/hour"
@@ -224,6 +226,9 @@ class Settings(BaseSettings):
     rate_limit_line_ip: RateLimit = "3000/minute"
     rate_limit_my_data: RateLimit = "5/hour"
     rate_limit_my_data_ip: RateLimit = "20/hour"
+    # Reads of the SeeClickFix-compatible surface: a map client pans and zooms in bursts.
+    rate_limit_seeclickfix: RateLimit = "120/minute;3000/hour"
+    rate_limit_seeclickfix_ip: RateLimit = "300/minute;6000/hour"
     # Log-in back-off per account: after the free failures each failure doubles the wait, up to
     # the cap; a success forgets them. Failures are counted over the window.
     login_backoff_free_failures: int = Field(default=3, ge=0, le=100)

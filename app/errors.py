@@ -251,6 +251,16 @@ class AlreadyFlagged(Conflict):
     title = "You already flagged this comment"
 
 
+class IssueAlreadyFlagged(Conflict):
+    slug = "issue-already-flagged"
+    title = "You already flagged this issue"
+
+
+class NotAwaitingReview(Conflict):
+    slug = "not-awaiting-review"
+    title = "The report is not awaiting review"
+
+
 class StorageUnavailable(DomainError):
     status = 503
     slug = "storage-unavailable"

@@ -78,6 +78,7 @@ def _category_fields(city: LoadedCity, spec: CategorySpec) -> dict[str, Any]:
         "acknowledge_target_hours": spec.targets.acknowledge_hours,
         "resolve_target_hours": spec.targets.resolve_hours,
         "is_active": spec.active,
+        "review_before_publish": spec.review_before_publish,
     }
 
 

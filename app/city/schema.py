@@ -86,6 +86,8 @@ class CategorySpec(WriteSchema):
     targets: Targets
     attributes: list[CategoryAttributeWrite] = Field(default_factory=list, max_length=50)
     active: bool = True
+    # Reports wait for staff to approve them before they are public (moderation).
+    review_before_publish: bool = False
 
 
 class CityFile(WriteSchema):

@@ -1,5 +1,5 @@
 """Abuse limits: how often one client address, and one account or device, may log in, sign up,
-ask for a password reset, report, upload, comment, support and export (README "Rate limits and
+ask for a password reset, report, upload, comment, flag, support and export (README "Rate limits and
 lockout"), and the log-in back-off.
 
 Routers declare them: `dependencies=[RateLimited(Action.comment)]`. Counts live in memory, or in
@@ -48,11 +48,13 @@ class Action(StrEnum):
     report = "report"
     photo = "photo"
     comment = "comment"
+    flag = "flag"
     support = "support"
     export = "export"
     my_data = "my_data"
     contractor = "contractor"
     line = "line"
+    seeclickfix = "seeclickfix"
 
 
 @dataclass(frozen=True)

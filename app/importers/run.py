@@ -140,7 +140,9 @@ def import_open311(
     check_options(database, options)
     services = client.services()
     read_until, updated_until = _cursor(database, source)
-    now = utcnow()
+    # Windows end on a whole second, as GeoReport datetimes are written: the cursor then holds
+    # exactly the end that was asked for, and the next run starts there.
+    now = utcnow().replace(microsecond=0)
     batches = Batches(database, source=source, options=options, size=page_size, progress=progress)
     seen: set[str] = set()
     latest = updated_until

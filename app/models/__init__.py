@@ -25,6 +25,13 @@ from app.models.issue import (
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
 from app.models.line import LineContact
+from app.models.moderation import (
+    FlagReason,
+    IssueModerationFlag,
+    RedactedField,
+    Redaction,
+    Review,
+)
 from app.models.notification import (
     Channel,
     Notification,
@@ -61,6 +68,7 @@ __all__ = [
     "EmergencyStop",
     "EventAction",
     "Flag",
+    "FlagReason",
     "Follow",
     "IdempotencyRecord",
     "ImportCursor",
@@ -68,6 +76,7 @@ __all__ = [
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",
+    "IssueModerationFlag",
     "IssueStatus",
     "Language",
     "LineContact",
@@ -85,9 +94,12 @@ __all__ = [
     "PrivacyAction",
     "PrivacyAudit",
     "PushSubscription",
+    "RedactedField",
+    "Redaction",
     "Registration",
     "Resolution",
     "ResponseTemplate",
+    "Review",
     "Role",
     "SessionEnd",
     "Support",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,6 +65,10 @@ class Category(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # An emergency, not a report: every channel stops it and gives the number to call.
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its reports wait for staff to approve them before anyone else sees them (moderation).
+    review_before_publish: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     attributes: Mapped[list[CategoryAttribute]] = relationship(
         lazy="raise",

@@ -27,6 +27,7 @@ from app.models.agency import Agency
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
 from app.models.category import Category
 from app.models.district import District
+from app.models.moderation import Review
 from app.models.types import LonLat, PointType, UTCDateTime
 from app.models.user import User
 
@@ -151,6 +152,9 @@ class Issue(IdMixin, TimestampMixin, Base):
     # The reporter's choice: seen only by them, the agencies involved and admins; absent from
     # every public surface (lists, maps, Open311, exports, statistics, area alerts).
     is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Reports of a category reviewed before publishing: kept from the public like a private
+    # report until staff approve them, and for good when they reject them (None: no review).
+    review: Mapped[Review | None] = mapped_column(_enum(Review, "review"))
     # When the retention policy took its personal data (reporter, followers, photo originals).
     personal_data_removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
@@ -167,6 +171,12 @@ class Issue(IdMixin, TimestampMixin, Base):
     candidates: Mapped[list[Agency]] = relationship(secondary=issue_candidate, lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def is_restricted(self) -> bool:
+        """Seen only by its reporter, the agencies involved and admins: a private report, or
+        one awaiting review or rejected by it (`issues.not_restricted` is the same in SQL)."""
+        return self.is_private or self.review in (Review.pending, Review.rejected)
 
 
 # Radius, bounding-box and nearest queries: GiST on PostGIS; SQLite keeps an R*Tree instead.

@@ -40,6 +40,9 @@ class EventAction(StrEnum):
     priority_changed = "priority_changed"  # priority or flags changed, deadlines recomputed
     assigned = "assigned"  # given to (or taken from) a staff member
     rerouted = "rerouted"  # an admin's jurisdiction or category change moved an unclaimed issue
+    review_approved = "review_approved"  # published after review (perhaps edited)
+    review_rejected = "review_rejected"  # not published, with the reason the reporter is told
+    redacted = "redacted"  # staff removed text from the issue or a comment
     # The contractor hand-over (app.services.contractors): handed, link revoked, work reported
     # done by the contractor, sent back to them by the agency.
     handed_over = "handed_over"

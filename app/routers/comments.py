@@ -183,7 +183,8 @@ def moderate_comment(
     "/comments/{comment_id}/flags",
     status_code=201,
     response_model=FlagState,
-    responses=problem_responses(400, 401, 404, 409, 413, 415, 422),
+    dependencies=[RateLimited(Action.flag)],
+    responses=problem_responses(400, 401, 404, 409, 413, 415, 422, 429),
     summary="Flag a comment as abusive",
 )
 def flag_comment(

@@ -151,7 +151,7 @@ def get_photo_file(
             status_code=307, headers={"Location": presigned, "Cache-Control": "no-store"}
         )
     # Bytes not everyone may see sit in the viewer's own cache, never in a shared one.
-    withheld = photo.is_hidden or issue.hidden_at is not None or issue.is_private
+    withheld = photo.is_hidden or issue.hidden_at is not None or issue.is_restricted
     scope = "private" if withheld or variant == PhotoVariant.full else "public"
     headers = {
         "ETag": file.etag,

@@ -111,6 +111,7 @@ def _read(
         photos=[photos.photo_read(p, internal=internal, links=links) for p in issue_photos],
         hidden=issue.hidden_at is not None,
         private=issue.is_private,
+        review=issue.review,
         flags=extras.flags,
         timeframe=TimeframeRead.model_validate(extras.timeframe, from_attributes=True),
         **vars(extras.dupes),

@@ -42,6 +42,9 @@ from app.storage.images import CleanPhoto
 # Form fields other than photos hold small JSON documents.
 MAX_FIELD_BYTES = 64_000
 MAX_FIELDS = 8
+# Answers to a category's questions (`attribute[code]`, one per ticked box of a list): a few
+# dozen at most, each a small field.
+MAX_ANSWER_FIELDS = 64
 
 
 @dataclass
@@ -69,10 +72,18 @@ def is_multipart(request: Request) -> bool:
 
 
 class _Collector(PartReader):
-    def __init__(self, *, max_photo_bytes: int, max_photos: int, allowed_fields: set[str]) -> None:
+    def __init__(
+        self,
+        *,
+        max_photo_bytes: int,
+        max_photos: int,
+        allowed_fields: set[str],
+        answer_prefix: str | None,
+    ) -> None:
         super().__init__(max_photo_bytes=max_photo_bytes)
         self.max_photos = max_photos
         self.allowed_fields = allowed_fields
+        self.answer_prefix = answer_prefix
         self.fields: dict[str, str] = {}
         self.photos: list[UploadedPhoto] = []
         self.data = bytearray()
@@ -90,6 +101,9 @@ class _Collector(PartReader):
                     f"At most {self.max_photos} photos may be sent for one issue.",
                     "too_many_photos",
                 )
+        elif self.answer_prefix and self.part.name.startswith(self.answer_prefix):
+            if len(self.fields) >= MAX_FIELDS + MAX_ANSWER_FIELDS:
+                raise _problem("Too many form fields.", "too_many_fields")
         elif self.part.name not in self.allowed_fields:
             expected = ", ".join(sorted({PHOTO_FIELD, *self.allowed_fields}))
             raise _problem(
@@ -131,10 +145,16 @@ def _problem(detail: str, code: str, *, location: str = "body.photo") -> Validat
 
 
 async def read_upload(
-    request: Request, *, max_photo_bytes: int, max_photos: int, fields: set[str]
+    request: Request,
+    *,
+    max_photo_bytes: int,
+    max_photos: int,
+    fields: set[str],
+    answer_prefix: str | None = None,
 ) -> Upload:
     """Parse a multipart/form-data body chunk by chunk: `photo` parts (any number up to
-    `max_photos`, each up to `max_photo_bytes`) and the named small form fields."""
+    `max_photos`, each up to `max_photo_bytes`), the named small form fields, and fields
+    named with `answer_prefix` (answers to a category's questions)."""
     if not is_multipart(request):
         raise UnsupportedMediaType(
             "Send photos as multipart/form-data, each in a part named 'photo'."
@@ -143,7 +163,10 @@ async def read_upload(
     if boundary is None:
         raise BadRequest("The multipart Content-Type has no boundary.")
     collector = _Collector(
-        max_photo_bytes=max_photo_bytes, max_photos=max_photos, allowed_fields=fields
+        max_photo_bytes=max_photo_bytes,
+        max_photos=max_photos,
+        allowed_fields=fields,
+        answer_prefix=answer_prefix,
     )
     parser = MultipartParser(boundary, collector.callbacks())
     try:
@@ -163,6 +186,7 @@ async def clean_upload(
     workers: PhotoWorkersDep,
     *,
     fields: set[str],
+    answer_prefix: str | None = None,
     browser_form: bool = False,
 ) -> tuple[dict[str, str], list[CleanPhoto]]:
     """Read a multipart upload, then clean its photos on the photo worker threads
@@ -175,6 +199,7 @@ async def clean_upload(
         max_photo_bytes=settings.photo_max_bytes,
         max_photos=settings.photo_max_per_issue,
         fields=fields,
+        answer_prefix=answer_prefix,
     )
     request.state.body_digest = upload.body_digest
     if browser_form:

@@ -59,6 +59,13 @@ class CategoryAttributeRead(ReadSchema):
     values: list[dict[str, str | bool]]
 
 
+REVIEW = (
+    "Its reports wait for staff to approve, edit or reject them (POST "
+    "/api/v1/issues/{id}/review) and are seen only by the reporter, the agencies involved and "
+    "admins until then."
+)
+
+
 class CategoryCreate(WriteSchema):
     code: Code
     group: Code
@@ -82,6 +89,7 @@ class CategoryCreate(WriteSchema):
         description="Reports of it are emergencies: stopped on every channel, with the number "
         "to call.",
     )
+    review_before_publish: bool = Field(default=False, description=REVIEW)
 
     @model_validator(mode="after")
     def _resolve_after_acknowledge(self) -> CategoryCreate:
@@ -109,6 +117,7 @@ class CategoryRead(ReadSchema):
     emergency: bool = Field(
         description="An emergency: reports are stopped and the emergency number given."
     )
+    review_before_publish: bool = Field(description=REVIEW)
     attributes: list[CategoryAttributeRead] = Field(
         description="Questions a report of this category answers."
     )
@@ -171,6 +180,9 @@ class CategoryUpdate(WriteSchema):
         default=None,
         description="false: accepts no new reports and leaves the lists; its issues keep it.",
     )
+    review_before_publish: bool | None = Field(
+        default=None, description=REVIEW + " Applies to reports made from now on."
+    )
 
     _required = refuse_null(
         "name_th",
@@ -182,6 +194,7 @@ class CategoryUpdate(WriteSchema):
         "resolve_target_hours",
         "flags",
         "is_active",
+        "review_before_publish",
     )
 
 

@@ -22,6 +22,7 @@ from app.models import (
     Language,
     Priority,
     Resolution,
+    Review,
 )
 from app.schemas.base import RecordId, WriteSchema, refuse_null
 from app.schemas.photo import PhotoRead
@@ -306,6 +307,11 @@ class IssueRead(IssuePublic):
     private: bool = Field(
         default=False,
         description="A private report: only its reporter, the handling agency and admins see it.",
+    )
+    review: Review | None = Field(
+        default=None,
+        description="Of a category reviewed before publishing: pending (seen only by its "
+        "reporter, the agencies involved and admins), approved (public) or rejected.",
     )
     flags: list[Flag] = Field(default_factory=list, description="Who or what it affects.")
     timeframe: TimeframeRead | None = Field(

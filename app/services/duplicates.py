@@ -36,7 +36,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.schemas.problem import FieldProblem
 from app.services import lifecycle, permissions
-from app.services.issues import PUBLIC_ID_ALPHABET, IssueFilter, filter_conditions, not_private
+from app.services.issues import PUBLIC_ID_ALPHABET, IssueFilter, filter_conditions, not_restricted
 from app.services.notifications import follows
 from app.spatial import SpatialBackend
 
@@ -262,7 +262,7 @@ def summaries(
         query = select(Issue.duplicate_of_id, Issue.public_id).where(Issue.duplicate_of_id.in_(ids))
         if not (permissions.is_admin(viewer) or (viewer is not None and viewer.role.is_staff)):
             # A private report merged into a public one is not named to the public.
-            query = query.where(not_private())
+            query = query.where(not_restricted())
         for canonical_id, public_id in session.execute(query.order_by(Issue.id)):
             merged.setdefault(canonical_id, []).append(public_id)
     return {

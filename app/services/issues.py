@@ -46,6 +46,7 @@ from app.models import (
     IssueImport,
     IssueStatus,
     Priority,
+    Review,
     User,
     issue_candidate,
     issue_flag,
@@ -113,7 +114,8 @@ def create_issue(
     """Store a new report with its answers to the category's questions and its flags (which set
     its priority and deadlines), route it to the covering agencies, place it in its district,
     and write its first event. A private report is seen only by its reporter, the agencies
-    involved and admins.
+    involved and admins; so is a report of a category reviewed before publishing, until staff
+    approve it (`moderation.review`).
 
     `field_names` says how the caller's wire format names the category and the answers in
     error locations (Open311 calls them service_code and attribute). An emergency is stopped
@@ -161,6 +163,7 @@ def create_issue(
         acknowledge_due_at=assessed.acknowledge_due_at,
         resolve_due_at=assessed.resolve_due_at,
         is_private=private,
+        review=Review.pending if category.review_before_publish else None,
     )
     session.add(issue)
     session.flush()
@@ -196,15 +199,15 @@ def _no_issue(public_id: str) -> NotFound:
 
 def get_visible_issue(session: Session, public_id: str, viewer: User | None) -> Issue:
     """`get_issue` as the viewer may see it: a hidden issue is, for anyone but the agencies
-    involved and admins, an issue that does not exist; so is a private one, for anyone but its
-    reporter, those agencies and admins."""
+    involved and admins, an issue that does not exist; so is a private one (or one awaiting
+    review, or rejected by it), for anyone but its reporter, those agencies and admins."""
     issue = get_issue(session, public_id)
-    if issue.hidden_at is None and not issue.is_private:
+    if issue.hidden_at is None and not issue.is_restricted:
         return issue
     candidates = permissions.candidate_agency_ids(session, issue)
     if issue.hidden_at is not None and not permissions.sees_hidden_issue(viewer, issue, candidates):
         raise _no_issue(public_id)
-    if issue.is_private and not permissions.sees_private_report(viewer, issue, candidates):
+    if issue.is_restricted and not permissions.sees_private_report(viewer, issue, candidates):
         raise _no_issue(public_id)
     return issue
 
@@ -319,8 +322,9 @@ class IssueFilter:
     queue_agency_id: int | None = None
     unrouted: bool = False
     reporter_id: int | None = None
-    # Hidden issues, and private ones, are left out unless the caller showed the viewer may
-    # see them (queues of the agencies involved; a reporter's own list holds their private ones).
+    # Hidden issues, and private ones (with those awaiting or failing review), are left out
+    # unless the caller showed the viewer may see them (queues of the agencies involved; a
+    # reporter's own list holds their private ones).
     include_hidden: bool = False
     include_private: bool = False
 
@@ -338,14 +342,18 @@ def _utc(value: dt.datetime) -> ColumnElement[dt.datetime]:
     return bindparam(None, value, type_=UTCDateTime())
 
 
-def not_private() -> ColumnElement[bool]:
-    return Issue.is_private.is_(False)
+def not_restricted() -> ColumnElement[bool]:
+    """`Issue.is_restricted` in SQL: neither private nor kept back by review."""
+    return and_(
+        Issue.is_private.is_(False),
+        or_(Issue.review.is_(None), Issue.review == Review.approved),
+    )
 
 
 def publicly_visible() -> ColumnElement[bool]:
     """Every public surface (lists, maps, Open311, exports, statistics, duplicate suggestions)
-    leaves hidden and private issues out."""
-    return and_(Issue.hidden_at.is_(None), not_private())
+    leaves hidden, private and unpublished (awaiting review, rejected) issues out."""
+    return and_(Issue.hidden_at.is_(None), not_restricted())
 
 
 def filter_conditions(
@@ -356,7 +364,7 @@ def filter_conditions(
     if not f.include_hidden:
         conditions.append(Issue.hidden_at.is_(None))
     if not f.include_private:
-        conditions.append(not_private())
+        conditions.append(not_restricted())
     if f.bbox is not None:
         conditions.append(spatial.within_bbox(f.bbox))
     if f.near is not None and f.radius_m is not None:

@@ -231,6 +231,15 @@ def requested_window(
     return start, end
 
 
+def included_until(end: dt.datetime) -> dt.datetime:
+    """The first moment after end_date, "the latest datetime to include". Requests are shown
+    to the whole second, so an end_date without fractional seconds takes in that whole second:
+    a request shown as requested at 10:00:05 is found with end_date=10:00:05."""
+    if end.microsecond:
+        return end + dt.timedelta(microseconds=1)
+    return end + dt.timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One service request: the issue, what its Open311 client sent, its public timeline."""
@@ -302,8 +311,7 @@ def find_requests(
             statuses=statuses,
             category_codes=query.service_codes,
             created_after=start,
-            # end_date is the latest time included.
-            created_before=end + dt.timedelta(microseconds=1) if end else None,
+            created_before=included_until(end) if end else None,
             updated_after=query.updated_after,
             updated_before=query.updated_before,
         )

@@ -90,6 +90,12 @@ def may_moderate(user: User | None, issue: Issue) -> bool:
     return sees_notes(user, issue)
 
 
+def may_review(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
+    """Publishing or rejecting a report awaiting review: the agencies it was routed to (no one
+    claims a report before it is published), the handling agency and admins."""
+    return sees_private_report(user, issue, candidates) and not is_reporter(user, issue)
+
+
 def sees_hidden_issue(user: User | None, issue: Issue, candidates: Collection[int]) -> bool:
     """A hidden issue stays visible to the agencies involved and admins, no one else."""
     return sees_internal(user, issue, candidates)

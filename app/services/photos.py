@@ -198,13 +198,14 @@ def sees_internal(session: Session, *, issue: Issue, viewer: User | None) -> boo
 
 def check_visible(session: Session, *, photo: Photo, issue: Issue, viewer: User | None) -> bool:
     """Hidden photos, and photos of a hidden issue, exist only for the agencies involved and
-    admins, photos of a private report for those who see the report (a 404 for everyone else);
-    returns whether the viewer sees internal detail, full-size photos included."""
+    admins, photos of a private (or unpublished) report for those who see the report (a 404
+    for everyone else); returns whether the viewer sees internal detail, full-size photos
+    included."""
     candidates = permissions.candidate_agency_ids(session, issue)
     internal = permissions.sees_internal(viewer, issue, candidates)
     withheld = (photo.is_hidden or issue.hidden_at is not None) and not internal
     if withheld or (
-        issue.is_private and not permissions.sees_private_report(viewer, issue, candidates)
+        issue.is_restricted and not permissions.sees_private_report(viewer, issue, candidates)
     ):
         raise NotFound(i18n.text("error.photo.not_found", id=photo.id))
     return internal

@@ -3,13 +3,23 @@ location, categories offered at the point and photo resizing are enhancements), 
 same services as `POST /api/v1/issues`.
 
 Each rendering carries one idempotency key: a double click or a resubmit of the same form is the
-same request and lands on the issue the first one made."""
+same request and lands on the issue the first one made.
+
+The chosen category's questions are part of the form: without JavaScript the "show the
+questions" button posts it back (`step=questions`) and it comes back with them; with it the
+page fetches them as soon as a category is chosen. An emergency (the category, or an answer) is
+stopped by the emergency service, counted as a stop from the web, and the form shows whom to call
+instead of its send button."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -19,13 +29,15 @@ from starlette.responses import Response
 
 from app.db import SessionDep
 from app.deps import IdempotentReplay, PhotoStoreDep, PhotoWorkersDep, SpatialDep
-from app.errors import DomainError, field_message
+from app.errors import DomainError, EmergencyReport, field_message
 from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
-from app.models import Category, LonLat, PhotoKind
+from app.models import AttributeDatatype, Category, LonLat, PhotoKind
 from app.routers.uploads import clean_upload, is_multipart
 from app.schemas.issue import IssueCreate
-from app.services import catalog, idempotency, issues, photos
+from app.services import catalog, emergencies, idempotency, issues, photos
+from app.services.attributes import Answers
+from app.spatial import SpatialBackend
 from app.storage.images import CleanPhoto
 from app.web.context import (
     CSRF_COOKIE,
@@ -48,7 +60,22 @@ FIELDS = {
     "description",
     CSRF_FIELD,
     "idempotency_key",
+    "step",
 }
+# An answer is `attribute[code]`, a ticked box of a multiple choice `attribute[code][key]` (names
+# unique per field, as Open311's form names them).
+ANSWER_PREFIX = "attribute["
+ANSWER_FIELD = re.compile(r"attribute\[([^\[\]]{1,64})\](?:\[[^\[\]]{1,64}\])?")
+# Where an answer's problem is shown: next to its field.
+ANSWER_LOCATION = "attribute[{code}]"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """An emergency the form refused: what to do, and the number to call if there is one."""
+
+    message: str
+    number: str | None
 
 
 def _form_page(
@@ -58,6 +85,7 @@ def _form_page(
     values: dict[str, str],
     errors: dict[str, str],
     problem: str | None = None,
+    stop: Stop | None = None,
     status: int = 200,
 ) -> Response:
     categories: list[Category] = catalog.list_categories(session)
@@ -66,9 +94,11 @@ def _form_page(
         "report.html",
         status=status,
         categories=categories,
+        chosen=_chosen(categories, values.get("category")),
         values=values,
         errors=errors,
         problem=problem,
+        stop=stop,
         idempotency_key=values.get("idempotency_key") or uuid.uuid4().hex,
         max_photos=page.settings.photo_max_per_issue,
         display_px=page.settings.photo_display_px,
@@ -83,8 +113,77 @@ def report_page(page: PageDep, session: SessionDep) -> Response:
         # The anonymous resident's device id exists before the first report, so a double click
         # of it carries the same one twice (its citizen is made by the report).
         page.cookies[DEVICE_COOKIE] = secrets.token_hex(24)
-    values = {k: page.request.query_params.get(k, "") for k in ("latitude", "longitude")}
+    # With a category (the page's script asks so when one is chosen), its questions too.
+    values = {
+        k: page.request.query_params.get(k, "") for k in ("latitude", "longitude", "category")
+    }
     return _form_page(page, session, values=values, errors={})
+
+
+def _chosen(categories: Sequence[Category], code: str | None) -> Category | None:
+    return next((c for c in categories if c.code == code), None) if code else None
+
+
+def _answers(fields: dict[str, str], category: Category | None, page: Page) -> Answers:
+    """The answers the form carries, as the services take them: a list for ticked boxes, and a
+    date and time typed without a zone read in the city's time zone (what the reader means)."""
+    answers: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        if (found := ANSWER_FIELD.fullmatch(name)) and value.strip():
+            answers.setdefault(found[1], []).append(value)
+    dated = {
+        a.code
+        for a in (category.attributes if category else ())
+        if a.datatype == AttributeDatatype.datetime
+    }
+    return {
+        code: [_in_zone(v, page) if code in dated else v for v in values]
+        for code, values in answers.items()
+    }
+
+
+def _in_zone(value: str, page: Page) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value  # the attribute check words the refusal
+    return (moment if moment.tzinfo else moment.replace(tzinfo=page.zone)).isoformat()
+
+
+def _stopped(page: Page, refused: EmergencyReport) -> Stop:
+    number = refused.extensions.get("emergency_number")
+    return Stop(refused.detail_in(page.lang), number if isinstance(number, str) else None)
+
+
+def _show_questions(
+    page: Page,
+    session: Session,
+    spatial: SpatialBackend,
+    *,
+    fields: dict[str, str],
+    body: IssueCreate | dict[str, str],
+) -> Response:
+    """The form again with the chosen category's questions; an emergency category or answer is
+    stopped here already, before anything else is typed."""
+    category = _chosen(catalog.list_categories(session), fields.get("category"))
+    if category is None:
+        return _form_page(page, session, values=fields, errors={})
+    point = None if isinstance(body, dict) else LonLat(body.longitude, body.latitude)
+    try:
+        emergencies.stop_if_emergency(
+            session,
+            category=category,
+            answers=_answers(fields, category, page),
+            district_id=None if point is None else spatial.district_id_at(session, point=point),
+            channel="web",
+            fallback_number=page.settings.emergency_number,
+        )
+    except EmergencyReport as refused:
+        session.rollback()  # counts the stop (emergencies.stop_if_emergency)
+        return _form_page(
+            page, session, values=fields, errors={}, stop=_stopped(page, refused), status=422
+        )
+    return _form_page(page, session, values=fields, errors={})
 
 
 def _principal(request: Request) -> str:
@@ -133,10 +232,19 @@ async def send_report(
         fields = (await form_of(request, page)).fields
     else:
         fields, cleaned = await clean_upload(
-            request, page.settings, workers, fields=FIELDS, browser_form=True
+            request,
+            page.settings,
+            workers,
+            fields=FIELDS,
+            answer_prefix=ANSWER_PREFIX,
+            browser_form=True,
         )
     checked(page, fields)
     body = _validated(fields, page)
+    if fields.get("step") == "questions":
+        return await run_in_threadpool(
+            _show_questions, page, session, spatial, fields=fields, body=body
+        )
     if isinstance(body, dict):
         return _form_page(page, session, values=fields, errors=body, status=422)
     key = fields.get("idempotency_key", "")
@@ -158,6 +266,7 @@ async def send_report(
         request.state.idempotency_claim = outcome
     try:
         reporter = page.reporter(session)
+        category = _chosen(catalog.list_categories(session), body.category)
         issue = issues.create_issue(
             session,
             spatial=spatial,
@@ -167,7 +276,10 @@ async def send_report(
             description=body.description,
             location=LonLat(body.longitude, body.latitude),
             address=None,
-            field_names={"category": "category"},
+            answers=_answers(fields, category, page),
+            field_names={"category": "category", "attributes": ANSWER_LOCATION},
+            channel="web",
+            emergency_number=page.settings.emergency_number,
         )
         if cleaned:
             photos.add_photos(
@@ -180,15 +292,19 @@ async def send_report(
                 max_per_issue=page.settings.photo_max_per_issue,
             )
     except DomainError as refused:
-        # Nothing of the report is kept; the form comes back with what was typed and why.
+        # Nothing of the report is kept (an emergency stop is counted on this rollback); the
+        # form comes back with what was typed and why, each answer's problem beside it.
         session.rollback()
         request.state.idempotency_claim = None
+        if isinstance(refused, EmergencyReport):
+            stop = _stopped(page, refused)
+            return _form_page(page, session, values=fields, errors={}, stop=stop, status=422)
         return _form_page(
             page,
             session,
             values=fields,
-            errors={},
-            problem=refused.detail_in(page.lang),
+            errors={p.location: p.message for p in refused.errors_in(page.lang)},
+            problem=None if refused.errors else refused.detail_in(page.lang),
             status=refused.status,
         )
     return redirect(page, f"/issues/{issue.public_id}?lang={page.lang.value}&reported=1")

@@ -2,7 +2,7 @@
 `line` notification channel that pushes status updates to them.
 
 Revision ID: 4d2b8f6a1c93
-Revises: c7f3a9e1d2b6
+Revises: 9c4f1d7e2a53
 Create Date: 2026-12-07 19:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "4d2b8f6a1c93"
-down_revision: str | None = "c7f3a9e1d2b6"
+down_revision: str | None = "9c4f1d7e2a53"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -233,12 +233,6 @@ def _step(http: httpx.Client, token: str, issue_id: str, action: str, **body: st
     assert done.status_code == 200, done.text
 
 
-# Seen at the stop-time run after merging main: on the PostGIS leg the live round trip failed
-# (0 imported) and intermittently on SQLite. Expected to fail until explained.
-@pytest.mark.xfail(
-    reason="live Open311 round trip fails intermittently since the merge (under investigation)",
-    strict=False,
-)
 async def test_an_import_from_a_live_civicloop_server_round_trips_every_field(
     database: Database,
     db: Session,

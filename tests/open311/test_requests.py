@@ -153,6 +153,26 @@ async def test_the_default_window_is_the_most_recent_90_days(
     assert await ids(client, **only_start) == [recent, old]
 
 
+async def test_an_end_date_to_the_second_includes_requests_made_during_that_second(
+    client: httpx.AsyncClient, db: Session, city: Open311City
+) -> None:
+    request_id = await report(client, city)
+    made = backdate(db, request_id, 1).replace(microsecond=750_000)
+    db.execute(update(Issue).where(Issue.public_id == request_id).values(created_at=made))
+    db.commit()
+    [shown] = (await client.get(f"{V2}/requests/{request_id}.json")).json()
+    # The request is shown to the second; asking up to that second finds it.
+    start = (made - dt.timedelta(days=1)).isoformat()
+    shown_at = shown["requested_datetime"]
+    assert await ids(client, start_date=start, end_date=shown_at) == [request_id]
+    before = (made.replace(microsecond=0) - dt.timedelta(seconds=1)).isoformat()
+    assert await ids(client, start_date=start, end_date=before) == []
+    # Fractional seconds are compared as given.
+    just_before = made.replace(microsecond=749_999).isoformat()
+    assert await ids(client, start_date=start, end_date=just_before) == []
+    assert await ids(client, start_date=start, end_date=made.isoformat()) == [request_id]
+
+
 @pytest.mark.parametrize(
     "params",
     [

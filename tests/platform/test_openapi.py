@@ -21,6 +21,8 @@ from tests.factories import bearer, make_agency, make_category, make_issue, make
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 METHODS = ("get", "put", "post", "patch", "delete")
+# Surfaces that answer in their standard's error format rather than this API's Problem.
+OWN_ERROR_FORMATS = ("/open311/", "/seeclickfix/")
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,8 @@ def test_every_reference_resolves(document: dict[str, Any]) -> None:
 
 def test_every_error_answer_is_documented_as_a_problem(document: dict[str, Any]) -> None:
     for operation in operations(document):
-        if operation.path.startswith("/open311/"):
-            continue  # GeoReport v2's own error format
+        if operation.path.startswith(OWN_ERROR_FORMATS):
+            continue  # GeoReport v2's and SeeClickFix's own error formats
         for status, response in operation.spec["responses"].items():
             if int(status) >= 400:
                 assert response["content"] == PROBLEM, f"{operation} {status}"
@@ -219,8 +221,8 @@ async def test_every_answer_an_operation_gives_is_documented(
     undocumented: list[str] = []
     seen: set[int] = set()
     for operation in operations(document):
-        if operation.path.startswith("/open311/"):
-            continue  # GeoReport v2 answers in its own error format: tests/open311 probes it
+        if operation.path.startswith(OWN_ERROR_FORMATS):
+            continue  # answered in their own error formats: tests/open311, tests/seeclickfix
         for probe in probes(bearer(settings, citizen), bearer(settings, admin)):
             if not applies(probe, operation):
                 continue

@@ -39,11 +39,16 @@ from app.services import priorities, timeframes
 from app.services.notifications import areas
 from app.services.notifications.templates import EASY_READ
 
-# Edits change words, not where the issue stands: followers are not told of them. Nor of each
+# Edits (and redactions) change words, not where the issue stands: followers are not told of
+# them. Nor of each
 # "me too": a popular issue would flood its followers; the count shows on the issue instead.
-SILENT_ACTIONS = frozenset({EventAction.edited, EventAction.supported, EventAction.rerouted})
+SILENT_ACTIONS = frozenset(
+    {EventAction.edited, EventAction.supported, EventAction.rerouted, EventAction.redacted}
+)
 # Whoever comments knows what they wrote, a citizen too (other steps send them a receipt).
 NOT_TO_ACTOR = frozenset({EventAction.commented})
+# A report becomes public when made, or (a category reviewed first) when staff approve it.
+PUBLISHING = frozenset({EventAction.reported, EventAction.review_approved})
 # Events that carry a public comment: a comment, or a reporter's answer with words of theirs.
 COMMENT_CARRIERS = frozenset({EventAction.commented, EventAction.reopened, EventAction.closed})
 
@@ -131,8 +136,8 @@ def _audience(
             found[event.assignee_id] = Audience(
                 event.assignee_id, Reason.assignee, f"alerts:{event.assignee_id}"
             )
-    # Area watchers hear of public reports only.
-    if event.action == EventAction.reported and not issue.is_private:
+    # Area watchers hear of public reports only: when made, or when published after review.
+    if event.action in PUBLISHING and not issue.is_restricted:
         for watch in areas.watches_covering(
             session, point=issue.location, category_id=issue.category_id
         ):

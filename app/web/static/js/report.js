@@ -1,5 +1,6 @@
 /* The report form's enhancements: pick the point on a map or from the device's location, offer
-   only the categories handled at that point, resize photos before upload, send once. The form
+   only the categories handled at that point, show the chosen category's questions at once (and
+   an emergency stop as soon as it is chosen), resize photos before upload, send once. The form
    works without any of it. */
 "use strict";
 (function () {
@@ -25,9 +26,54 @@
         allOptions.forEach(function (o) {
           if (codes.indexOf(o.value) >= 0) { category.add(new Option(o.text, o.value, false, o.value === chosen)); }
         });
+        if (category.value !== chosen) { showQuestions(); }
       })
       .catch(function () {});
   }
+
+  // The questions come from the server, rendered as the form without JavaScript shows them.
+  var send = document.getElementById("send");
+  document.getElementById("show-questions").hidden = true;
+  function questionsOf(html) {
+    return new DOMParser().parseFromString(html, "text/html").getElementById("questions");
+  }
+  function swapQuestions(fresh) {
+    document.getElementById("questions").replaceWith(document.importNode(fresh, true));
+    send.hidden = !!document.getElementById("emergency");
+  }
+  function showQuestions() {
+    var query = new URLSearchParams({ lang: document.documentElement.lang, category: category.value, latitude: lat.value, longitude: lon.value });
+    fetch("/report?" + query.toString(), { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        var fresh = html && questionsOf(html);
+        if (!fresh) { return; }
+        swapQuestions(fresh);
+        if (fresh.dataset.emergency) { checkEmergency(); }  // an emergency category
+      })
+      .catch(function () {});
+  }
+  // An emergency is the server's to stop (it counts each stop): the form is posted back for its
+  // questions and the answer says whom to call.
+  function checkEmergency() {
+    var data = new FormData(form);
+    data.delete("photo");
+    data.set("step", "questions");
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var fresh = questionsOf(html);
+        if (fresh && fresh.querySelector("#emergency")) { swapQuestions(fresh); }
+      })
+      .catch(function () {});
+  }
+  category.addEventListener("change", showQuestions);
+  form.addEventListener("change", function (e) {
+    if (!e.target.closest || !e.target.closest("#questions")) { return; }
+    if (form.querySelector("#questions input[data-emergency]:checked")) { checkEmergency(); return; }
+    var stop = document.getElementById("emergency");
+    if (stop && !document.getElementById("questions").dataset.emergency) { stop.remove(); send.hidden = false; }
+  });
 
   var mapElement = document.getElementById("report-map");
   var marker = null;

@@ -1,0 +1,128 @@
+"""Staff redact an issue's title or description and public comments: the redacted text replaces
+the original on every surface (the JSON API, Open311, exports, pages, the timeline), and the
+original is kept for the audit only, read by admins."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database
+from app.models import User
+from tests.factories import IN_WEST, bearer
+from tests.lifecycle.helpers import City, act
+from tests.moderation.surfaces import STRANGER_DEVICE, public_text
+from tests.notifications.helpers import outbox
+
+PHONE = "081 234 5678"
+
+
+async def reported(client: httpx.AsyncClient, settings: Settings, city: City) -> str:
+    made = await client.post(
+        "/api/v1/issues",
+        headers=bearer(settings, city.reporter),
+        json={
+            "category": city.category.code,
+            "title": f"Broken light, call me on {PHONE}",
+            "description": f"Call {PHONE} when fixed",
+            "longitude": IN_WEST[0],
+            "latitude": IN_WEST[1],
+        },
+    )
+    assert made.status_code == 201, made.text
+    issue_id: str = made.json()["id"]
+    assert (await act(client, settings, city.agent, issue_id, "claim")).status_code == 200
+    return issue_id
+
+
+async def redact(
+    client: httpx.AsyncClient, settings: Settings, user: User, issue_id: str, **body: object
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/issues/{issue_id}/redactions", headers=bearer(settings, user), json=body
+    )
+
+
+async def test_redacted_text_leaves_every_public_surface_and_stays_for_the_audit(
+    client: httpx.AsyncClient, settings: Settings, database: Database, db: Session, city: City
+) -> None:
+    issue_id = await reported(client, settings, city)
+    assert PHONE in await public_text(client, issue_id)
+    before = len(outbox(database, issue_id))
+    for field, text in (("title", "Broken light"), ("description", "Call [removed] when fixed")):
+        done = await redact(
+            client, settings, city.agent, issue_id, field=field, text=text, reason="a phone number"
+        )
+        assert done.status_code == 201, done.text
+        assert done.json() == {"issue": issue_id, "field": field}
+    comment = await client.post(
+        f"/api/v1/issues/{issue_id}/comments",
+        headers=STRANGER_DEVICE,
+        json={"body": f"His number is {PHONE}, ring him"},
+    )
+    assert comment.status_code == 201, comment.text
+    redacted = await client.post(
+        f"/api/v1/comments/{comment.json()['id']}/redactions",
+        headers=bearer(settings, city.agent),
+        json={"text": "His number is [removed], ring him", "reason": "a phone number"},
+    )
+    assert redacted.status_code == 201, redacted.text
+    assert redacted.json()["body"] == "His number is [removed], ring him"
+
+    seen = await public_text(client, issue_id)
+    assert "Call [removed] when fixed" in seen
+    assert "His number is [removed]" in seen
+    assert PHONE not in seen
+    # The timeline says that a moderator removed something, not what.
+    timeline = (await client.get(f"/api/v1/issues/{issue_id}/timeline")).json()
+    assert [e["action"] for e in timeline].count("redacted") == 3
+    # Followers are not told of a redaction (the comment, yes: the reporter follows).
+    assert {r.payload["event"]["action"] for r in outbox(database, issue_id)[before:]} == {
+        "commented"
+    }
+
+    audit = await client.get(
+        f"/api/v1/issues/{issue_id}/redactions", headers=bearer(settings, city.admin)
+    )
+    assert audit.status_code == 200, audit.text
+    assert [(r["field"], r["original"]) for r in audit.json()] == [
+        ("title", f"Broken light, call me on {PHONE}"),
+        ("description", f"Call {PHONE} when fixed"),
+        ("comment", f"His number is {PHONE}, ring him"),
+    ]
+    for user in (city.agent, city.reporter, city.stranger):
+        refused = await client.get(
+            f"/api/v1/issues/{issue_id}/redactions", headers=bearer(settings, user)
+        )
+        assert refused.status_code == 403, user
+
+
+async def test_only_the_handling_agency_and_admins_redact_and_the_text_must_change(
+    client: httpx.AsyncClient, settings: Settings, city: City
+) -> None:
+    issue_id = await reported(client, settings, city)
+    for user in (city.reporter, city.stranger, city.rival):
+        refused = await redact(
+            client, settings, user, issue_id, field="title", text="Broken", reason="r"
+        )
+        assert refused.status_code == 403, user
+        assert refused.headers["content-type"] == "application/problem+json"
+    same = await redact(
+        client,
+        settings,
+        city.admin,
+        issue_id,
+        field="description",
+        text=f"Call {PHONE} when fixed",
+        reason="r",
+    )
+    assert same.status_code == 422
+    for body in (
+        {"field": "title", "text": "x", "reason": "r"},  # a title keeps 3 characters
+        {"field": "address", "text": "somewhere", "reason": "r"},
+        {"field": "title", "text": "Broken light"},  # no reason
+    ):
+        bad = await redact(client, settings, city.admin, issue_id, **body)
+        assert bad.status_code == 422, body
+        assert bad.headers["content-type"] == "application/problem+json"
