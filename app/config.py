@@ -151,6 +151,13 @@ class Settings(BaseSettings):
     mail_in_port: int = Field(default=2525, ge=1, le=65535)
     mail_in_max_bytes: int = Field(default=10_000_000, ge=10_000)
     webhook_timeout_seconds: float = Field(default=10, gt=0)
+    # LINE Messaging API (POST /channels/line/webhook): the channel's secret (verifies
+    # X-Line-Signature) and access token, and the API's addresses (a test server's in tests).
+    line_channel_secret: SecretStr = SecretStr("")
+    line_channel_access_token: SecretStr = SecretStr("")
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    line_timeout_seconds: float = Field(default=10, gt=0)
     # Hosts or networks (e.g. "127.0.0.1", "10.1.0.0/16", "hooks.internal") webhooks and push
     # endpoints may reach although they are private, loopback or link-local.
     outbound_allow_list: list[str] = []
@@ -217,6 +224,9 @@ class Settings(BaseSettings):
     # Requests through one contractor link, and from one address to any contractor link.
     rate_limit_contractor: RateLimit = "60/hour"
     rate_limit_contractor_ip: RateLimit = "300/hour"
+    # LINE's servers call the webhook for every resident: only a flood is refused.
+    rate_limit_line: RateLimit = ""
+    rate_limit_line_ip: RateLimit = "3000/minute"
     rate_limit_my_data: RateLimit = "5/hour"
     rate_limit_my_data_ip: RateLimit = "20/hour"
     # Reads of the SeeClickFix-compatible surface: a map client pans and zooms in bursts.

@@ -40,7 +40,7 @@ from app.http.methods import HeadAsGet
 from app.http.middleware import RequestHygiene
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
-from app.routers import api_router, health, open311, seeclickfix
+from app.routers import api_router, channels, health, open311, seeclickfix
 from app.schemas.issue import IssueCreate, IssueFeatureCollection
 from app.schemas.problem import Problem
 from app.schemas.work import FeedEvent
@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(open311.router)
+    app.include_router(channels.router)
     app.include_router(seeclickfix.router)
     app.include_router(web.router)
 

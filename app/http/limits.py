@@ -55,6 +55,7 @@ class Action(StrEnum):
     export = "export"
     my_data = "my_data"
     contractor = "contractor"
+    line = "line"
     seeclickfix = "seeclickfix"
 
 

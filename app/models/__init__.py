@@ -24,6 +24,7 @@ from app.models.issue import (
 )
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
+from app.models.line import LineContact
 from app.models.moderation import (
     FlagReason,
     IssueModerationFlag,
@@ -78,6 +79,7 @@ __all__ = [
     "IssueModerationFlag",
     "IssueStatus",
     "Language",
+    "LineContact",
     "LonLat",
     "Notification",
     "NotificationPreference",

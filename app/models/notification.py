@@ -18,6 +18,7 @@ class Channel(StrEnum):
     email = "email"
     webhook = "webhook"
     webpush = "webpush"
+    line = "line"  # a push message in the LINE chat of a resident who reported there
 
 
 class NotificationStatus(StrEnum):

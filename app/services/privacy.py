@@ -34,6 +34,7 @@ from app.models import (
     IssueEvent,
     IssueFeedback,
     IssueStatus,
+    LineContact,
     Notification,
     NotificationPreference,
     NotificationStatus,
@@ -235,6 +236,7 @@ def erase_account(session: Session, *, user: User, password: str | None) -> dict
             session, PushSubscription, PushSubscription.user_id == user.id
         ),
         "webhooks": _delete(session, Webhook, Webhook.owner_id == user.id),
+        "line_chats": _delete(session, LineContact, LineContact.user_id == user.id),
         "api_keys": _delete(session, ApiKey, ApiKey.user_id == user.id),
         "preferences": _delete(
             session, NotificationPreference, NotificationPreference.user_id == user.id

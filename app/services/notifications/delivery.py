@@ -34,6 +34,7 @@ from app.services.notifications.channels import (
     DeliveryError,
     SubscriptionGone,
     email,
+    line,
     webhook,
     webpush,
 )
@@ -261,6 +262,14 @@ class Sender:
             return
         if links is None:
             raise DeliveryError("account messages go by e-mail only", permanent=True)
+        if envelope.channel == Channel.line:
+            line.push(
+                settings,
+                to=envelope.destination,
+                text=rendered.text,
+                retry_key=envelope.message_id,
+            )
+            return
         if envelope.push_keys is None:
             raise DeliveryError("the push subscription was removed", permanent=True)
         p256dh, auth = envelope.push_keys

@@ -25,6 +25,7 @@ from app.models import (
     Follow,
     Issue,
     IssueEvent,
+    LineContact,
     Notification,
     NotificationPreference,
     PushSubscription,
@@ -220,6 +221,14 @@ def _user_rows(
         .order_by(Webhook.id)
     ):
         hooks.setdefault(hook.owner_id, []).append(hook)
+    # Residents who reported through LINE are answered in their chat.
+    chats: dict[int, str] = dict(
+        session.execute(
+            select(LineContact.user_id, LineContact.line_user_id).where(
+                LineContact.user_id.in_(ids)
+            )
+        ).all()
+    )
     for who in audience:
         user = users.get(who.user_id)
         if user is None:
@@ -246,6 +255,8 @@ def _user_rows(
                 yield row(
                     channel=Channel.webpush, destination=sub.endpoint, push_subscription_id=sub.id
                 )
+        if user.id in chats:
+            yield row(channel=Channel.line, destination=chats[user.id])
         if pref is None or pref.webhook:
             for hook in hooks.get(user.id, []):
                 yield row(channel=Channel.webhook, destination=hook.url, webhook_id=hook.id)
