@@ -2,7 +2,7 @@
 `line` notification channel that pushes status updates to them.
 
 Revision ID: 4d2b8f6a1c93
-Revises: 9c4f1d7e2a53
+Revises: 2e8b6f4a9d17
 Create Date: 2026-12-07 19:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.types
 
 revision: str = "4d2b8f6a1c93"
-down_revision: str | None = "9c4f1d7e2a53"
+down_revision: str | None = "2e8b6f4a9d17"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
