@@ -14,6 +14,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from pydantic import SecretStr
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
@@ -37,8 +38,17 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Every feature switched on, Web Push included, so that every route really runs."""
-    return settings.model_copy(update={"vapid_private_key": vapid_key()})
+    """Every feature switched on, Web Push and LINE included, so that every route really runs
+    (LINE's API on a closed local port: nothing leaves the machine)."""
+    return settings.model_copy(
+        update={
+            "vapid_private_key": vapid_key(),
+            "line_channel_secret": SecretStr("line-channel-secret-for-tests"),
+            "line_channel_access_token": SecretStr("line-access-token-for-tests"),
+            "line_api_base_url": "http://127.0.0.1:9",
+            "line_data_api_base_url": "http://127.0.0.1:9",
+        }
+    )
 
 
 @pytest.fixture
