@@ -34,6 +34,7 @@ class RedactedField(StrEnum):
     issue_title = "title"
     issue_description = "description"
     comment = "comment"
+    photo = "photo"  # its public renditions re-made with a region filled in
 
 
 class IssueModerationFlag(IdMixin, Base):
@@ -64,6 +65,7 @@ class Redaction(IdMixin, Base):
     __tablename__ = "redaction"
     __table_args__ = (
         CheckConstraint("(field = 'comment') = (comment_id IS NOT NULL)", name="comment_field"),
+        CheckConstraint("(field = 'photo') = (photo_id IS NOT NULL)", name="photo_field"),
     )
 
     issue_id: Mapped[int] = mapped_column(
@@ -71,6 +73,9 @@ class Redaction(IdMixin, Base):
     )
     comment_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    photo_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("photo.id", ondelete="CASCADE"), index=True
     )
     field: Mapped[RedactedField] = mapped_column(
         Enum(
@@ -83,6 +88,8 @@ class Redaction(IdMixin, Base):
             values_callable=lambda members: [m.value for m in members],
         )
     )
+    # The text as it was; of a photo, its files' storage keys by variant (JSON), which stay
+    # stored for the audit while the photo shows the redacted renditions.
     original: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(2000))
     redacted_by_id: Mapped[int | None] = mapped_column(

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import CurrentUser, Idempotent, LanguageDep, Reporter, SessionDep
+from app.deps import (
+    CurrentUser,
+    Idempotent,
+    LanguageDep,
+    PhotoLinksDep,
+    PhotoStoreDep,
+    Reporter,
+    SessionDep,
+    SettingsDep,
+)
 from app.errors import problem_responses
 from app.http.caching import Personal
 from app.http.limits import Action, RateLimited
 from app.http.route import UnitOfWorkRoute
 from app.routers.comments import CurrentComment, comment_reads
 from app.routers.issues import CurrentIssue
+from app.routers.photos import CurrentPhoto
 from app.schemas.conversation import CommentRead
 from app.schemas.issue import ActorRef
 from app.schemas.moderation import (
@@ -19,13 +29,16 @@ from app.schemas.moderation import (
     IssueFlagRead,
     IssueFlagState,
     IssueRedactionCreate,
+    PhotoRedactionCreate,
     RedactionRead,
     RedactionState,
     ReviewDecision,
     ReviewState,
 )
-from app.services import moderation
+from app.schemas.photo import PhotoRead
+from app.services import moderation, photos
 from app.services.conversation import Viewer
+from app.storage.images import Region
 
 router = APIRouter(tags=["moderation"], route_class=UnitOfWorkRoute)
 
@@ -125,6 +138,38 @@ def list_redactions(
         RedactionRead.model_validate(r, from_attributes=True)
         for r in moderation.list_redactions(session, issue=issue, viewer=user)
     ]
+
+
+@router.post(
+    "/photos/{photo_id}/redactions",
+    status_code=201,
+    response_model=PhotoRead,
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 503),
+    summary="Fill in a region of a photo (a face, a number plate)",
+)
+def redact_photo(
+    current: CurrentPhoto,
+    body: PhotoRedactionCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    store: PhotoStoreDep,
+    settings: SettingsDep,
+    links: PhotoLinksDep,
+) -> PhotoRead:
+    """The handling agency and admins. Every rendition is re-made with the region painted over;
+    the original files are kept for the audit only (admins: `GET /issues/{id}/redactions`)."""
+    photo, issue = current
+    moderation.redact_photo(
+        session,
+        store=store,
+        photo=photo,
+        issue=issue,
+        actor=user,
+        region=Region(**body.region.model_dump()),
+        reason=body.reason,
+        limits=photos.limits_of(settings),
+    )
+    return photos.photo_read(photo, internal=True, links=links)
 
 
 @router.post(

@@ -94,6 +94,28 @@ class CommentRedactionCreate(WriteSchema):
     reason: Reason
 
 
+class PhotoRegion(WriteSchema):
+    """In fractions of the photo's width and height, from its top left corner."""
+
+    left: float = Field(ge=0, le=1)
+    top: float = Field(ge=0, le=1)
+    width: float = Field(gt=0, le=1)
+    height: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _inside_the_photo(self) -> Self:
+        if self.left + self.width > 1 or self.top + self.height > 1:
+            raise ValueError(
+                "the region must lie inside the photo (left + width, top + height <= 1)"
+            )
+        return self
+
+
+class PhotoRedactionCreate(WriteSchema):
+    region: PhotoRegion = Field(description="Filled in with solid black on every rendition.")
+    reason: Reason
+
+
 class RedactionState(BaseModel):
     issue: str
     field: RedactedField
@@ -105,7 +127,8 @@ class RedactionRead(BaseModel):
     id: int
     field: RedactedField
     comment_id: int | None
-    original: str
+    photo_id: int | None
+    original: str = Field(description="The text; of a photo, its original files' keys (JSON).")
     reason: str
     redacted_by_id: int | None
     created_at: dt.datetime

@@ -3,6 +3,8 @@ flags, review before publishing, and redaction of text (the original kept for th
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from app.models import (
     IssueFeedback,
     IssueModerationFlag,
     IssueStatus,
+    Photo,
     RedactedField,
     Redaction,
     Resolution,
@@ -32,7 +35,9 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import lifecycle, permissions
+from app.services import lifecycle, permissions, photos
+from app.storage import PhotoStore
+from app.storage.images import Limits, Region
 
 
 def refuse_if_hidden(issue: Issue) -> None:
@@ -244,6 +249,47 @@ def redact_comment(
         comment_id=comment.id,
     )
     return comment
+
+
+def redact_photo(
+    session: Session,
+    *,
+    store: PhotoStore,
+    photo: Photo,
+    issue: Issue,
+    actor: User,
+    region: Region,
+    reason: str,
+    limits: Limits,
+) -> Photo:
+    """The handling agency and admins fill in a region of a photo (a face, a number plate): every
+    rendition anyone is served is re-made without it; the original files are kept for the
+    audit only (`list_redactions`)."""
+    check_moderator(session, issue=issue, actor=actor)
+    originals = photos.redact(session, store=store, photo=photo, region=region, limits=limits)
+    session.add(
+        Redaction(
+            issue_id=issue.id,
+            photo_id=photo.id,
+            field=RedactedField.photo,
+            original=json.dumps(originals, sort_keys=True),
+            reason=reason,
+            redacted_by_id=actor.id,
+            created_at=utcnow(),
+        )
+    )
+    issue.updated_at = utcnow()
+    event = lifecycle.record_event(
+        session,
+        issue=issue,
+        action=EventAction.redacted,
+        actor=actor,
+        from_status=issue.status,
+        message=i18n.text("message.redacted", field=i18n.text("label.field.photo")),
+    )
+    event.photo_id = photo.id
+    session.flush()
+    return photo
 
 
 def unchanged() -> ValidationFailed:

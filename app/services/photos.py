@@ -28,7 +28,7 @@ from app.models.base import utcnow
 from app.schemas.photo import PhotoRead, PhotoUrls
 from app.services import lifecycle, permissions
 from app.storage import PhotoStore, StorageError, content_key
-from app.storage.images import CleanPhoto, Limits, clean_photo
+from app.storage.images import CleanPhoto, Limits, Region, clean_photo, fill_region
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,31 @@ def set_hidden(
     event.photo_id = photo.id
     session.flush()
     return photo
+
+
+def redact(
+    session: Session, *, store: PhotoStore, photo: Photo, region: Region, limits: Limits
+) -> dict[str, str]:
+    """Re-make the photo's renditions from its largest one with the region filled in; returns
+    the keys of the files it showed until now, which stay stored (for the audit only: no
+    rendition names them any more). Needs photo.files loaded (`get_photo` does)."""
+    by_variant = {f.variant: f for f in photo.files}
+    source = by_variant.get(PhotoVariant.full) or by_variant[PhotoVariant.display]
+    clean = clean_photo(
+        fill_region(file_bytes(store, source), region),
+        limits,
+        name=i18n.text("error.photo.redacted_name", id=photo.id),
+    )
+    created = _store_files(store, [clean])
+    on_rollback(session, lambda: _delete(store, created))
+    originals = {f.variant.value: f.key for f in photo.files}
+    for file in photo.files:
+        rendition = clean.renditions[file.variant]
+        file.key = content_key(rendition.data, clean.content_type)
+        file.content_type = clean.content_type
+        file.byte_size = len(rendition.data)
+        file.width, file.height = rendition.width, rendition.height
+    return originals
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError
 
 from app import i18n
 from app.errors import InvalidPhoto, UnsupportedPhotoType
@@ -172,3 +172,33 @@ def clean_photo(data: bytes, limits: Limits, *, name: str | i18n.Text) -> CleanP
         content_type, encoded = _encode(picture, limits)
         renditions[variant] = Rendition(encoded, picture.width, picture.height)
     return CleanPhoto(content_type, renditions, captured_at)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of a photo in fractions of its width and height (0 to 1, from the top left),
+    so a region chosen on a small rendition means the same on the full one."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+def fill_region(data: bytes, region: Region) -> bytes:
+    """The photo with the region painted over in solid black, as PNG (lossless, so nothing of
+    it survives as compression noise); a blur could be undone, a fill cannot."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    w, h = image.size
+    box = (
+        round(region.left * w),
+        round(region.top * h),
+        round((region.left + region.width) * w),
+        round((region.top + region.height) * h),
+    )
+    filled = image.convert("RGB")
+    ImageDraw.Draw(filled).rectangle(box, fill=(0, 0, 0))
+    out = io.BytesIO()
+    filled.save(out, format="PNG")
+    return out.getvalue()

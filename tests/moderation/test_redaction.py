@@ -4,7 +4,11 @@ original is kept for the audit only, read by admins."""
 
 from __future__ import annotations
 
+import io
+import json
+
 import httpx
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -14,6 +18,8 @@ from tests.factories import IN_WEST, bearer
 from tests.lifecycle.helpers import City, act
 from tests.moderation.surfaces import STRANGER_DEVICE, public_text
 from tests.notifications.helpers import outbox
+from tests.photos.helpers import upload
+from tests.photos.images import phone_jpeg
 
 PHONE = "081 234 5678"
 
@@ -126,3 +132,75 @@ async def test_only_the_handling_agency_and_admins_redact_and_the_text_must_chan
         bad = await redact(client, settings, city.admin, issue_id, **body)
         assert bad.status_code == 422, body
         assert bad.headers["content-type"] == "application/problem+json"
+
+
+def decoded(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image.convert("RGB")
+
+
+async def test_a_redacted_photo_is_served_with_the_region_filled_in_and_the_original_kept(
+    client: httpx.AsyncClient, settings: Settings, city: City
+) -> None:
+    issue_id = await reported(client, settings, city)
+    added = await upload(client, settings, city.reporter, issue_id, ("p.jpg", phone_jpeg(800, 600)))
+    assert added.status_code == 201, added.text
+    [photo] = added.json()
+    before = await client.get(photo["urls"]["display"])
+    assert before.status_code == 200
+    # The left half holds a face; the right half stays as it was.
+    done = await client.post(
+        f"/api/v1/photos/{photo['id']}/redactions",
+        headers=bearer(settings, city.agent),
+        json={"region": {"left": 0, "top": 0, "width": 0.5, "height": 1}, "reason": "a face"},
+    )
+    assert done.status_code == 201, done.text
+
+    for variant in ("display", "thumbnail"):
+        served = await client.get(photo["urls"][variant])
+        assert served.status_code == 200, variant
+        image = decoded(served.content)
+        w, h = image.size
+        assert image.getpixel((w // 4, h // 2)) == (0, 0, 0), variant
+        assert image.getpixel((3 * w // 4, h // 2)) != (0, 0, 0), variant
+    assert (await client.get(photo["urls"]["display"])).content != before.content
+    full = await client.get(
+        f"/api/v1/photos/{photo['id']}/full", headers=bearer(settings, city.agent)
+    )
+    assert full.status_code == 200, full.text
+    assert decoded(full.content).getpixel((10, 10)) == (0, 0, 0)  # staff see it redacted too
+
+    audit = await client.get(
+        f"/api/v1/issues/{issue_id}/redactions", headers=bearer(settings, city.admin)
+    )
+    [kept] = audit.json()
+    assert (kept["field"], kept["photo_id"], kept["reason"]) == ("photo", photo["id"], "a face")
+    assert set(json.loads(kept["original"])) == {"full", "display", "thumbnail"}
+    timeline = (await client.get(f"/api/v1/issues/{issue_id}/timeline")).json()
+    assert timeline[-1]["action"] == "redacted"
+
+
+async def test_a_photo_region_must_lie_inside_it_and_only_moderators_redact(
+    client: httpx.AsyncClient, settings: Settings, city: City
+) -> None:
+    issue_id = await reported(client, settings, city)
+    added = await upload(client, settings, city.reporter, issue_id, ("p.jpg", phone_jpeg(400, 300)))
+    photo_id = added.json()[0]["id"]
+    url = f"/api/v1/photos/{photo_id}/redactions"
+    inside = {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.2}
+    for region in (
+        {"left": 0.8, "top": 0, "width": 0.5, "height": 0.5},
+        {"left": -0.1, "top": 0, "width": 0.5, "height": 0.5},
+        {"left": 0, "top": 0, "width": 0, "height": 0.5},
+    ):
+        bad = await client.post(
+            url, headers=bearer(settings, city.agent), json={"region": region, "reason": "r"}
+        )
+        assert bad.status_code == 422, region
+        assert bad.headers["content-type"] == "application/problem+json"
+    for user in (city.reporter, city.rival):
+        refused = await client.post(
+            url, headers=bearer(settings, user), json={"region": inside, "reason": "r"}
+        )
+        assert refused.status_code == 403, user
