@@ -1,7 +1,7 @@
 """Photo redaction: a redaction may be of a photo (its original files' keys kept for the audit).
 
 Revision ID: 6a0d3c5e8f21
-Revises: 2e8b6f4a9d17
+Revises: 4d2b8f6a1c93
 Create Date: 2026-12-07 19:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6a0d3c5e8f21"
-down_revision: str | None = "2e8b6f4a9d17"
+down_revision: str | None = "4d2b8f6a1c93"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
