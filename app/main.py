@@ -33,10 +33,8 @@ from app.errors import (
     problem_responses,
     status_slug,
 )
-from app.http.caching import CachePolicyMiddleware
 from app.http.hosts import AllowedHostsMiddleware
 from app.http.limits import Limiter
-from app.http.methods import HeadAsGet
 from app.http.middleware import RequestHygiene
 from app.models import Language
 from app.observability import REQUEST_ID_HEADER, install_observability
@@ -75,6 +73,7 @@ def _replay(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.metrics.learn_routes()
     yield
     app.state.photo_workers.shutdown(wait=True, cancel_futures=True)
 
@@ -194,11 +193,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database.from_settings(settings)
     attach_state(app)
     install_error_handlers(app)
-    # Innermost: the request log and metrics see the HEAD the client sent.
-    # Inside HeadAsGet: a HEAD is decided on the scope its GET route marks.
-    app.add_middleware(CachePolicyMiddleware)
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(RequestHygiene, settings=settings)
     app.add_exception_handler(IdempotentReplay, _replay)
     if settings.cors_origins:
         app.add_middleware(
@@ -210,7 +204,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
     if (hosts := settings.host_allow_list) is not None:
         app.add_middleware(AllowedHostsMiddleware, hosts=hosts)
-    install_observability(app)
+    # Outermost (added last): every answer, a refused host's too, has its request id, headers
+    # and metrics.
+    app.add_middleware(RequestHygiene, settings=settings, metrics=install_observability(app))
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(open311.router)

@@ -11,16 +11,16 @@ A route that sets Cache-Control itself (photos, statistics, tokens, the feed) ke
 from __future__ import annotations
 
 from fastapi import Depends, Request
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import Scope
 
 # The headers the API identifies its caller by (app.deps).
 CREDENTIAL_HEADERS = ("Authorization", "X-API-Key", "X-Device-Id")
 _PERSONAL = "civicloop.personal"
 
 
-def _mark_personal(request: Request) -> None:
-    # The route shares its scope with the middleware below, which reads this when it answers.
+async def _mark_personal(request: Request) -> None:
+    # The route shares its scope with app.http.middleware, which reads this when it answers.
     request.scope[_PERSONAL] = True
 
 
@@ -37,26 +37,14 @@ def cache_control(*, personal: bool, credentials: bool) -> str | None:
     return None
 
 
-class CachePolicyMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def is_personal(scope: Scope) -> bool:
+    return bool(scope.get(_PERSONAL))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_headers = Headers(scope=scope)
-        credentials = any(name in request_headers for name in CREDENTIAL_HEADERS)
 
-        async def send_with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                personal = bool(scope.get(_PERSONAL))
-                policy = cache_control(personal=personal, credentials=credentials)
-                if policy is not None and "cache-control" not in headers:
-                    headers["Cache-Control"] = policy
-                for name in CREDENTIAL_HEADERS:
-                    headers.add_vary_header(name)
-            await send(message)
-
-        await self.app(scope, receive, send_with_policy)
+def apply_policy(headers: MutableHeaders, *, personal: bool, credentials: bool) -> None:
+    """The answer's Cache-Control unless it set its own, and Vary on the credential headers."""
+    policy = cache_control(personal=personal, credentials=credentials)
+    if policy is not None and "cache-control" not in headers:
+        headers["Cache-Control"] = policy
+    for name in CREDENTIAL_HEADERS:
+        headers.add_vary_header(name)

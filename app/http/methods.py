@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 
 def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
@@ -21,31 +21,25 @@ def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
     return sorted(methods)
 
 
-class HeadAsGet:
-    """Answers HEAD as the GET it stands for, headers (Content-Length included) and no body: one
-    rule for every GET route, instead of a second route per path in the OpenAPI document."""
+def head_as_get(scope: Scope, receive: Receive, send: Send) -> tuple[Scope, Receive, Send]:
+    """A HEAD answered as the GET it stands for, headers (Content-Length included) and no body:
+    one rule for every GET route, instead of a second route per path in the OpenAPI document.
+    The scope, receive and send to run the application with."""
+    answered = False
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    async def receive_until_answered() -> Message:
+        # Once the headers are out the client wants nothing more: a stream (the live feed, an
+        # export) hears a disconnect and stops instead of producing a body no one reads.
+        if answered:
+            return {"type": "http.disconnect"}
+        return await receive()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-        answered = False
+    async def headers_only(message: Message) -> None:
+        nonlocal answered
+        if message["type"] == "http.response.start":
+            answered = True
+            await send(message)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        async def receive_until_answered() -> Message:
-            # Once the headers are out the client wants nothing more: a stream (the live feed, an
-            # export) hears a disconnect and stops instead of producing a body no one reads.
-            if answered:
-                return {"type": "http.disconnect"}
-            return await receive()
-
-        async def headers_only(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.start":
-                answered = True
-                await send(message)
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-        await self.app({**scope, "method": "GET"}, receive_until_answered, headers_only)
+    # A copy: the server's own scope (its access log) keeps the HEAD the client sent.
+    return {**scope, "method": "GET"}, receive_until_answered, headers_only

@@ -1,6 +1,11 @@
-"""Request hygiene as one pure ASGI layer, outside routing: the whole body read under a
-deadline and a size limit before the application runs (app.http.body), and the headers every
-answer carries.
+"""Everything done around every request, as one pure ASGI layer outside routing: its request id,
+HEAD answered as GET, the whole body read under a deadline and a size limit before the
+application runs (app.http.body), the headers every answer carries (security, cache policy,
+request id), and the request's metrics.
+
+One layer instead of one per concern: each layer wraps `receive` and `send` again and walks the
+headers again, which on a small answer costs as much as the route. The route template the
+metrics name is the one routing chose (`scope["route"]`), never matched a second time.
 
 Starlette's own limiter answers in plain text from outside the app's error handlers, so the
 refusals (408, 413, 400 for a body that is not the JSON it says it is) are written here as
@@ -9,13 +14,16 @@ ordinary domain errors.
 
 from __future__ import annotations
 
+import time
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import observability
 from app.config import Settings
 from app.errors import DomainError, domain_problem
-from app.http import body
+from app.http import body, caching, methods
 
 # Sent unless the answer sets its own (the API docs page allows its scripts): an API answer is
 # data, never a page to run, frame or refer from.
@@ -25,19 +33,53 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
+# An answer the application never started (it raised): counted as the 500 the client gets.
+UNANSWERED = 500
 
 
 class RequestHygiene:
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, metrics: observability.RequestMetrics
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _securing(send)
+        started = time.perf_counter()
         headers = Headers(scope=scope)
+        request_id = observability.accept_request_id(headers.get("x-request-id"))
+        credentials = any(name in headers for name in caching.CREDENTIAL_HEADERS)
+        # Routing marks the scope it is given: for a HEAD that is its GET copy, read back below.
+        routed = scope
+        if scope["method"] == "HEAD":
+            routed, receive, send = methods.head_as_get(scope, receive, send)
+        status = UNANSWERED
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                out = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    out.setdefault(name, value)
+                caching.apply_policy(
+                    out, personal=caching.is_personal(routed), credentials=credentials
+                )
+                out.append(observability.REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self._serve(routed, headers, receive, answer)
+        finally:
+            self.metrics.observe(
+                scope["method"], routed.get("route"), status, time.perf_counter() - started
+            )
+
+    async def _serve(self, scope: Scope, headers: Headers, receive: Receive, send: Send) -> None:
         if not body.has_body(headers):
             await self.app(scope, receive, send)
             return
@@ -71,14 +113,3 @@ class RequestHygiene:
                 spooled.close()
                 raise
         return spooled
-
-
-def _securing(send: Send) -> Send:
-    async def secured(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = MutableHeaders(scope=message)
-            for name, value in SECURITY_HEADERS.items():
-                headers.setdefault(name, value)
-        await send(message)
-
-    return secured
