@@ -334,7 +334,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The running application's settings (tests build apps with settings of their own)."""
     settings: Settings = request.app.state.settings
     return settings

@@ -39,7 +39,9 @@ WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
 @answers(401)
-def get_login_session(user: CurrentUser, settings: SettingsDep, bearer: BearerCredentials) -> int:
+async def get_login_session(
+    user: CurrentUser, settings: SettingsDep, bearer: BearerCredentials
+) -> int:
     """The login session of a caller who sent an access token (API keys and devices have none)."""
     claims = read_token(settings, bearer.credentials, expected="access") if bearer else None
     if claims is None:
@@ -47,7 +49,7 @@ def get_login_session(user: CurrentUser, settings: SettingsDep, bearer: BearerCr
     return claims.session_id
 
 
-def get_language(request: Request, user: OptionalUser) -> Language:
+async def get_language(request: Request, user: OptionalUser) -> Language:
     """Accept-Language when it names Thai or English, else the user's setting, else English."""
     return i18n.of_request(request)
 
@@ -58,7 +60,7 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @answers(403)
-def refuse_api_key(
+async def refuse_api_key(
     _: CurrentUser,
     bearer: BearerCredentials,
     api_key: ApiKeyCredentials,
@@ -93,7 +95,7 @@ def require_role(*roles: Role) -> Any:
     """A dependency admitting only users with one of these roles."""
 
     @answers(403)
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if user.role not in roles:
             labels = [i18n.text(f"label.role.{role.value}") for role in roles]
             raise Forbidden(i18n.text("error.auth.role", roles=labels))
@@ -103,7 +105,7 @@ def require_role(*roles: Role) -> Any:
 
 
 @answers(400, 412, 428)  # 412 when the version it names is no longer current
-def parse_if_match(
+async def parse_if_match(
     user: CurrentUser,
     if_match: Annotated[
         str | None,
@@ -186,12 +188,12 @@ Idempotent = Depends(claim_idempotency_key)
 IdempotentAfterUpload = Annotated[None, Idempotent]
 
 
-def get_spatial(request: Request) -> SpatialBackend:
+async def get_spatial(request: Request) -> SpatialBackend:
     spatial: SpatialBackend = request.app.state.database.spatial
     return spatial
 
 
-def get_cursors(request: Request) -> CursorCodec:
+async def get_cursors(request: Request) -> CursorCodec:
     cursors: CursorCodec = request.app.state.cursors
     return cursors
 
@@ -200,16 +202,16 @@ SpatialDep = Annotated[SpatialBackend, Depends(get_spatial)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 
 
-def get_photo_store(request: Request) -> PhotoStore:
+async def get_photo_store(request: Request) -> PhotoStore:
     store: PhotoStore = request.app.state.photo_store
     return store
 
 
-def get_photo_links(request: Request) -> PhotoLinks:
+async def get_photo_links(request: Request) -> PhotoLinks:
     return PhotoLinks(api_base=public_url(request, "/api/v1"), store=request.app.state.photo_store)
 
 
-def get_photo_workers(request: Request) -> ThreadPoolExecutor:
+async def get_photo_workers(request: Request) -> ThreadPoolExecutor:
     workers: ThreadPoolExecutor = request.app.state.photo_workers
     return workers
 

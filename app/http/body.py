@@ -147,7 +147,7 @@ def declared_too_large(headers: Headers, limit: int) -> PayloadTooLarge | None:
     return _too_large(limit) if declared.isdigit() and int(declared) > limit else None
 
 
-def json_media_type(request: Request) -> None:
+async def json_media_type(request: Request) -> None:
     """A route that takes a JSON body refuses another media type with 415 (FastAPI would
     validate the raw bytes instead, and answer 422 for a body that may well be right)."""
     route = request.scope.get("route")

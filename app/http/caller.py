@@ -70,12 +70,15 @@ def _identify(
     after the session ended (errors) find it."""
     outcome: User | DomainError | None = getattr(request.state, "caller", _UNKNOWN)
     if outcome is _UNKNOWN:
-        database: Database = request.app.state.database
-        with database.session(write=False) as reading:
-            try:
-                outcome = _authenticate(request, reading, settings, bearer, api_key, device_id)
-            except DomainError as refused:
-                outcome = refused
+        if _anonymous(request, bearer, api_key, device_id):
+            outcome = None
+        else:
+            database: Database = request.app.state.database
+            with database.session(write=False) as reading:
+                try:
+                    outcome = _authenticate(request, reading, settings, bearer, api_key, device_id)
+                except DomainError as refused:
+                    outcome = refused
         request.state.caller = outcome
         request.state.saved_language = outcome.language if isinstance(outcome, User) else None
     if isinstance(outcome, DomainError):
@@ -96,7 +99,21 @@ async def recognise_caller(request: Request, settings: SettingsDep) -> None:
         await device_id_scheme(request),
     )
     with contextlib.suppress(DomainError):
-        await run_in_threadpool(_identify, request, settings, *credentials)
+        if _anonymous(request, *credentials):
+            # Nothing to look up: no database session, and no thread to run it on.
+            _identify(request, settings, *credentials)
+        else:
+            await run_in_threadpool(_identify, request, settings, *credentials)
+
+
+def _anonymous(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    device_id: str | None,
+) -> bool:
+    sent = (bearer, api_key, device_id)
+    return all(c is None for c in sent) and "authorization" not in request.headers
 
 
 def _authenticate(
@@ -133,7 +150,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
 @answers(401)
-def get_current_user(user: OptionalUser) -> User:
+async def get_current_user(user: OptionalUser) -> User:
     if user is None:
         raise Unauthenticated(i18n.text("error.auth.required"))
     return user

@@ -27,7 +27,7 @@ def declared_query(route: APIRoute) -> set[str]:
 
 
 @answers(400)
-def refuse_unknown_query(request: Request) -> None:
+async def refuse_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -50,7 +50,7 @@ def refuse_unknown_query(request: Request) -> None:
     )
 
 
-def refuse_control_characters(request: Request) -> None:
+async def refuse_control_characters(request: Request) -> None:
     """No query parameter may carry control characters (PostgreSQL text cannot hold NUL, and
     none belongs in a search, a code or an address): refused alike on every route."""
     problems = [

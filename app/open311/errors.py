@@ -61,7 +61,7 @@ def request_format(request: Request) -> Format:
     return Format.json if suffix == Format.json else Format.xml
 
 
-def parse_format(fmt: str) -> Format:
+async def parse_format(fmt: str) -> Format:
     if fmt not in Format.__members__:
         raise UnknownFormat(f"Unknown format {fmt!r}: ask for .xml or .json.")
     return Format(fmt)

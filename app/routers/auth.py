@@ -29,7 +29,7 @@ from app.services import accounts, sessions
 from app.services.notifications.account_mail import AccountLinks
 
 
-def no_store(response: Response) -> None:
+async def no_store(response: Response) -> None:
     """Tokens must not be kept by a browser or proxy cache (RFC 6749 §5.1)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

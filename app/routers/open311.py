@@ -56,7 +56,7 @@ FormatDep = Annotated[Format, Depends(parse_format)]
 Param = Annotated[str | None, Query()]
 
 
-def jurisdiction(settings: SettingsDep, jurisdiction_id: Param = None) -> None:
+async def jurisdiction(settings: SettingsDep, jurisdiction_id: Param = None) -> None:
     open311.check_jurisdiction(settings.open311_jurisdiction_id, jurisdiction_id)
 
 
@@ -159,7 +159,7 @@ def request_query(
     )
 
 
-def _extensions(extensions: Param = None) -> bool:
+async def _extensions(extensions: Param = None) -> bool:
     """extensions=true adds extended_attributes: status detail, full history, agency."""
     return (extensions or "").lower() == "true"
 
