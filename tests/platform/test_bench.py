@@ -3,8 +3,9 @@ real process, so a change of the API's shapes or SQL that the bench no longer ma
 instead of on the day someone wants figures. Nothing about speed is asserted: only that every
 harness measured what it says (no failed request, a result for every scenario).
 
-`bench.run`, `bench.exports`, `bench.similar` and `bench.notifications` measure PostGIS (the
-PostGIS leg runs them); `bench.photos` and `bench.limits` run on embedded SQLite (the SQLite leg).
+`bench.run`, `bench.exports`, `bench.similar`, `bench.small` and `bench.notifications` measure
+PostGIS (the PostGIS leg runs them); `bench.photos` and `bench.limits` run on embedded SQLite (the
+SQLite leg).
 """
 
 from __future__ import annotations
@@ -98,6 +99,13 @@ def test_the_api_benchmark_and_its_siblings_run_on_a_small_city(
     assert exports["exports"][0]["rows"] > 2000
     bench("similar", [*reuse, "--requests", "10", "--warmup", "2", "--concurrency", "2"])
     assert len(result(tmp_path, "similar-2000-*.json")["runs"]) == 2
+    variants = ["--variant", "w1", "--variant", "w2:http=h11,loop=asyncio"]
+    bench("small", [*reuse, "--requests", "10", "--warmup", "2", "--concurrency", "2", *variants])
+    small = result(tmp_path, "small-2000-*.json")["results"]
+    assert {(r["variant"], r["concurrency"]) for r in small} == {
+        (v, c) for v in ("w1", "w2:http=h11,loop=asyncio") for c in (1, 2)
+    }
+    assert all(r["requests"] == 10 and r["errors"] == 0 for r in small)
 
 
 def test_the_notification_benchmark_runs(
