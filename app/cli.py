@@ -18,6 +18,9 @@ from app.config import Settings, get_settings
 if TYPE_CHECKING:
     from app.db import Database
 
+# uvicorn's two HTTP/1.1 implementations, each with the header deadline (app.http.server).
+SERVER_PROTOCOLS = {"httptools": "HttpToolsHeaderDeadline", "h11": "H11HeaderDeadline"}
+
 
 def _database() -> Database:
     from app.db import Database
@@ -49,6 +52,9 @@ def serve(args: argparse.Namespace) -> int:
 
     from app.observability import configure_logging, logging_config
 
+    # Every worker process reads its share of the database connections from it (Settings.workers).
+    os.environ["CIVICLOOP_WORKERS"] = str(args.workers)
+    get_settings.cache_clear()
     settings = get_settings()
     if settings.uses_development_key and not _is_loopback(args.host):
         # Anyone can sign tokens with the public development key: only this machine may connect.
@@ -78,7 +84,8 @@ def serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             # uvicorn's protocol with a deadline for the request line and headers (its own has
             # none): imported by name, so that every worker process builds it from the settings.
-            http="app.http.server:HeaderDeadlineProtocol",
+            http=f"app.http.server:{SERVER_PROTOCOLS[settings.server_http]}",
+            loop=settings.server_loop,
             **proxy_options(settings),
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings.log_level, settings.log_format),

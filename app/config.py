@@ -59,9 +59,17 @@ class Settings(BaseSettings):
     # (a new connection, or the previous answer sent on a kept-alive one): 408 and closed after.
     header_timeout_seconds: float = Field(default=10, gt=0, le=600)
     upload_timeout_seconds: float = Field(default=300, gt=0, le=3600)
-    # Database connections per process (as many again may open at a peak), and how long a
-    # request waits for one before it is answered 503 with Retry-After.
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # `civicloop serve --workers` (its default too): every worker process reads it, to take its
+    # share of the database connections below.
+    workers: int = Field(default=1, ge=1, le=64)
+    # The HTTP/1.1 parser and event loop `civicloop serve` runs (bench/README.md: measured).
+    server_http: Literal["httptools", "h11"] = "httptools"
+    server_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    # Database connections all API processes together may hold at a peak: each of the workers
+    # keeps a pool of a share of them (`db_pool_per_process`), unless db_pool_size fixes it. And
+    # how long a request waits for one before it is answered 503 with Retry-After.
+    db_max_connections: int = Field(default=20, ge=2, le=2000)
+    db_pool_size: int | None = Field(default=None, ge=1, le=200)
     db_pool_timeout_seconds: float = Field(default=5, gt=0, le=60)
     page_size_default: int = Field(default=50, ge=1, le=500)
     page_size_max: int = Field(default=200, ge=1, le=1000)
@@ -296,6 +304,15 @@ class Settings(BaseSettings):
         if not hosts or "*" in hosts:
             return None
         return frozenset(host.lower() for host in hosts)
+
+    @property
+    def db_pool_per_process(self) -> int:
+        """Each process's pool: a peak doubles it (SQLAlchemy's overflow), so the workers together
+        stay within db_max_connections (20 by default: a pool of 10 for one worker, 5 for two).
+        """
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        return max(1, self.db_max_connections // (2 * self.workers))
 
     @property
     def photo_dir(self) -> Path:

@@ -150,7 +150,7 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         return cls(
             settings.effective_database_url,
-            pool_size=settings.db_pool_size,
+            pool_size=settings.db_pool_per_process,
             pool_timeout=settings.db_pool_timeout_seconds,
             busy_timeout_s=settings.sqlite_busy_timeout_seconds,
         )

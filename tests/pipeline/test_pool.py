@@ -41,3 +41,22 @@ async def test_a_request_finding_no_free_connection_is_answered_503_with_retry_a
         # The connections are back: the same request is served again.
         assert (await client.get("/api/v1/categories")).status_code == 200
     app.state.photo_workers.shutdown(wait=True)
+
+
+@pytest.mark.parametrize(("workers", "pool"), [(1, 10), (2, 5), (4, 2), (64, 1)])
+def test_worker_processes_share_the_database_connections_between_them(
+    settings: Settings, workers: int, pool: int
+) -> None:
+    shared = settings.model_copy(update={"workers": workers, "db_max_connections": 20})
+    assert shared.db_pool_per_process == pool
+    database = Database.from_settings(shared)
+    try:
+        # A pool, and as many again at a peak.
+        assert database.engine.pool.size() == pool  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
+
+
+def test_a_fixed_pool_size_is_each_processs_whatever_the_workers(settings: Settings) -> None:
+    fixed = settings.model_copy(update={"workers": 4, "db_pool_size": 7})
+    assert fixed.db_pool_per_process == 7
