@@ -72,6 +72,7 @@ UNPUBLISHED = (
 def _excluding(*more: str) -> str:
     return "; ".join((UNPUBLISHED, *more))
 
+
 DEFINITIONS = [
     Definition(
         "issues",
@@ -320,6 +321,7 @@ def _complementary(groups: list[dict[str, Any]], counts: list[int]) -> None:
         smallest = by_size.pop(0)
         hidden.add(smallest)
         groups[smallest].update({"suppressed": True, **dict.fromkeys(CODES)})
+
 
 _GROUPS = {
     GroupBy.agency: (Issue.agency_id, Agency.id, Agency.slug, Agency.name_th, Agency.name_en),
