@@ -107,4 +107,3 @@ async def test_a_request_whose_email_is_no_address_is_refused_and_stores_nothing
     assert error["code"] == 400
     assert "email" in error["description"]
     assert db.scalars(select(Issue)).first() is None
-
