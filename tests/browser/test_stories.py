@@ -164,7 +164,8 @@ async def test_a_missing_page_is_a_page_with_a_way_home(
         reader = await person(locale)
         page = reader.page
         answer = await page.goto("/issues/NOSUCHID")
-        assert answer is not None and answer.status == 404
+        assert answer is not None
+        assert answer.status == 404
         await expect(page.locator("html")).to_have_attribute("lang", lang)
         await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         await expect(page.get_by_role("alert")).to_contain_text("NOSUCHID")
