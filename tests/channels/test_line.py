@@ -23,7 +23,14 @@ from app.db import Database
 from app.models import Issue, LineContact, Photo, PhotoKind, Role
 from tests.channels.line_server import LineServer
 from tests.conftest import AppFor, http_client
-from tests.factories import IN_WEST, make_agency, make_category, make_user
+from tests.factories import (
+    IN_WEST,
+    WEST_DISTRICT,
+    make_agency,
+    make_category,
+    make_district,
+    make_user,
+)
 from tests.lifecycle.helpers import act, problem_type, stored_count
 from tests.limits.conftest import GENEROUS, limits_on
 from tests.notifications.helpers import drain
@@ -226,3 +233,21 @@ async def test_reports_through_line_count_against_the_residents_report_allowance
 
     assert stored_count(database, Issue) == 1
     assert "ยังไม่ได้แจ้งเรื่อง" in line_api.replies()[-1]
+
+
+async def test_an_emergency_sent_through_line_is_stopped_with_the_districts_number(
+    client: httpx.AsyncClient, db: Session, database: Database, line_api: LineServer
+) -> None:
+    general = make_category(db, "general")
+    general.emergency = True  # here every report is one, as a danger question's answer makes it
+    west = make_district(db, "west", WEST_DISTRICT)
+    west.emergency_number = "1669"
+    db.commit()
+    make_agency(db, categories=[general], slug="west")
+
+    await send(client, location())
+    await send(client, text("Gas is leaking in the market"))
+
+    assert stored_count(database, Issue) == 0
+    stopped = line_api.replies()[-1]
+    assert "1669" in stopped

@@ -71,7 +71,8 @@
     report.href = "/report?lang=" + lang + "&latitude=" + centre.lat.toFixed(6) + "&longitude=" + centre.lng.toFixed(6);
   });
   window.civicloopDistricts(map, function (layer) {
-    if (layer) { map.fitBounds(layer.getBounds()); element.dataset.districts = String(layer.getLayers().length); }
+    // Not animated: the move ends before `ready`, so the first view is fetched once, not twice.
+    if (layer) { map.fitBounds(layer.getBounds(), { animate: false }); element.dataset.districts = String(layer.getLayers().length); }
     ready = true;
     load(layer ? map.getBounds() : null);
   });
