@@ -197,20 +197,25 @@ class PreconditionRequired(DomainError):
     title = "Say which version you change"
 
 
-class PayloadTooLarge(DomainError):
+class BodyAbandoned(DomainError):
+    """Refused before the body was read to its end. The rest may still be on its way, so the
+    connection cannot carry another request: it is closed (reading a refused body to its end
+    would let a client keep it open at will)."""
+
+    def __init__(self, detail: str | i18n.Text, **extensions: Any) -> None:
+        super().__init__(detail, headers={"Connection": "close"}, **extensions)
+
+
+class PayloadTooLarge(BodyAbandoned):
     status = 413
     slug = "payload-too-large"
     title = "Request body too large"
 
 
-class RequestTimeout(DomainError):
+class RequestTimeout(BodyAbandoned):
     status = 408
     slug = "request-timeout"
     title = "The request took too long to arrive"
-
-    def __init__(self, detail: str | i18n.Text) -> None:
-        # The rest of the body may still be on its way: this connection cannot carry another.
-        super().__init__(detail, headers={"Connection": "close"})
 
 
 class UnsupportedMediaType(DomainError):
@@ -224,7 +229,7 @@ class UnsupportedPhotoType(UnsupportedMediaType):
     title = "Not a photo this service accepts"
 
 
-class PhotoTooLarge(DomainError):
+class PhotoTooLarge(BodyAbandoned):
     status = 413
     slug = "photo-too-large"
     title = "Photo too large"
