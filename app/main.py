@@ -197,7 +197,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
     attach_state(app)
-    install_error_handlers(app)
+    install_error_handlers(app, web.ERROR_PAGES)
     # Innermost: the request log and metrics see the HEAD the client sent.
     # Inside HeadAsGet: a HEAD is decided on the scope its GET route marks.
     app.add_middleware(CachePolicyMiddleware)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.web import assets, desk, issue_pages, public_pages, report_page
+from app.web.problems import ERROR_PAGES
+
+__all__ = ["ERROR_PAGES", "router"]
 
 router = APIRouter(include_in_schema=False)
 for module in (assets, public_pages, report_page, issue_pages, desk):

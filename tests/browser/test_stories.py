@@ -155,3 +155,20 @@ async def test_a_thai_reader_gets_every_page_in_thai(
     await page.get_by_role("link", name="English").click()
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await expect(page.get_by_role("heading", level=2).first).to_have_text("Progress and time frame")
+
+
+async def test_a_missing_page_is_a_page_with_a_way_home(
+    person: MakePerson, browser_city: BrowserCity
+) -> None:
+    for locale, lang, heading in (("en-GB", "en", "Not found"), ("th-TH", "th", "ไม่พบข้อมูล")):
+        reader = await person(locale)
+        page = reader.page
+        answer = await page.goto("/issues/NOSUCHID")
+        assert answer is not None
+        assert answer.status == 404
+        await expect(page.locator("html")).to_have_attribute("lang", lang)
+        await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        await expect(page.get_by_role("alert")).to_contain_text("NOSUCHID")
+        await no_violations(reader)
+        await page.locator("main a[href^='/?lang=']").click()
+        await expect(page.locator("#issues-map")).to_be_visible()
