@@ -20,6 +20,7 @@ from app.models.base import utcnow
 from app.services import catalog, issues, metrics
 from app.services.issues import IssueFilter
 from app.web.context import PageDep, render
+from app.web.maps import DISTRICTS_ZOOM
 from app.web.paging import KeysetDep, PageNumber, numbered_pager
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
@@ -70,6 +71,7 @@ def map_page(
         created_after=issue_filter.created_after.isoformat() if issue_filter.created_after else "",
         tile_url=page.settings.tile_url,
         tile_attribution=page.settings.tile_attribution,
+        districts_zoom=DISTRICTS_ZOOM,
     )
 
 

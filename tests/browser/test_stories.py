@@ -85,6 +85,14 @@ async def test_a_clerk_resolves_on_the_desk_and_sees_it_reopen_live_when_told_no
     issue = make_issue(
         db, database.spatial, reporter=browser_city.resident, category=browser_city.category
     )
+    # The resident has the issue's page open while the clerk works on it.
+    resident = await person()
+    assert browser_city.resident.email is not None
+    await sign_in(resident, browser_city.resident.email, f"/issues/{issue.public_id}")
+    page = resident.page
+    await expect(page.locator("#status")).to_have_text("Open")
+    await page.evaluate("() => { window.notReloaded = true; }")
+
     clerk = await person()
     assert browser_city.clerk.email is not None
     await sign_in(clerk, browser_city.clerk.email, "/desk")
@@ -99,13 +107,11 @@ async def test_a_clerk_resolves_on_the_desk_and_sees_it_reopen_live_when_told_no
     await desk.wait_for_url("**/desk*")
     await expect(ticket).to_have_attribute("data-status", "resolved")
 
-    resident = await person()
-    assert browser_city.resident.email is not None
-    await sign_in(resident, browser_city.resident.email, f"/issues/{issue.public_id}")
-    page = resident.page
-    await expect(page.locator("#status")).to_have_text("Resolved")
+    # The resident's page was not reloaded: its live feed brought the steps, and the question.
+    await expect(page.locator("#status")).to_have_text("Resolved", timeout=TIMEOUT_MS)
     await expect(page.locator("#timeline")).to_contain_text("Lamp replaced this morning.")
     await expect(page.locator(".verdict").first).to_be_visible()
+    assert await page.evaluate("() => window.notReloaded === true")
     await no_violations(resident)
     await page.get_by_role("button", name="No, it is not fixed").click()
     await page.wait_for_url(f"**/issues/{issue.public_id}*")

@@ -92,7 +92,7 @@ async def test_an_edited_queue_cursor_is_a_400_not_someone_elses_page(
 
 
 def listed(page: str) -> list[str]:
-    return re.findall(r'<li data-id="([A-Z0-9]+)">', page)
+    return re.findall(r'<li data-id="([A-Z0-9]+)"', page)
 
 
 async def test_the_maps_list_pages_through_the_filtered_issues_newest_first(
