@@ -235,15 +235,17 @@ def test_the_compose_commands_run_natively_on_postgis(
 
     # mail-in receives on the migrated database; its healthcheck sees it listening.
     smtp_port = free_port()
-    command = [str(smtp_port) if arg == "2525" else arg for arg in services["mail-in"]["command"]]
-    check = [
+    mail_in_command = [
+        str(smtp_port) if arg == "2525" else arg for arg in services["mail-in"]["command"]
+    ]
+    mail_in_check = [
         arg.replace("2525", str(smtp_port))
         for arg in services["mail-in"]["healthcheck"]["test"][1:]
     ]
     mail_env = environment("mail-in", CIVICLOOP_REPLY_DOMAIN="reply.example.org")
-    with serving(command, env=mail_env, cwd=tmp_path, port=smtp_port) as mail_in:
+    with serving(mail_in_command, env=mail_env, cwd=tmp_path, port=smtp_port) as mail_in:
         deadline = time.monotonic() + 60
-        while run(check, env=mail_env, cwd=tmp_path).returncode != 0:
+        while run(mail_in_check, env=mail_env, cwd=tmp_path).returncode != 0:
             assert mail_in.process.poll() is None, mail_in.output()
             assert time.monotonic() < deadline, mail_in.output()
             time.sleep(0.3)
