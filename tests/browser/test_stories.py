@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.models import AttributeDatatype, District, Issue
+from app.web.public_pages import AGENCIES_PER_PAGE
 from tests.browser.conftest import Blocked, BrowserCity, MakePerson, Person
-from tests.factories import PASSWORD, attribute, count, make_category, make_issue
+from tests.factories import (
+    PASSWORD,
+    attribute,
+    count,
+    make_agency,
+    make_category,
+    make_issue,
+)
 from tests.notifications.helpers import drain
 from tests.notifications.receivers import SmtpServer
 from tests.photos.images import phone_jpeg
@@ -221,3 +229,24 @@ async def test_a_blocking_answer_shows_whom_to_call_and_sends_nothing(
     await page.get_by_role("button", name="Send the report").click()
     await page.wait_for_url(re.compile(r"/issues/[A-Z0-9]+"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("A tree fell on a car")
+
+
+async def test_the_agencies_page_through_with_the_keyboard(
+    person: MakePerson, browser_city: BrowserCity, db: Session
+) -> None:
+    for _ in range(AGENCIES_PER_PAGE):
+        make_agency(db, categories=[browser_city.category])
+    visitor = await person()
+    page = visitor.page
+    await page.goto("/agencies?sort=name")
+    pages = page.get_by_role("navigation", name="Pages")
+    await expect(page.locator("#kpis tbody tr")).to_have_count(AGENCIES_PER_PAGE)
+    await no_violations(visitor)
+    await pages.get_by_role("link", name="Next page").focus()
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**page=2*")
+    await expect(page.locator("#kpis tbody tr")).to_have_count(1)
+    await expect(pages).to_contain_text("Page 2")
+    await no_violations(visitor)
+    await pages.get_by_role("link", name="Previous page").click()
+    await expect(page.locator("#kpis tbody tr")).to_have_count(AGENCIES_PER_PAGE)
