@@ -15,6 +15,9 @@ from pydantic import ValidationError
 
 from app.config import Settings, get_settings
 
+# Reports in the demo city's past weeks: enough for every status, district and KPI to show.
+DEFAULT_DEMO_ISSUES = 300
+
 if TYPE_CHECKING:
     from app.db import Database
 
@@ -181,8 +184,12 @@ def mail_in(args: argparse.Namespace) -> int:
 
 def demo_data(args: argparse.Namespace) -> int:
     from app.demo import DEMO_EMAIL_DOMAIN, load_demo_city
+    from app.demo.history import load_demo_history
+    from app.spatial import backend_for
+    from app.storage import store_for
 
-    if get_settings().environment == "production":
+    settings = get_settings()
+    if settings.environment == "production":
         print("refusing to load demo accounts into a production database", file=sys.stderr)
         return 2
     migrate(args)
@@ -190,12 +197,19 @@ def demo_data(args: argparse.Namespace) -> int:
     try:
         with database.session(write=True) as session, session.begin():
             summary = load_demo_city(session, password=args.password)
+            made = load_demo_history(
+                session,
+                settings=settings,
+                store=store_for(settings),
+                spatial=backend_for(database.engine),
+                count=args.issues,
+            )
     finally:
         database.dispose()
     print(
         f"demo city loaded: {summary.categories} new categories, {summary.agencies} new agencies, "
         f"{summary.districts} new districts, "
-        f"{summary.users} new users\n"
+        f"{summary.users} new users, {made} new issues\n"
         f"log in as admin@{DEMO_EMAIL_DOMAIN}, manager.district-bang-rak@{DEMO_EMAIL_DOMAIN} or "
         f"agent.district-bang-rak@{DEMO_EMAIL_DOMAIN} with password {args.password!r}"
     )
@@ -301,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         "demo-data", help="load the Bangkok demo city (districts, categories, staff)"
     )
     p.add_argument("--password", default="civicloop-demo", help="password of every demo user")
+    p.add_argument(
+        "--issues",
+        type=int,
+        default=DEFAULT_DEMO_ISSUES,
+        help="reports in the demo's past weeks, made once (0: none)",
+    )
     p.set_defaults(handler=demo_data)
     p = commands.add_parser("city", help="describe the city in one file (YAML or JSON)")
     city_commands = p.add_subparsers(dest="city_command", required=True)

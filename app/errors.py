@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -197,20 +197,25 @@ class PreconditionRequired(DomainError):
     title = "Say which version you change"
 
 
-class PayloadTooLarge(DomainError):
+class BodyAbandoned(DomainError):
+    """Refused before the body was read to its end. The rest may still be on its way, so the
+    connection cannot carry another request: it is closed (reading a refused body to its end
+    would let a client keep it open at will)."""
+
+    def __init__(self, detail: str | i18n.Text, **extensions: Any) -> None:
+        super().__init__(detail, headers={"Connection": "close"}, **extensions)
+
+
+class PayloadTooLarge(BodyAbandoned):
     status = 413
     slug = "payload-too-large"
     title = "Request body too large"
 
 
-class RequestTimeout(DomainError):
+class RequestTimeout(BodyAbandoned):
     status = 408
     slug = "request-timeout"
     title = "The request took too long to arrive"
-
-    def __init__(self, detail: str | i18n.Text) -> None:
-        # The rest of the body may still be on its way: this connection cannot carry another.
-        super().__init__(detail, headers={"Connection": "close"})
 
 
 class UnsupportedMediaType(DomainError):
@@ -224,7 +229,7 @@ class UnsupportedPhotoType(UnsupportedMediaType):
     title = "Not a photo this service accepts"
 
 
-class PhotoTooLarge(DomainError):
+class PhotoTooLarge(BodyAbandoned):
     status = 413
     slug = "photo-too-large"
     title = "Photo too large"
@@ -372,6 +377,46 @@ def problem_type(request: Request, slug: str) -> str:
     return public_url(request, f"/problems/{slug}")
 
 
+class ProblemPages(Protocol):
+    """Problems shown as pages to a browser on the pages' paths (app.web installs them with
+    `install_error_handlers`; this module cannot import the pages, which import it)."""
+
+    def language(self, request: Request) -> Language | None:
+        """The reader's language if the path is a page's, else None (an API's, a feed's)."""
+
+    def render(
+        self, request: Request, problem: Problem, lang: Language, *, worded: bool
+    ) -> Response:
+        """The page; `worded` says the detail was written for people (a catalog text)."""
+
+
+def _quality(ranges: Mapping[str, float], media_type: str) -> float:
+    """The quality of `media_type` by the most specific range naming it (RFC 9110 §12.5.1)."""
+    for candidate in (media_type, media_type.split("/")[0] + "/*", "*/*"):
+        if candidate in ranges:
+            return ranges[candidate]
+    return 0.0
+
+
+def prefers_html(accept: str | None) -> bool:
+    """Whether an Accept header ranks text/html above JSON, as browsers' page requests do;
+    `*/*` or no header at all ranks them equally, and programs get problem+json."""
+    ranges: dict[str, float] = {}
+    for item in (accept or "").split(","):
+        kind, *parameters = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges[kind] = quality
+    html = _quality(ranges, "text/html")
+    return html > max(_quality(ranges, "application/json"), _quality(ranges, PROBLEM_MEDIA_TYPE))
+
+
 def problem_response(
     request: Request,
     *,
@@ -384,8 +429,15 @@ def problem_response(
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """The answer in the request's language: the title by the problem type, the detail when it
-    is a catalog text (free-form details stay as written)."""
-    lang = i18n.of_request(request)
+    is a catalog text (free-form details stay as written). A browser asking for a page gets
+    the same problem as a page, with the same status and headers."""
+    pages: ProblemPages | None = getattr(request.app.state, "problem_pages", None)
+    page_lang = (
+        pages.language(request)
+        if pages is not None and prefers_html(request.headers.get("accept"))
+        else None
+    )
+    lang = page_lang or i18n.of_request(request)
     for key in (f"problem.{slug}", f"http.{status}"):
         if i18n.has(key):
             title = i18n.t(key, lang)
@@ -399,6 +451,10 @@ def problem_response(
         errors=field_problems_in(errors, lang) or None,
         **(extensions or {}),
     )
+    if pages is not None and page_lang is not None:
+        page = pages.render(request, body, lang, worded=isinstance(detail, i18n.Text))
+        page.headers.update(headers or {})
+        return page
     response = Response(
         body.model_dump_json(exclude_none=True),
         status_code=status,
@@ -569,7 +625,8 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, pages: ProblemPages | None = None) -> None:
+    app.state.problem_pages = pages
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,6 +1,7 @@
 """What the public map costs a phone: bytes on the wire for its first load and the time until its
-markers are drawn, unthrottled and on Chrome's "Fast 3G" profile, against the issue's budgets
-(300 KB compressed, 2 s). `make bench-pages` (or `.venv/bin/python -m bench.pages --issues 200`).
+markers and district boundaries are drawn, unthrottled and on Chrome's "Fast 3G" profile, against
+the issue's budgets (300 KB compressed, 2 s), with each resource of the first load and its size.
+`make bench-pages` (or `.venv/bin/python -m bench.pages --issues 200`).
 
 The demo city on a scratch SQLite database, `--issues` reports spread over Bangkok through the
 API, the real server on loopback, Debian's Chromium. Figures are printed as ratios to the
@@ -47,7 +48,8 @@ def _seed(base: str, issues: int, rng: random.Random) -> None:
             ).raise_for_status()
 
 
-def _load(base: str, *, throttle: dict[str, Any] | None) -> tuple[int, float]:
+def _load(base: str, *, throttle: dict[str, Any] | None) -> tuple[dict[str, int], float]:
+    """Bytes on the wire by resource (path and query), and seconds until the map has drawn."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
@@ -59,15 +61,25 @@ def _load(base: str, *, throttle: dict[str, Any] | None) -> tuple[int, float]:
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         if throttle:
             cdp.send("Network.emulateNetworkConditions", throttle)
-        sizes: list[float] = []
-        cdp.on("Network.loadingFinished", lambda event: sizes.append(event["encodedDataLength"]))
+        urls: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+
+        def sent(event: dict[str, Any]) -> None:
+            urls.setdefault(event["requestId"], event["request"]["url"].removeprefix(base))
+
+        def finished(event: dict[str, Any]) -> None:
+            sizes[event["requestId"]] = int(event["encodedDataLength"])
+
+        cdp.on("Network.requestWillBeSent", sent)
+        cdp.on("Network.loadingFinished", finished)
         started = time.monotonic()
         page.goto("/")
-        page.locator("#issues-map[data-markers]").wait_for(state="attached", timeout=120_000)
+        drawn = page.locator("#issues-map[data-markers][data-districts]")
+        drawn.wait_for(state="attached", timeout=120_000)
         elapsed = time.monotonic() - started
         page.wait_for_load_state("networkidle")
         browser.close()
-        return int(sum(sizes)), elapsed
+        return {urls[request]: size for request, size in sizes.items()}, elapsed
 
 
 def main() -> None:
@@ -77,8 +89,9 @@ def main() -> None:
     args = parser.parse_args()
     with demo_server(CIVICLOOP_RATE_LIMITS_ENABLED="false") as base:
         _seed(base, args.issues, random.Random(args.seed))
-        plain_bytes, plain_s = _load(base, throttle=None)
-        slow_bytes, slow_s = _load(base, throttle=FAST_3G)
+        plain, plain_s = _load(base, throttle=None)
+        slow, slow_s = _load(base, throttle=FAST_3G)
+    plain_bytes, slow_bytes = sum(plain.values()), sum(slow.values())
     result = {
         "issues": args.issues,
         "first_load_bytes": slow_bytes,
@@ -88,6 +101,7 @@ def main() -> None:
         "fast3g_vs_2s_budget": round(slow_s / BUDGET_SECONDS, 3),
         "fast3g_vs_unthrottled": round(slow_s / plain_s, 2),
         "unthrottled_bytes": plain_bytes,
+        "first_load": dict(sorted(slow.items(), key=lambda item: -item[1])),
     }
     print(json.dumps(result, indent=2))
 

@@ -135,6 +135,7 @@ def _city(session: Session, city: LoadedCity) -> list[Change]:
         "languages": city.languages,
         "time_zone": section.time_zone,
         "general_category_code": section.general_category.code,
+        "emergency_number": section.emergency_number,
     }
     row = session.scalar(select(City).order_by(City.id).limit(1))
     if row is None:
@@ -158,6 +159,7 @@ def _districts(session: Session, city: LoadedCity) -> list[Change]:
             "name_th": name_th,
             "name_en": name_en,
             "area": state.area,
+            "emergency_number": state.emergency_number,
         }
         row = stored.get(state.code)
         if row is None:

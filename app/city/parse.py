@@ -53,6 +53,7 @@ class DistrictState:
     code: str
     names: dict[str, str]
     area: MultiPolygon
+    emergency_number: str | None = None
 
 
 @dataclass
@@ -246,8 +247,16 @@ def _districts(loaded: CityFile, base: Path, out: _Collector) -> list[DistrictSt
                 out.add(("districts", "name_property"), f"feature {number} has no {prop!r}")
             else:
                 names.setdefault(code, {})[lang] = str(value).strip()
+    for code in section.emergency_numbers:
+        if code not in parts:
+            out.add(("districts", "emergency_numbers", code), f"no district {code!r} in the file")
     return [
-        DistrictState(code=code, names=names.get(code, {}), area=union(areas))
+        DistrictState(
+            code=code,
+            names=names.get(code, {}),
+            area=union(areas),
+            emergency_number=section.emergency_numbers.get(code),
+        )
         for code, areas in sorted(parts.items())
     ]
 

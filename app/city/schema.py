@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from app.models import Flag
 from app.schemas.base import WriteSchema
 from app.schemas.catalog import CategoryAttributeWrite, Code, Hours, Name
+from app.schemas.emergency import EmergencyNumber
 
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=16)]
 LanguageMap = Annotated[dict[LanguageCode, Name], Field(min_length=1, max_length=50)]
@@ -45,6 +46,8 @@ class CitySection(WriteSchema):
     languages: list[LanguageCode] = Field(default_factory=list, max_length=50)
     time_zone: Annotated[str, Field(min_length=1, max_length=64)]
     general_category: GeneralCategory = Field(default_factory=GeneralCategory)
+    # Whom to call in an emergency where a district has none of its own.
+    emergency_number: EmergencyNumber | None = None
 
 
 class DistrictsSection(WriteSchema):
@@ -54,6 +57,10 @@ class DistrictsSection(WriteSchema):
     file: Path
     id_property: Property
     name_property: Property | dict[LanguageCode, Property]
+    # District id → its own emergency number, where it is not the city's.
+    emergency_numbers: dict[Annotated[str, Field(max_length=64)], EmergencyNumber] = Field(
+        default_factory=dict, max_length=5000
+    )
 
 
 class FileRef(WriteSchema):

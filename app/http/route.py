@@ -29,7 +29,7 @@ class UnitOfWorkRoute(APIRoute):
             with i18n.answering(request):
                 response = await handler(request)
                 if i18n.worded():
-                    i18n.say_language(response, i18n.of_request(request))
+                    i18n.say_language(response, i18n.answered_in(request))
             session: Session | None = getattr(request.state, "session", None)
             if session is not None and response.status_code < 400:
                 claim: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)

@@ -12,6 +12,12 @@ whole of the headers, not per read.
 
 uvicorn's two HTTP/1.1 implementations are covered, picked as uvicorn's "auto" picks them:
 httptools when installed (`uvicorn[standard]`, our dependency), else h11.
+
+Closing is lingering (RFC 9112 §9.6), for every answer that ends a connection: the server shuts
+down its sending side and reads and discards what the client still sends, until the client
+closes too or a few seconds pass. Closing outright while a client is still sending (the 408 of
+a trickled body, a 413) makes the kernel reset the connection, and the reset destroys the answer
+the client has not yet read.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -32,6 +38,97 @@ from app.http.middleware import SECURITY_HEADERS
 from app.schemas.problem import Problem
 
 log = logging.getLogger(__name__)
+
+LINGER_SECONDS = 2.0
+
+
+class LingeringTransport(asyncio.Transport):
+    """The connection's transport as uvicorn's protocol sees it: `close()` half-closes, drains
+    and closes after LINGER_SECONDS at most (sooner when the client closes its side)."""
+
+    def __init__(self, inner: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.inner = inner
+        self.loop = loop
+        self.lingering = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def close(self) -> None:
+        if self.lingering or self.inner.is_closing():
+            return
+        if not self.inner.can_write_eof():  # TLS: no half-close
+            self.inner.close()
+            return
+        self.lingering = True
+        self.inner.write_eof()  # sent once the answer has left the buffer
+        self.inner.resume_reading()
+        self._timer = self.loop.call_later(LINGER_SECONDS, self.inner.close)
+
+    def closed(self) -> None:
+        """The connection is gone: nothing left to wait for."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def is_closing(self) -> bool:
+        return self.lingering or self.inner.is_closing()
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.inner.write(data)
+
+    def can_write_eof(self) -> bool:
+        return self.inner.can_write_eof()
+
+    def write_eof(self) -> None:
+        self.inner.write_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return self.inner.get_write_buffer_size()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self.inner.set_write_buffer_limits(high, low)
+
+    def pause_reading(self) -> None:
+        if not self.lingering:
+            self.inner.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.inner.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self.inner.is_reading()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.inner.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.inner.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self.inner.get_protocol()
+
+
+class Lingering(asyncio.Protocol):
+    """Mixin for uvicorn's protocols: their transport closes lingering, and what arrives while
+    it lingers is discarded (it is the rest of a request already answered)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream transport (uvloop's does not derive from asyncio.Transport).
+        self.linger = LingeringTransport(
+            cast(asyncio.Transport, transport), asyncio.get_running_loop()
+        )
+        super().connection_made(self.linger)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.linger.lingering:
+            super().data_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.linger.closed()
+        super().connection_lost(exc)
 
 
 class HeaderDeadline:
@@ -104,7 +201,7 @@ def late_headers_answer(settings: Settings, accept_language: str | None) -> byte
     return (head + "\r\n").encode("latin-1") + payload
 
 
-class H11HeaderDeadline(H11Protocol):
+class H11HeaderDeadline(Lingering, H11Protocol):
     """uvicorn's h11 protocol with the header deadline. h11 tells where a connection is: both
     sides IDLE means the server waits for a request line and headers."""
 
@@ -143,7 +240,7 @@ except ImportError:  # pragma: no cover - uvicorn without its [standard] extra
     HeaderDeadlineProtocol: type[asyncio.Protocol] = H11HeaderDeadline
 else:
 
-    class HttpToolsHeaderDeadline(HttpToolsProtocol):
+    class HttpToolsHeaderDeadline(Lingering, HttpToolsProtocol):
         """uvicorn's httptools protocol with the header deadline: armed when the connection is
         made and when an answer is complete with no further request parsed, stopped when a
         request's headers are complete."""

@@ -156,10 +156,10 @@ def of_request(request: HTTPConnection) -> Language:
     return negotiate(request.headers.get("accept-language"), saved)
 
 
-def say_language(response: Response, lang: Language) -> None:
+def say_language(response: Response, lang: str) -> None:
     """Mark an answer worded for its reader: its language, and that another Accept-Language
     may get another body (so shared caches keep one copy per language)."""
-    response.headers["Content-Language"] = lang.value
+    response.headers["Content-Language"] = str(lang)
     vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
     if "accept-language" not in (v.lower() for v in vary):
         response.headers["Vary"] = ", ".join([*vary, "Accept-Language"])
@@ -171,6 +171,9 @@ class _Answer:
     # Whether anything in the answer was worded for its reader: only then does it vary by
     # language (Content-Language, Vary: Accept-Language).
     worded: bool = False
+    # The languages of the city's names it served (`name_in`): a city language the catalogues
+    # lack (Spanish, say) when the reader asked for it.
+    named_in: set[str] = field(default_factory=set)
 
 
 _answering: ContextVar[_Answer | None] = ContextVar("answering", default=None)
@@ -202,6 +205,21 @@ def worded() -> bool:
     return answer is not None and answer.worded
 
 
+def answered_in(request: HTTPConnection) -> str:
+    """The language the answer speaks to its reader (its Content-Language): the one they prefer
+    of the catalogue's (Thai or English) and those the city's names were served in; labels the
+    catalogues lack in it read in the catalogue's language."""
+    lang = of_request(request)
+    answer = _answering.get()
+    if answer is None or not answer.named_in - {lang.value}:
+        return lang.value
+    for _, _, tag in _preferences(request.headers.get("accept-language", "")):
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate == lang.value or candidate in answer.named_in:
+                return candidate
+    return lang.value
+
+
 def label(value: StrEnum) -> str:
     """A code's name for people, in the current language (`label.<enum>.<code>`). A code added
     without its labels reads as itself rather than failing the answer (a test requires them)."""
@@ -230,6 +248,7 @@ def name_in(names: Mapping[str, str], fallback: str) -> str:
     for _, _, tag in _preferences(answer.request.headers.get("accept-language", "")):
         for candidate in (tag, tag.split("-")[0]):
             if candidate in names:
+                answer.named_in.add(candidate)
                 return names[candidate]
     return fallback
 

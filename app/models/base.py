@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import BigInteger, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -24,8 +27,25 @@ IdType = BigInteger().with_variant(Integer(), "sqlite")
 MAX_ID = 2**63 - 1
 
 
+# "Now" for the code running in this context: the real time, unless a caller replays history
+# (the demo city's past weeks) through the same services that serve requests.
+_replayed_now: ContextVar[dt.datetime | None] = ContextVar("replayed_now", default=None)
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return _replayed_now.get() or dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def replaying_at(moment: dt.datetime) -> Iterator[None]:
+    """Within this block every service sees `moment` as now (it must be aware and past)."""
+    assert moment.tzinfo is not None, moment
+    assert moment <= dt.datetime.now(dt.UTC), moment
+    token = _replayed_now.set(moment)
+    try:
+        yield
+    finally:
+        _replayed_now.reset(token)
 
 
 class Base(DeclarativeBase):

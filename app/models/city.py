@@ -19,3 +19,6 @@ class City(IdMixin, TimestampMixin, Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     # Reports that fit no other category land here and wait in the triage queue.
     general_category_code: Mapped[str] = mapped_column(String(64))
+    # Whom to call in an emergency where the district has no number of its own (else the
+    # deployment's CIVICLOOP_EMERGENCY_NUMBER).
+    emergency_number: Mapped[str | None] = mapped_column(String(32))

@@ -13,6 +13,7 @@ from app.routers import (
     contractors,
     districts,
     duplicates,
+    emergency_numbers,
     exports,
     feed,
     feedback,
@@ -47,6 +48,7 @@ for module in (
     categories,
     agencies,
     districts,
+    emergency_numbers,
     # Before issues: /issues/similar must not be read as the issue with id "similar".
     duplicates,
     issues,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from app import i18n
 from app.deps import SessionDep, require_role
@@ -15,6 +15,7 @@ from app.models import Role, User
 from app.schemas.catalog import DistrictCollection, DistrictFeature
 from app.schemas.problem import FieldProblem
 from app.services import districts
+from app.spatial.geojson import MAX_ZOOM
 
 router = APIRouter(prefix="/districts", tags=["districts"], route_class=UnitOfWorkRoute)
 
@@ -25,16 +26,36 @@ GEOJSON_ANSWER: dict[int | str, dict[str, Any]] = {
 }
 
 
+# For maps: outlines as a web map at that zoom draws them, a fraction of the full geometry's bytes.
+Zoom = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_ZOOM,
+        description="Draw at this web-map zoom level (256-pixel tiles): each outline is "
+        "simplified so no vertex moves more than half a pixel there, and its coordinates carry "
+        "only the decimals that zoom can show (no point ends more than a pixel from the true "
+        "outline). Left out: the full geometry, as stored.",
+    ),
+]
+
+
 def _geojson(document: object) -> Response:
     return Response(orjson.dumps(document), media_type=GEOJSON)
 
 
-@router.get("", responses=GEOJSON_ANSWER, summary="All districts (a FeatureCollection)")
-def list_districts(session: SessionDep) -> Response:
+@router.get(
+    "",
+    responses={**GEOJSON_ANSWER, **problem_responses(422)},
+    summary="All districts (a FeatureCollection)",
+)
+def list_districts(session: SessionDep, zoom: Zoom = None) -> Response:
     return _geojson(
         {
             "type": "FeatureCollection",
-            "features": [districts.feature(d) for d in districts.list_districts(session)],
+            "features": [
+                districts.feature(d, zoom=zoom) for d in districts.list_districts(session)
+            ],
         }
     )
 
@@ -44,8 +65,10 @@ def list_districts(session: SessionDep) -> Response:
     responses={**GEOJSON_ANSWER, **problem_responses(404, 422)},
     summary="One district (a Feature)",
 )
-def get_district(code: Annotated[str, Path(max_length=64)], session: SessionDep) -> Response:
-    return _geojson(districts.feature(districts.get_district(session, code)))
+def get_district(
+    code: Annotated[str, Path(max_length=64)], session: SessionDep, zoom: Zoom = None
+) -> Response:
+    return _geojson(districts.feature(districts.get_district(session, code), zoom=zoom))
 
 
 @router.put(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -94,7 +94,7 @@ class FeedResponse(EventSourceResponse):
             log.warning("feed: dropped a client that stopped reading (%s)", scope.get("client"))
 
 
-def _message(delivery: feed.Delivery) -> ServerSentEvent:
+def _message(delivery: feed.Delivery) -> str:
     event, issue = delivery.event, delivery.issue
     data = FeedEvent(
         id=event.id,
@@ -124,7 +124,7 @@ def _message(delivery: feed.Delivery) -> ServerSentEvent:
             longitude=issue.location.lon,
         ),
     )
-    return ServerSentEvent(data.model_dump_json(), id=str(event.id) if delivery.in_order else None)
+    return data.model_dump_json()
 
 
 @router.get(
@@ -156,7 +156,22 @@ def feed_response(
     request: Request, session: Session, settings: Settings, *, user: User, after: int | None
 ) -> FeedResponse:
     """The stream of what `user` may see after event `after` (also the agency desk's)."""
-    viewer = feed.Viewer.of(user)
+    return stream_events(
+        request, session, settings, audience=feed.Viewer.of(user), after=after, message=_message
+    )
+
+
+def stream_events(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    *,
+    audience: feed.Audience,
+    after: int | None,
+    message: Callable[[feed.Delivery], str],
+) -> FeedResponse:
+    """The stream of the events `audience` may see after event `after`, each message's data
+    written by `message`."""
     cursor = feed.Cursor(
         last_id=feed.start_id(session, after), late_seconds=settings.feed_late_event_seconds
     )
@@ -164,12 +179,13 @@ def feed_response(
     async def messages() -> AsyncIterator[ServerSentEvent]:
         async for delivery in feed.follow(
             request.app.state.database,
-            viewer=viewer,
+            viewer=audience,
             cursor=cursor,
             poll_seconds=settings.feed_poll_seconds,
             max_seconds=settings.feed_max_seconds,
         ):
-            yield _message(delivery)
+            event_id = str(delivery.event.id) if delivery.in_order else None
+            yield ServerSentEvent(message(delivery), id=event_id)
 
     # The request's session is committed (its connection returned) before the stream starts;
     # every read while streaming takes a short session of its own.

@@ -85,6 +85,7 @@ class _Collector(PartReader):
         self.allowed_fields = allowed_fields
         self.answer_prefix = answer_prefix
         self.fields: dict[str, str] = {}
+        self.answers = 0  # of the fields, those answering the category's questions
         self.photos: list[UploadedPhoto] = []
         self.data = bytearray()
         self.digest = hashlib.sha256()
@@ -102,8 +103,9 @@ class _Collector(PartReader):
                     "too_many_photos",
                 )
         elif self.answer_prefix and self.part.name.startswith(self.answer_prefix):
-            if len(self.fields) >= MAX_FIELDS + MAX_ANSWER_FIELDS:
+            if self.answers >= MAX_ANSWER_FIELDS:
                 raise _problem("Too many form fields.", "too_many_fields")
+            self.answers += 1
         elif self.part.name not in self.allowed_fields:
             expected = ", ".join(sorted({PHOTO_FIELD, *self.allowed_fields}))
             raise _problem(
@@ -111,7 +113,8 @@ class _Collector(PartReader):
                 "unexpected_part",
                 location=f"body.{self.part.name}",
             )
-        elif len(self.fields) >= MAX_FIELDS:
+        # Each bound counts its own kind: a form with every field and an answer is not too many.
+        elif len(self.fields) - self.answers >= MAX_FIELDS:
             raise _problem("Too many form fields.", "too_many_fields")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app import i18n
 from app.models import (
@@ -117,9 +117,12 @@ NAME_DESCRIPTION = (
 )
 
 
-class AgencyRef(BaseModel):
-    id: int
-    slug: str
+class NamedRef(BaseModel):
+    """Something of the city's that has a name in each of its languages: an agency, a category,
+    a district."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     name_th: str
     name_en: str
     names: Names
@@ -127,60 +130,31 @@ class AgencyRef(BaseModel):
     @computed_field(description=NAME_DESCRIPTION)
     def name(self) -> str:
         return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
+
+
+class AgencyRef(NamedRef):
+    id: int
+    slug: str
 
     @classmethod
     def of(cls, agency: Agency | None) -> AgencyRef | None:
-        if agency is None:
-            return None
-        return cls(
-            id=agency.id,
-            slug=agency.slug,
-            name_th=agency.name_th,
-            name_en=agency.name_en,
-            names=agency.names,
-        )
+        return None if agency is None else cls.model_validate(agency)
 
 
-class CategoryRef(BaseModel):
+class CategoryRef(NamedRef):
     code: str
-    name_th: str
-    name_en: str
-    names: Names
-
-    @computed_field(description=NAME_DESCRIPTION)
-    def name(self) -> str:
-        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
     @classmethod
     def of(cls, category: Category) -> CategoryRef:
-        return cls(
-            code=category.code,
-            name_th=category.name_th,
-            name_en=category.name_en,
-            names=category.names,
-        )
+        return cls.model_validate(category)
 
 
-class DistrictRef(BaseModel):
+class DistrictRef(NamedRef):
     code: str
-    name_th: str
-    name_en: str
-    names: Names
-
-    @computed_field(description=NAME_DESCRIPTION)
-    def name(self) -> str:
-        return i18n.name_in(self.names, i18n.pick(self.name_th, self.name_en))
 
     @classmethod
     def of(cls, district: District | None) -> DistrictRef | None:
-        if district is None:
-            return None
-        return cls(
-            code=district.code,
-            name_th=district.name_th,
-            name_en=district.name_en,
-            names=district.names,
-        )
+        return None if district is None else cls.model_validate(district)
 
 
 class ReporterRef(BaseModel):

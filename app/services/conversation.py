@@ -160,12 +160,33 @@ def timeline(
 ) -> list[tuple[IssueEvent, Comment | None]]:
     """The issue's events in order, each with the comment or note it is about; what the viewer
     may not see is left out by `issues.list_events`."""
-    events = issues.list_events(session, issue=issue, viewer=viewer.user)
+    return _with_comments(session, issues.list_events(session, issue=issue, viewer=viewer.user))
+
+
+def public_timelines(
+    session: Session, issue_ids: Collection[int]
+) -> dict[int, list[tuple[IssueEvent, Comment | None]]]:
+    """What anyone sees of these issues' timelines, as `timeline` shows it to no one in
+    particular, in two queries for any number of issues (a page of them)."""
+    events = issues.public_events(session, issue_ids)
+    paired = iter(_with_comments(session, [e for found in events.values() for e in found]))
+    return {issue_id: [next(paired) for _ in found] for issue_id, found in events.items()}
+
+
+def _with_comments(
+    session: Session, events: list[IssueEvent]
+) -> list[tuple[IssueEvent, Comment | None]]:
     ids = {e.comment_id for e in events if e.comment_id is not None}
-    comments = {
-        c.id: c
-        for c in session.scalars(select(Comment).where(Comment.id.in_(ids)).options(*WITH_AUTHORS))
-    }
+    comments = (
+        {
+            c.id: c
+            for c in session.scalars(
+                select(Comment).where(Comment.id.in_(ids)).options(*WITH_AUTHORS)
+            )
+        }
+        if ids
+        else {}
+    )
     return [(e, comments.get(e.comment_id) if e.comment_id is not None else None) for e in events]
 
 

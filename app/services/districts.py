@@ -14,7 +14,7 @@ from app.errors import NotFound, ValidationFailed
 from app.models import City, District, User
 from app.schemas.problem import FieldProblem
 from app.services.catalog import audit
-from app.spatial.geojson import area_geometry, parse_area
+from app.spatial.geojson import area_geometry, display_area, parse_area
 
 
 def list_districts(session: Session) -> list[District]:
@@ -32,9 +32,12 @@ def get_district(session: Session, code: str) -> District:
     return district
 
 
-def feature(district: District, *, repaired: str | None = None) -> dict[str, Any]:
-    """RFC 7946 Feature; its id is the district code. `repaired`: why the polygon as sent
-    needed repair (said once, in the answer to the write)."""
+def feature(
+    district: District, *, zoom: int | None = None, repaired: str | None = None
+) -> dict[str, Any]:
+    """RFC 7946 Feature; its id is the district code. `zoom`: the outline as a map at that zoom
+    shows it (`display_area`), else in full. `repaired`: why the polygon as sent needed repair
+    (said once, in the answer to the write)."""
     properties: dict[str, Any] = {
         "code": district.code,
         "name_th": district.name_th,
@@ -46,7 +49,9 @@ def feature(district: District, *, repaired: str | None = None) -> dict[str, Any
     return {
         "type": "Feature",
         "id": district.code,
-        "geometry": area_geometry(district.area),
+        "geometry": area_geometry(
+            district.area if zoom is None else display_area(district.area, zoom)
+        ),
         "properties": properties,
     }
 

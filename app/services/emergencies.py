@@ -2,8 +2,8 @@
 category's question ("is anyone in danger?" → yes), stops the report on every channel — the
 JSON API, Open311 and the pages all create issues through `issues.create_issue`, which asks
 here first — and says which number to call where the point is: its district's emergency number,
-else the city's (CIVICLOOP_EMERGENCY_NUMBER). Each stop is counted, though the refusal rolls
-the request back.
+else the city's (the city file's or an admin's, else CIVICLOOP_EMERGENCY_NUMBER). Each stop is
+counted, though the refusal rolls the request back.
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ from sqlalchemy.orm import Session
 
 from app import i18n
 from app.db import on_rollback
-from app.errors import EmergencyReport
-from app.models import Category, District, EmergencyStop
+from app.errors import EmergencyReport, FieldText, ValidationFailed
+from app.models import Category, City, District, EmergencyStop, User
+from app.services.catalog import audit
+
+# A key of `set_numbers`' arguments that is absent: leave the number as it is.
+KEEP = object()
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,76 @@ def trigger(category: Category, answers: Mapping[str, str | Sequence[str]]) -> T
 
 
 def number_at(session: Session, *, district_id: int | None, fallback: str | None) -> str | None:
-    """The emergency number of the point's jurisdiction: its district's, else the city's."""
+    """The emergency number of the point's jurisdiction: its district's, else the city's, else
+    the deployment's (`fallback`, a setting)."""
     if district_id is not None:
         number = session.scalar(select(District.emergency_number).where(District.id == district_id))
         if number:
             return number
-    return fallback or None
+    return _city_number(session) or fallback or None
+
+
+def _city_number(session: Session) -> str | None:
+    return session.scalar(select(City.emergency_number).order_by(City.id).limit(1))
+
+
+def numbers(session: Session, *, fallback: str | None) -> dict[str, object]:
+    """The city's number (as `number_at` falls back to it) and each district's own."""
+    own = session.execute(
+        select(District.code, District.emergency_number)
+        .where(District.emergency_number.is_not(None))
+        .order_by(District.code)
+    ).all()
+    return {
+        "city": _city_number(session) or fallback or None,
+        "districts": dict(own),
+    }
+
+
+def set_numbers(
+    session: Session,
+    *,
+    city: str | object | None = KEEP,
+    districts: Mapping[str, str | None],
+    editor: User,
+) -> None:
+    """Write the city's number (`KEEP`: as it is) and districts' own numbers (None: the city's
+    applies there); all or none, audited. The city's needs a city file applied first."""
+    problems: list[FieldText] = []
+    row = session.scalar(select(City).order_by(City.id).limit(1))
+    if city is not KEEP and row is None:
+        problems.append(
+            FieldText("body.city", i18n.text("error.emergency_numbers.no_city"), "no_city")
+        )
+    stored = {
+        d.code: d for d in session.scalars(select(District).where(District.code.in_(districts)))
+    }
+    problems += [
+        FieldText(
+            f"body.districts.{code}",
+            i18n.text("error.district.not_found", code=repr(code)),
+            "unknown",
+        )
+        for code in districts
+        if code not in stored
+    ]
+    if problems:
+        raise ValidationFailed(i18n.text("error.emergency_numbers.invalid"), errors=problems)
+    if row is not None and city is not KEEP:
+        row.emergency_number = city if isinstance(city, str) else None
+    for code, number in districts.items():
+        stored[code].emergency_number = number
+    session.flush()
+    audit.info(
+        "emergency numbers written by %s",
+        editor.id,
+        extra={
+            "action": "emergency_numbers.written",
+            "actor_id": editor.id,
+            "districts": sorted(districts),
+            "city": city is not KEEP,
+        },
+    )
 
 
 def stop_if_emergency(

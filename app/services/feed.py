@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import anyio
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
@@ -24,6 +25,12 @@ from app.services import permissions
 BATCH = 100
 # Ids the stream still waits for (see `Cursor`); more than this and the oldest are given up.
 MAX_PENDING = 1000
+
+
+class Audience(Protocol):
+    """Whom a stream is for: which events they may see."""
+
+    def sees(self) -> ColumnElement[bool]: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,16 @@ class Viewer:
         )
 
 
+@dataclass(frozen=True)
+class IssueReader:
+    """Whoever has an issue's public page open: the public steps of that issue alone."""
+
+    issue_id: int
+
+    def sees(self) -> ColumnElement[bool]:
+        return and_(IssueEvent.issue_id == self.issue_id, IssueEvent.is_public.is_(True))
+
+
 def latest_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(IssueEvent.id))) or 0)
 
@@ -68,7 +85,7 @@ class Row:
 
 
 def read_events(
-    session: Session, *, viewer: Viewer, after_id: int, pending: Iterable[int] = ()
+    session: Session, *, viewer: Audience, after_id: int, pending: Iterable[int] = ()
 ) -> list[Row]:
     """The next committed events after `after_id` (and any of `pending` committed since), in
     id order, each with whether the viewer may see it; at most BATCH. Invisible ones are read
@@ -132,7 +149,7 @@ class Delivery:
 async def follow(
     database: Database,
     *,
-    viewer: Viewer,
+    viewer: Audience,
     cursor: Cursor,
     poll_seconds: float,
     max_seconds: float,
@@ -152,7 +169,7 @@ async def follow(
             await anyio.sleep(min(poll_seconds, max(0.0, end - time.monotonic())))
 
 
-def _read(database: Database, viewer: Viewer, cursor: Cursor) -> list[Row]:
+def _read(database: Database, viewer: Audience, cursor: Cursor) -> list[Row]:
     with database.session(write=False) as session:
         return read_events(
             session, viewer=viewer, after_id=cursor.last_id, pending=sorted(cursor.pending)

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     bindparam,
     case,
@@ -267,11 +268,10 @@ def update_issue(
     return issue
 
 
-def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[IssueEvent]:
-    """The issue's timeline in order; internal notes only for the reporter's and agencies' eyes."""
-    query = (
+def _events() -> Select[IssueEvent]:
+    """Timeline events in order, with the people and agencies they name."""
+    return (
         select(IssueEvent)
-        .where(IssueEvent.issue_id == issue.id)
         .options(
             joinedload(IssueEvent.actor),
             joinedload(IssueEvent.actor_agency),
@@ -280,6 +280,11 @@ def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[
         )
         .order_by(IssueEvent.id)
     )
+
+
+def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[IssueEvent]:
+    """The issue's timeline in order; internal notes only for the reporter's and agencies' eyes."""
+    query = _events().where(IssueEvent.issue_id == issue.id)
     if not permissions.sees_internal(
         viewer, issue, permissions.candidate_agency_ids(session, issue)
     ):
@@ -287,6 +292,21 @@ def list_events(session: Session, *, issue: Issue, viewer: User | None) -> list[
     if not permissions.sees_notes(viewer, issue):
         query = query.where(IssueEvent.action != EventAction.noted)
     return list(session.scalars(query))
+
+
+def public_events(session: Session, issue_ids: Collection[int]) -> dict[int, list[IssueEvent]]:
+    """What anyone sees of these issues' timelines (`list_events` for no viewer), in one query."""
+    found: dict[int, list[IssueEvent]] = {i: [] for i in issue_ids}
+    if issue_ids:
+        for event in session.scalars(
+            _events().where(
+                IssueEvent.issue_id.in_(issue_ids),
+                IssueEvent.is_public,
+                IssueEvent.action != EventAction.noted,
+            )
+        ):
+            found[event.issue_id].append(event)
+    return found
 
 
 class Sort(StrEnum):

@@ -2,7 +2,8 @@
 the database for issues reported in a period, overall or per agency, category or district.
 
 Groups of fewer than K issues are suppressed (their figures are null): a figure about two or
-three reports can point at the people who made them. Private reports are left out entirely.
+three reports can point at the people who made them. Only published reports count: private ones,
+those hidden by moderation and those awaiting triage or rejected in it are left out entirely.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from app.models import (
     Resolution,
     issue_flag,
 )
+from app.services.issues import publicly_visible
 from app.services.metrics import percentile, seconds_between
 
 K = 5  # k-anonymity: groups smaller than this are suppressed
@@ -59,7 +61,18 @@ class Definition:
     exclusions: str
 
 
-POPULATION = "issues reported in the period (and the group), not private"
+POPULATION = "published issues reported in the period (and the group)"
+# Every KPI leaves these out: a figure must not tell what no public surface shows.
+UNPUBLISHED = (
+    "private reports; reports hidden by moderation; reports awaiting triage before publishing "
+    "or rejected in it"
+)
+
+
+def _excluding(*more: str) -> str:
+    return "; ".join((UNPUBLISHED, *more))
+
+
 DEFINITIONS = [
     Definition(
         "issues",
@@ -67,7 +80,7 @@ DEFINITIONS = [
         "count(issues)",
         "issues",
         POPULATION,
-        "private reports",
+        _excluding(),
     ),
     *(
         Definition(
@@ -77,7 +90,7 @@ DEFINITIONS = [
             f"({done} - reported_at)",
             "hours",
             f"{POPULATION}, {done} set",
-            "merged duplicates" if step == "resolve" else "none beyond the population",
+            _excluding("merged duplicates") if step == "resolve" else _excluding(),
         )
         for step, done in (("acknowledge", "acknowledged_at"), ("resolve", "resolved_at"))
         for stat in ("median", "p90")
@@ -88,7 +101,7 @@ DEFINITIONS = [
         "count(acknowledged_at <= acknowledge_due_at) / count(acknowledged)",
         "share (0-1)",
         f"{POPULATION}, acknowledged",
-        "none beyond the population",
+        _excluding(),
     ),
     Definition(
         "resolve_on_time",
@@ -96,7 +109,7 @@ DEFINITIONS = [
         "count(resolved_at <= resolve_due_at) / count(resolved)",
         "share (0-1)",
         f"{POPULATION}, resolved now",
-        "merged duplicates",
+        _excluding("merged duplicates"),
     ),
     Definition(
         "reopen_rate",
@@ -104,7 +117,7 @@ DEFINITIONS = [
         "count(reopened at least once) / count(ever resolved)",
         "share (0-1)",
         f"{POPULATION}, resolved at least once",
-        "none beyond the population",
+        _excluding(),
     ),
     Definition(
         "forwarding_rate",
@@ -112,7 +125,7 @@ DEFINITIONS = [
         "count(transferred at least once) / count(issues)",
         "share (0-1)",
         POPULATION,
-        "none beyond the population",
+        _excluding(),
     ),
     Definition(
         "agencies_per_issue",
@@ -120,7 +133,7 @@ DEFINITIONS = [
         "mean(distinct agencies that claimed it or received it by transfer)",
         "agencies",
         f"{POPULATION}, claimed or transferred at least once",
-        "issues no agency ever took",
+        _excluding("issues no agency ever took"),
     ),
     Definition(
         "first_contact_resolution",
@@ -128,7 +141,7 @@ DEFINITIONS = [
         "count(resolved, never reopened, never transferred) / count(resolved)",
         "share (0-1)",
         f"{POPULATION}, resolved now",
-        "merged duplicates",
+        _excluding("merged duplicates"),
     ),
     Definition(
         "repeat_contact_rate",
@@ -136,7 +149,7 @@ DEFINITIONS = [
         "count(reports merged as duplicates) / count(resolved)",
         "duplicates per resolved issue",
         f"{POPULATION}; denominator: resolved now, not duplicates",
-        "none beyond the population",
+        _excluding(),
     ),
     Definition(
         "satisfaction_stars",
@@ -144,7 +157,7 @@ DEFINITIONS = [
         "mean(rating)",
         "stars (1-5)",
         f"reporters' ratings of resolutions of the {POPULATION}",
-        "answers without a rating",
+        _excluding("answers without a rating"),
     ),
     Definition(
         "satisfaction_fixed",
@@ -152,7 +165,7 @@ DEFINITIONS = [
         "count(answer = fixed) / count(answered fixed or not fixed)",
         "share (0-1)",
         f"reporters' answers to resolutions of the {POPULATION}",
-        "ratings without an answer",
+        _excluding("ratings without an answer"),
     ),
     Definition(
         "loop_closure",
@@ -161,7 +174,7 @@ DEFINITIONS = [
         "/ count(ever resolved)",
         "share (0-1)",
         f"{POPULATION}, resolved at least once",
-        "none beyond the population",
+        _excluding(),
     ),
 ]
 CODES = [d.code for d in DEFINITIONS]
@@ -179,7 +192,7 @@ class KpiFilter:
 
 
 def _scope(f: KpiFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Issue.is_private.is_(False)]
+    conditions: list[ColumnElement[bool]] = [publicly_visible()]
     if f.since is not None:
         conditions.append(Issue.created_at >= f.since)
     if f.until is not None:
@@ -294,6 +307,22 @@ def _suppressed(found: dict[str, Any]) -> dict[str, Any]:
     return {"suppressed": True, **dict.fromkeys(found)}
 
 
+def _complementary(groups: list[dict[str, Any]], counts: list[int]) -> None:
+    """Secondary suppression: groups partition the overall figure, so one small group alone
+    (or small groups holding fewer than K issues together) would be the total minus the
+    published others. The smallest published groups are withheld until that is no longer so."""
+    hidden = {i for i, g in enumerate(groups) if g["suppressed"]}
+
+    def recoverable() -> bool:
+        return bool(hidden) and (len(hidden) < 2 or sum(counts[i] for i in hidden) < K)
+
+    by_size = sorted((i for i in range(len(groups)) if i not in hidden), key=counts.__getitem__)
+    while recoverable() and by_size:
+        smallest = by_size.pop(0)
+        hidden.add(smallest)
+        groups[smallest].update({"suppressed": True, **dict.fromkeys(CODES)})
+
+
 _GROUPS = {
     GroupBy.agency: (Issue.agency_id, Agency.id, Agency.slug, Agency.name_th, Agency.name_en),
     GroupBy.category: (
@@ -329,15 +358,19 @@ def report(session: Session, *, f: KpiFilter, by: GroupBy | None) -> dict[str, A
         .group_by(column, code, name_th, name_en)
         .order_by(code)
     ).all()
-    groups = []
+    groups: list[dict[str, Any]] = []
+    counts: list[int] = []
     for key, group_code, th, en in keys:
         condition = column.is_(None) if key is None else column == key
+        found = figures(session, [*scope, condition])
+        counts.append(found["issues"])
         groups.append(
-            {
-                by.value: {"code": group_code, "name_th": th, "name_en": en},
-                **_suppressed(figures(session, [*scope, condition])),
-            }
+            {by.value: {"code": group_code, "name_th": th, "name_en": en}, **_suppressed(found)}
         )
+    # A segment's groups are about people (disabled, vulnerable); elsewhere each group's count
+    # is public already (`/stats/counts`), so only segments need the secondary suppression.
+    if f.segment is not None and not result["overall"]["suppressed"]:
+        _complementary(groups, counts)
     result["by"] = by.value
     result["groups"] = groups
     return result

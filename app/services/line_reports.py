@@ -3,8 +3,10 @@ problem in words, in a small conversation kept per LINE user; the words complete
 filed by the resident's own citizen account in the city's general category (triage sorts it),
 and status updates are pushed to the chat by the worker (the `line` channel).
 
-`LineIntake` runs one verified webhook call: each network step (a reply, the photo's download)
-happens outside any transaction, and each change commits in a short transaction of its own."""
+`LineIntake` runs one verified webhook call: each network step (a reply, the photo's download,
+the profile's language) happens outside any transaction, and each change commits in a short
+transaction of its own. Replies and pushes are in the language of the resident's LINE profile,
+read when they first write or (again) follow: Thai for Thai, English for any other language."""
 
 from __future__ import annotations
 
@@ -62,6 +64,13 @@ def contact_of(session: Session, *, line_user_id: str, secret_key: str) -> LineC
         session.add(contact)
         session.flush()
     return contact
+
+
+def language_of_profile(tag: str | None) -> Language | None:
+    """Thai for a Thai LINE, English for any other we have no messages in; None: not said."""
+    if not tag:
+        return None
+    return i18n.accepted(tag) or Language.en
 
 
 def record_location(
@@ -159,11 +168,12 @@ class LineIntake:
             # The resident blocked the account: nothing more is pushed to them.
             await asyncio.to_thread(self._forget, line_user_id)
             return
-        if isinstance(event, FollowEvent):
-            language = await asyncio.to_thread(self._change, line_user_id, None)
-            await self._reply(event, i18n.text("line.welcome"), language)
+        if not isinstance(event, FollowEvent | MessageEvent):
             return
-        if not isinstance(event, MessageEvent):
+        heard = await self._profile_language(event, line_user_id)
+        if isinstance(event, FollowEvent):
+            language = await asyncio.to_thread(self._change, line_user_id, None, heard)
+            await self._reply(event, i18n.text("line.welcome"), language)
             return
         message = event.message
         if isinstance(message, LocationMessageContent):
@@ -176,24 +186,38 @@ class LineIntake:
                     address=message.address,
                 )
 
-            language = await asyncio.to_thread(self._change, line_user_id, place)
+            language = await asyncio.to_thread(self._change, line_user_id, place, heard)
             await self._reply(event, i18n.text("line.got_location"), language)
         elif isinstance(message, ImageMessageContent):
 
             def photo(contact: LineContact) -> None:
                 record_photo(contact, message_id=message.id)
 
-            language = await asyncio.to_thread(self._change, line_user_id, photo)
+            language = await asyncio.to_thread(self._change, line_user_id, photo, heard)
             await self._reply(event, i18n.text("line.got_photo"), language)
         elif isinstance(message, TextMessageContent):
-            await self._text(event, line_user_id, message.text.strip())
+            await self._text(event, line_user_id, message.text.strip(), heard)
 
-    async def _text(self, event: Any, line_user_id: str, text: str) -> None:
+    async def _profile_language(self, event: Any, line_user_id: str) -> Language | None:
+        """The profile's language, asked of LINE for a resident new to us or following again
+        (not on every message); None when not asked or not told."""
+        if not isinstance(event, FollowEvent) and await asyncio.to_thread(
+            self._known, line_user_id
+        ):
+            return None
+        try:
+            tag = await asyncio.to_thread(line.profile_language, self.settings, line_user_id)
+        except (line.ApiError, OSError) as unreadable:
+            log.info("LINE profile of a resident not read: %s", unreadable)
+            return None
+        return language_of_profile(tag)
+
+    async def _text(self, event: Any, line_user_id: str, text: str, heard: Language | None) -> None:
         if text.lower() in CANCEL:
-            language = await asyncio.to_thread(self._change, line_user_id, forget_draft)
+            language = await asyncio.to_thread(self._change, line_user_id, forget_draft, heard)
             await self._reply(event, i18n.text("line.cancelled"), language)
             return
-        draft = await asyncio.to_thread(self._draft, line_user_id)
+        draft = await asyncio.to_thread(self._draft, line_user_id, heard)
         user_id, language, has_place, photo_id = draft
         if not has_place:
             await self._reply(event, i18n.text("line.need_location"), language)
@@ -235,22 +259,40 @@ class LineIntake:
                 line.reply, self.settings, reply_token=token, text=text.render(language)
             )
 
-    def _change(self, line_user_id: str, change: Callable[[LineContact], None] | None) -> Language:
+    def _known(self, line_user_id: str) -> bool:
+        with self.database.session(write=False) as session:
+            return session.get(LineContact, line_user_id) is not None
+
+    def _contact(
+        self, session: Session, line_user_id: str, heard: Language | None
+    ) -> tuple[LineContact, User]:
+        """The contact and its account, which reads the profile's language when LINE said it."""
+        contact = contact_of(
+            session, line_user_id=line_user_id, secret_key=self.settings.secret_key
+        )
+        user = session.get_one(User, contact.user_id)
+        if heard is not None:
+            user.language = heard
+        return contact, user
+
+    def _change(
+        self,
+        line_user_id: str,
+        change: Callable[[LineContact], None] | None,
+        heard: Language | None,
+    ) -> Language:
         """One short transaction on the contact; the language its account reads."""
         with self.database.session(write=True) as session, session.begin():
-            contact = contact_of(
-                session, line_user_id=line_user_id, secret_key=self.settings.secret_key
-            )
+            contact, user = self._contact(session, line_user_id, heard)
             if change is not None:
                 change(contact)
-            return session.get_one(User, contact.user_id).language
+            return user.language
 
-    def _draft(self, line_user_id: str) -> tuple[int, Language, bool, str | None]:
+    def _draft(
+        self, line_user_id: str, heard: Language | None
+    ) -> tuple[int, Language, bool, str | None]:
         with self.database.session(write=True) as session, session.begin():
-            contact = contact_of(
-                session, line_user_id=line_user_id, secret_key=self.settings.secret_key
-            )
-            user = session.get_one(User, contact.user_id)
+            contact, user = self._contact(session, line_user_id, heard)
             return user.id, user.language, contact.latitude is not None, contact.photo_message_id
 
     def _file(self, line_user_id: str, text: str, cleaned: list[CleanPhoto]) -> str:

@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app import i18n
 from app.errors import BadRequest, NotFound, Unauthenticated
 from app.models import (
     Agency,
@@ -32,6 +34,7 @@ from app.models import (
 )
 from app.services import accounts, catalog, issues, lifecycle, photos
 from app.services.issues import IssueFilter
+from app.services.notifications import follows
 from app.spatial import BBox, SpatialBackend
 from app.storage import PhotoStore
 from app.storage.images import CleanPhoto
@@ -146,6 +149,20 @@ def _location(request: NewRequest) -> LonLat:
     return LonLat(request.long, request.lat)
 
 
+def _address(email: str | None) -> str | None:
+    """The submitter's address, normalised, or None; one that cannot receive mail is refused
+    rather than kept as a contact nobody can reach."""
+    if not email:
+        return None
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadRequest(
+            f"email is not an e-mail address ({exc}); send the submitter's own."
+        ) from None
+    return email.strip().lower()
+
+
 @dataclass(frozen=True)
 class Media:
     """The photo files sent with a request (already cleaned), and where they go."""
@@ -174,6 +191,7 @@ def submit(
     if request.description and len(request.description) > MAX_DESCRIPTION:
         raise BadRequest(f"description must be at most {MAX_DESCRIPTION} characters.")
     category = get_service(session, request.service_code)
+    email = _address(request.email)
     issue = issues.create_issue(
         session,
         spatial=spatial,
@@ -192,7 +210,7 @@ def submit(
         issue_id=issue.id,
         api_key_id=api_key.id,
         token=secrets.token_hex(16),
-        email=request.email,
+        email=email,
         first_name=request.first_name,
         last_name=request.last_name,
         phone=request.phone,
@@ -203,6 +221,11 @@ def submit(
     )
     session.add(submission)
     session.flush()
+    if email:
+        # The submitter is told of every step like any reporter, once they confirm the address
+        # (until then it receives only that link); confirming makes the report theirs
+        # (`follows.confirm_follow_by_email`), so they are asked whether it is fixed.
+        follows.request_follow_by_email(session, issue=issue, email=email, language=i18n.current())
     if media and media.photos:
         photos.add_photos(
             session,

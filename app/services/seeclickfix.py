@@ -245,6 +245,7 @@ def _records(session: Session, found: list[Issue], *, details: bool) -> list[Iss
         for o in session.scalars(select(IssueImport).where(IssueImport.issue_id.in_(ids)))
     }
     answered = _answers(session, found) if details else {}
+    timelines = conversation.public_timelines(session, ids) if details else {}
     return [
         IssueRecord(
             issue=issue,
@@ -252,7 +253,7 @@ def _records(session: Session, found: list[Issue], *, details: bool) -> list[Iss
             comment_count=comments.get(issue.id, 0),
             photo=next((p for p in pictures[issue.id] if p.kind == PhotoKind.report), None),
             origin=origins.get(issue.id),
-            comments=comments_of(session, issue) if details else [],
+            comments=_comment_records(timelines[issue.id]) if details else [],
             questions=answered[issue.id] if details else [],
         )
         for issue in found
@@ -318,8 +319,14 @@ def list_comments(session: Session, *, number: int) -> list[CommentRecord]:
 
 def comments_of(session: Session, issue: Issue) -> list[CommentRecord]:
     anonymous = Viewer(user=None, internal=False, notes=False)
+    return _comment_records(conversation.timeline(session, issue=issue, viewer=anonymous))
+
+
+def _comment_records(steps: list[tuple[IssueEvent, Comment | None]]) -> list[CommentRecord]:
+    """Of a public timeline, what SeeClickFix shows as comments: the public comments that are
+    not hidden, and the status changes."""
     records = []
-    for event, comment in conversation.timeline(session, issue=issue, viewer=anonymous):
+    for event, comment in steps:
         status = public_status(event.to_status)
         if comment is not None and not comment.is_internal and comment.hidden_at is None:
             records.append(CommentRecord(event.created_at, comment.body, status, comment, event))

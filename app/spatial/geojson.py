@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import shapely
@@ -87,3 +88,31 @@ def point_geometry(point: LonLat) -> dict[str, Any]:
 
 def area_geometry(area: MultiPolygon) -> dict[str, Any]:
     return dict(mapping(area))
+
+
+# Web maps' zoom levels (256-pixel tiles); at 22 a pixel is ~4 cm, finer than any boundary.
+MAX_ZOOM = 22
+
+
+def degrees_per_pixel(zoom: int, latitude: float) -> float:
+    """How many degrees a screen pixel spans at a Web Mercator zoom level and latitude, along
+    its shorter side: in latitude, which Mercator stretches by 1/cos(latitude)."""
+    return 360 / (256 * 2.0**zoom) * math.cos(math.radians(min(abs(latitude), 85.0)))
+
+
+def display_area(area: MultiPolygon, zoom: int) -> MultiPolygon:
+    """The area as a map at `zoom` can show it, the way map servers ship outlines: simplified
+    (Douglas-Peucker, each polygon's topology kept) so no vertex moves more than half a pixel,
+    then coordinates rounded to the power of ten under that half pixel (RFC 7946 §11.2: fewer
+    decimals, smaller text). No point ends more than a pixel from the true outline, and the
+    result is still a valid MultiPolygon. A part too small to show at that zoom is dropped,
+    unless it is all there is (it then keeps its simplified, unrounded shape)."""
+    _, south, _, north = area.bounds
+    half_pixel = degrees_per_pixel(zoom, max(abs(south), abs(north))) / 2
+    simplified = shapely.simplify(area, half_pixel, preserve_topology=True)
+    grid = 10.0 ** math.floor(math.log10(half_pixel))
+    rounded = shapely.set_precision(simplified, grid)
+    polygons = [g for g in shapely.get_parts(rounded) if isinstance(g, Polygon) and not g.is_empty]
+    if not polygons:
+        return MultiPolygon(list(shapely.get_parts(simplified)))
+    return MultiPolygon(polygons)

@@ -2,7 +2,8 @@
 
 `/assets/<hash>/<path>`: the hash is the first 12 hex digits of the file's SHA-256, so an
 address names one content forever and may be cached for a year (`immutable`); a new release
-changes the hash, hence the address. Nothing is fetched from a CDN."""
+changes the hash, hence the address. `bundles/` names scripts joined into one (`BUNDLES`).
+Nothing is fetched from a CDN."""
 
 from __future__ import annotations
 
@@ -30,25 +31,44 @@ class Asset:
     gzipped: bytes | None
 
 
-def _media_type(path: Path) -> str:
-    guessed, _ = mimetypes.guess_type(path.name)
+# Scripts a page runs together, served as one file: over HTTP/1.1 a browser opens at most six
+# connections to a host, so a page's seventh request waits a whole round trip (0.56 s on a
+# "Fast 3G" phone). Each part is a whole script; ours keep "use strict" inside their function.
+BUNDLES: dict[str, tuple[str, ...]] = {
+    "bundles/map.js": (
+        "vendor/leaflet/leaflet.js",
+        "vendor/markercluster/leaflet.markercluster.js",
+        "js/map-common.js",
+        "js/map.js",
+    ),
+}
+
+
+def _media_type(name: str) -> str:
+    guessed, _ = mimetypes.guess_type(name)
     kind = guessed or "application/octet-stream"
     return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind.endswith("script") else kind
 
 
+def _asset(name: str, body: bytes) -> Asset:
+    packed = gzip.compress(body, compresslevel=9, mtime=0)
+    return Asset(
+        hashlib.sha256(body).hexdigest()[:12],
+        _media_type(name),
+        body,
+        packed if len(packed) < len(body) * 0.9 else None,
+    )
+
+
 def _load(directory: Path) -> dict[str, Asset]:
-    found = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        body = path.read_bytes()
-        name = path.relative_to(directory).as_posix()
-        packed = gzip.compress(body, compresslevel=9, mtime=0)
-        found[name] = Asset(
-            hashlib.sha256(body).hexdigest()[:12],
-            _media_type(path),
-            body,
-            packed if len(packed) < len(body) * 0.9 else None,
-        )
-    return found
+    bodies = {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in sorted(p for p in directory.rglob("*") if p.is_file())
+    }
+    for name, parts in BUNDLES.items():
+        # A statement left open by one part must not swallow the next.
+        bodies[name] = b"\n;\n".join(bodies[part] for part in parts)
+    return {name: _asset(name, body) for name, body in bodies.items()}
 
 
 class Assets:

@@ -51,6 +51,7 @@ from app.web.context import (
     set_cookie,
 )
 from app.web.forms import Form, form_of
+from app.web.paging import KeysetDep, KeysetPosition
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 QUEUE_SIZE = 100
@@ -119,21 +120,27 @@ def _sign_in_first(page: Page) -> Response:
 
 
 def _queue(
-    session: Session, page: Page, user: User, spatial: Any, cursors: Any, links: Any
+    session: Session,
+    page: Page,
+    user: User,
+    position: KeysetPosition,
+    spatial: Any,
+    cursors: Any,
+    links: Any,
 ) -> dict[str, Any]:
-    """The clerk's queue (their agency's issues and those routed to it, most at risk first);
-    for admins, the issues no agency covers."""
+    """A page of the clerk's queue (their agency's issues and those routed to it, most at risk
+    first); for admins, the issues no agency covers."""
     if user.agency_id is not None:
         issue_filter = queue_filter(IssueFilter(), user.agency_id, AssigneeFilter((user.id,), True))
     else:
         issue_filter = IssueFilter(unrouted=True, include_hidden=True)
-    rows, _ = issues.list_issues(
+    rows, next_cursor = issues.list_issues(
         session,
         spatial=spatial,
         cursors=cursors,
         issue_filter=issue_filter,
         limit=QUEUE_SIZE,
-        cursor=None,
+        cursor=position.after,
         with_reporter=True,
         default_sort=Sort.risk,
     )
@@ -141,6 +148,8 @@ def _queue(
     agency = catalog.get_agency(session, user.agency_id) if user.agency_id else None
     return {
         "queue": reads,
+        # The pager's links lead to whole desk pages, also from the queue read on its own.
+        "pager": position.pager(page.request, next_cursor, path="/desk"),
         "unrouted": user.agency_id is None,
         "templates": response_templates.list_templates(session, agency=agency) if agency else [],
         "agencies": catalog.list_agencies(session),
@@ -176,6 +185,7 @@ def _kpis(session: Session, page: Page, user: User, spatial: Any) -> dict[str, A
 def desk_page(
     page: PageDep,
     session: SessionDep,
+    position: KeysetDep,
     spatial: SpatialDep,
     cursors: CursorsDep,
     links: PhotoLinksDep,
@@ -189,7 +199,7 @@ def desk_page(
         clerk=user,
         done=page.request.query_params.get("done"),
         failed=page.request.query_params.get("failed"),
-        **_queue(session, page, user, spatial, cursors, links),
+        **_queue(session, page, user, position, spatial, cursors, links),
         **_kpis(session, page, user, spatial),
     )
 
@@ -198,6 +208,7 @@ def desk_page(
 def desk_queue(
     page: PageDep,
     session: SessionDep,
+    position: KeysetDep,
     spatial: SpatialDep,
     cursors: CursorsDep,
     links: PhotoLinksDep,
@@ -206,7 +217,9 @@ def desk_queue(
     user = _desk_user(page)
     if user is None:
         return _sign_in_first(page)
-    return render(page, "queue.html", **_queue(session, page, user, spatial, cursors, links))
+    return render(
+        page, "queue.html", **_queue(session, page, user, position, spatial, cursors, links)
+    )
 
 
 @router.get("/desk/feed", response_model=None)

@@ -6,9 +6,10 @@ button will do: opening a link changes nothing (mail scanners open every link)."
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -22,8 +23,17 @@ from app.http.route import UnitOfWorkRoute
 from app.models import Agency, Answer, Issue, IssueStatus
 from app.models.base import utcnow
 from app.routers.comments import comment_reads
+from app.routers.feed import last_event_id, stream_events
 from app.routers.presenters import issue_read
-from app.services import conversation, duplicates, issues, moderation, permissions, progress
+from app.services import (
+    conversation,
+    duplicates,
+    feed,
+    issues,
+    moderation,
+    permissions,
+    progress,
+)
 from app.services.notifications import feedback
 from app.services.notifications import follows as follows_service
 from app.services.notifications.tokens import FeedbackClaim, LinkSigner
@@ -81,6 +91,32 @@ def issue_page(
         is_reporter=permissions.is_reporter(page.user, issue),
         may_answer=_may_answer(page, issue),
         ratings=RATINGS,
+    )
+
+
+def _step_happened(delivery: feed.Delivery) -> str:
+    # Only which step: the page re-reads itself, so it shows nothing a reader may not see.
+    return json.dumps({"id": delivery.event.id})
+
+
+@router.get("/issues/{public_id}/live", response_model=None)
+def issue_live(
+    public_id: str,
+    request: Request,
+    page: PageDep,
+    session: SessionDep,
+    after: Annotated[int | None, Depends(last_event_id)],
+) -> Response:
+    """The issue's public steps as they happen (Server-Sent Events), for its open page to
+    show them without a reload."""
+    issue = _issue(session, page, public_id)
+    return stream_events(
+        request,
+        session,
+        page.settings,
+        audience=feed.IssueReader(issue.id),
+        after=after,
+        message=_step_happened,
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.db import SessionDep
@@ -20,41 +20,46 @@ from app.models.base import utcnow
 from app.services import catalog, issues, metrics
 from app.services.issues import IssueFilter
 from app.web.context import PageDep, render
+from app.web.maps import DISTRICTS_ZOOM
+from app.web.paging import KeysetDep, PageNumber, numbered_pager
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 PERIODS = {"7": 7, "30": 30, "365": 365}
 LIST_SIZE = 50
+AGENCIES_PER_PAGE = 20
 
 
 @router.get("/", name="map_page")
 def map_page(
     page: PageDep,
     session: SessionDep,
+    position: KeysetDep,
     spatial: SpatialDep,
     cursors: CursorsDep,
     category: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[IssueStatus | None, Query()] = None,
     period: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
-    """Newest first, filtered by category, status and period."""
+    """Newest first, filtered by category, status and period; the list a page at a time."""
     days = PERIODS.get(period or "")
     issue_filter = IssueFilter(
         category_codes=(category,) if category else (),
         statuses=(status,) if status else (),
         created_after=utcnow() - dt.timedelta(days=days) if days else None,
     )
-    rows, _ = issues.list_issues(
+    rows, next_cursor = issues.list_issues(
         session,
         spatial=spatial,
         cursors=cursors,
         issue_filter=issue_filter,
         limit=LIST_SIZE,
-        cursor=None,
+        cursor=position.after,
     )
     return render(
         page,
         "map.html",
         rows=rows,
+        pager=position.pager(page.request, next_cursor),
         categories=catalog.list_categories(session),
         statuses=list(IssueStatus),
         periods=list(PERIODS),
@@ -66,6 +71,7 @@ def map_page(
         created_after=issue_filter.created_after.isoformat() if issue_filter.created_after else "",
         tile_url=page.settings.tile_url,
         tile_attribution=page.settings.tile_attribution,
+        districts_zoom=DISTRICTS_ZOOM,
     )
 
 
@@ -92,12 +98,15 @@ SORTS: dict[str, Callable[[AgencyKpis], Any]] = {
 
 @router.get("/agencies", name="agencies_page")
 def agencies_page(
+    request: Request,
     page: PageDep,
     session: SessionDep,
     sort: Annotated[str, Query(max_length=16)] = "resolve",
+    number: PageNumber = 1,
 ) -> Response:
     """Per agency: median time to acknowledge and to resolve, share resolved on time, reopen
-    rate, satisfaction; the same figures as `GET /api/v1/stats`' loop metrics."""
+    rate, satisfaction; the same figures as `GET /api/v1/stats`' loop metrics. Sorted over
+    every agency, then shown a page at a time."""
     rows = [
         AgencyKpis(
             agency, metrics.loop_metrics(session, metrics.MetricsFilter(agency_id=agency.id))
@@ -105,11 +114,14 @@ def agencies_page(
         for agency in catalog.list_agencies(session)
     ]
     rows.sort(key=SORTS.get(sort, SORTS["resolve"]))
+    # One scale for the chart on every page.
     slowest = max((r.kpis.resolve.median_seconds or 0 for r in rows), default=0) or 1
+    start = (number - 1) * AGENCIES_PER_PAGE
     return render(
         page,
         "agencies.html",
-        rows=rows,
+        rows=rows[start : start + AGENCIES_PER_PAGE],
+        pager=numbered_pager(request, number=number, size=AGENCIES_PER_PAGE, total=len(rows)),
         sort=sort if sort in SORTS else "resolve",
         sorts=list(SORTS),
         slowest=slowest,

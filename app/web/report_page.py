@@ -50,6 +50,7 @@ from app.web.context import (
     render,
 )
 from app.web.forms import checked, form_of
+from app.web.maps import DISTRICTS_ZOOM
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 FIELDS = {
@@ -104,6 +105,7 @@ def _form_page(
         display_px=page.settings.photo_display_px,
         tile_url=page.settings.tile_url,
         tile_attribution=page.settings.tile_attribution,
+        districts_zoom=DISTRICTS_ZOOM,
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.checks import allow_event_actions
+
 BEFORE = (
     "reported",
     "claimed",
@@ -44,18 +46,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _event_actions(actions: tuple[str, ...]) -> None:
-    """Replace the CHECK constraint that lists the event kinds (a batch rebuild on SQLite)."""
-    allowed = ", ".join(f"'{action}'" for action in actions)
-    with op.batch_alter_table("issue_event") as batch_op:
-        batch_op.drop_constraint(op.f("ck_issue_event_event_action"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_issue_event_event_action"), f"action IN ({allowed})"
-        )
-
-
 def upgrade() -> None:
-    _event_actions(BEFORE + NEW)
+    allow_event_actions(BEFORE + NEW)
     op.create_table(
         "issue_flag",
         sa.Column("issue_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -95,4 +87,4 @@ def downgrade() -> None:
             sa.bindparam("new", NEW, expanding=True)
         )
     )
-    _event_actions(BEFORE)
+    allow_event_actions(BEFORE)

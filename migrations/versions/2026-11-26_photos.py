@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.models.types
+from migrations.checks import allow_event_actions
 
 BEFORE = (
     "reported",
@@ -23,16 +24,6 @@ BEFORE = (
     "edited",
 )
 AFTER = (*BEFORE, "photo_added", "photo_hidden", "photo_restored")
-
-
-def _event_actions(actions: tuple[str, ...]) -> None:
-    """Replace the CHECK constraint that lists the event kinds (a batch rebuild on SQLite)."""
-    allowed = ", ".join(f"'{action}'" for action in actions)
-    with op.batch_alter_table("issue_event") as batch_op:
-        batch_op.drop_constraint(op.f("ck_issue_event_event_action"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_issue_event_event_action"), f"action IN ({allowed})"
-        )
 
 
 revision: str = "7517fff83f86"
@@ -127,13 +118,13 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
-    _event_actions(AFTER)
+    allow_event_actions(AFTER)
 
 
 def downgrade() -> None:
     # Photo events cannot survive the constraint without them.
     op.execute("DELETE FROM issue_event WHERE action LIKE 'photo%'")
-    _event_actions(BEFORE)
+    allow_event_actions(BEFORE)
     with op.batch_alter_table("issue_event", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_issue_event_photo_id_photo"), type_="foreignkey")
         batch_op.drop_column("photo_id")

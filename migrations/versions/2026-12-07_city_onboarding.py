@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.models.types
+from migrations.checks import allow_event_actions
 
 revision: str = "5e1c0a7d9b24"
 down_revision: str | None = "8c7ada02b79b"
@@ -46,18 +47,8 @@ NEW = ("rerouted",)
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _event_actions(actions: tuple[str, ...]) -> None:
-    """Replace the CHECK constraint that lists the event kinds (a batch rebuild on SQLite)."""
-    allowed = ", ".join(f"'{action}'" for action in actions)
-    with op.batch_alter_table("issue_event") as batch_op:
-        batch_op.drop_constraint(op.f("ck_issue_event_event_action"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_issue_event_event_action"), f"action IN ({allowed})"
-        )
-
-
 def upgrade() -> None:
-    _event_actions(BEFORE + NEW)
+    allow_event_actions(BEFORE + NEW)
     op.create_table(
         "city",
         sa.Column("id", ID, nullable=False),
@@ -96,4 +87,4 @@ def downgrade() -> None:
             sa.bindparam("new", NEW, expanding=True)
         )
     )
-    _event_actions(BEFORE)
+    allow_event_actions(BEFORE)

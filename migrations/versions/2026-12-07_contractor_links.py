@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.models.types
+from migrations.checks import allow_event_actions
 
 revision: str = "c7f3a9e1d2b6"
 down_revision: str | None = "a15e29655fc4"
@@ -47,18 +48,8 @@ NEW = ("handed_over", "handover_revoked", "work_done", "work_returned")
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _event_actions(actions: tuple[str, ...]) -> None:
-    """Replace the CHECK constraint that lists the event kinds (a batch rebuild on SQLite)."""
-    allowed = ", ".join(f"'{action}'" for action in actions)
-    with op.batch_alter_table("issue_event") as batch_op:
-        batch_op.drop_constraint(op.f("ck_issue_event_event_action"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_issue_event_event_action"), f"action IN ({allowed})"
-        )
-
-
 def upgrade() -> None:
-    _event_actions(BEFORE + NEW)
+    allow_event_actions(BEFORE + NEW)
     op.create_table(
         "contractor_link",
         sa.Column("id", ID, nullable=False),
@@ -108,4 +99,4 @@ def downgrade() -> None:
             sa.bindparam("new", NEW, expanding=True)
         )
     )
-    _event_actions(BEFORE)
+    allow_event_actions(BEFORE)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.models.types
+from migrations.checks import allow_event_actions
 
 revision: str = "9c4f1d7e2a53"
 down_revision: str | None = "c7f3a9e1d2b6"
@@ -53,16 +54,6 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 WHEN = app.models.types.UTCDateTime(timezone=True)
 
 
-def _event_actions(actions: tuple[str, ...]) -> None:
-    """Replace the CHECK constraint that lists the event kinds (a batch rebuild on SQLite)."""
-    allowed = ", ".join(f"'{action}'" for action in actions)
-    with op.batch_alter_table("issue_event") as batch_op:
-        batch_op.drop_constraint(op.f("ck_issue_event_event_action"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_issue_event_event_action"), f"action IN ({allowed})"
-        )
-
-
 def _add_review() -> None:
     """issue.review with its CHECK constraint, in place: a batch rebuild of issue would drop its
     R*Tree triggers on SQLite."""
@@ -78,7 +69,7 @@ def _add_review() -> None:
 
 
 def upgrade() -> None:
-    _event_actions(BEFORE + NEW)
+    allow_event_actions(BEFORE + NEW)
     op.add_column(
         "category",
         sa.Column("review_before_publish", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -187,4 +178,4 @@ def downgrade() -> None:
             sa.bindparam("new", NEW, expanding=True)
         )
     )
-    _event_actions(BEFORE)
+    allow_event_actions(BEFORE)

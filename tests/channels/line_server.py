@@ -1,5 +1,6 @@
 """A local HTTP server that speaks the parts of LINE's Messaging API civicloop uses: reply,
-push (with its retry key) and message content, checking the channel access token."""
+push (with its retry key), message content and user profiles, checking the channel access
+token."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ class LineServer:
     port: int = field(default_factory=free_port)
     sent: list[Sent] = field(default_factory=list)
     contents: dict[str, bytes] = field(default_factory=dict)
+    # LINE user id → the profile's language; a user not here has no profile (404).
+    languages: dict[str, str | None] = field(default_factory=dict)
+    profiles_asked: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -72,10 +76,22 @@ class LineServer:
                 else:
                     self._json(404, {"message": "Not found"})
 
+            def _profile(self, user_id: str) -> None:
+                server.profiles_asked.append(user_id)
+                if user_id not in server.languages:
+                    self._json(404, {"message": "Not found"})
+                    return
+                profile = {"displayName": "Resident", "userId": user_id}
+                language = server.languages[user_id]
+                self._json(200, profile if language is None else {**profile, "language": language})
+
             def do_GET(self) -> None:
                 if not self._authorised():
                     return
                 parts = self.path.strip("/").split("/")  # v2/bot/message/{id}/content
+                if parts[:3] == ["v2", "bot", "profile"] and len(parts) == 4:
+                    self._profile(parts[3])
+                    return
                 data = server.contents.get(parts[3]) if len(parts) == 5 else None
                 if data is None:
                     self._json(404, {"message": "Not found"})

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -23,7 +24,14 @@ from app.db import Database
 from app.models import Issue, LineContact, Photo, PhotoKind, Role
 from tests.channels.line_server import LineServer
 from tests.conftest import AppFor, http_client
-from tests.factories import IN_WEST, make_agency, make_category, make_user
+from tests.factories import (
+    IN_WEST,
+    WEST_DISTRICT,
+    make_agency,
+    make_category,
+    make_district,
+    make_user,
+)
 from tests.lifecycle.helpers import act, problem_type, stored_count
 from tests.limits.conftest import GENEROUS, limits_on
 from tests.notifications.helpers import drain
@@ -226,3 +234,58 @@ async def test_reports_through_line_count_against_the_residents_report_allowance
 
     assert stored_count(database, Issue) == 1
     assert "ยังไม่ได้แจ้งเรื่อง" in line_api.replies()[-1]
+
+
+async def test_an_emergency_sent_through_line_is_stopped_with_the_districts_number(
+    client: httpx.AsyncClient, db: Session, database: Database, line_api: LineServer
+) -> None:
+    general = make_category(db, "general")
+    general.emergency = True  # here every report is one, as a danger question's answer makes it
+    west = make_district(db, "west", WEST_DISTRICT)
+    west.emergency_number = "1669"
+    db.commit()
+    make_agency(db, categories=[general], slug="west")
+
+    await send(client, location())
+    await send(client, text("Gas is leaking in the market"))
+
+    assert stored_count(database, Issue) == 0
+    stopped = line_api.replies()[-1]
+    assert "1669" in stopped
+
+
+@pytest.mark.parametrize(
+    ("profile", "reads"),
+    [("en", "English"), ("ja", "English"), ("th", "Thai"), (None, "Thai"), ("absent", "Thai")],
+)
+async def test_replies_and_updates_are_in_the_language_of_the_residents_line_profile(
+    client: httpx.AsyncClient,
+    db: Session,
+    database: Database,
+    line_settings: Settings,
+    line_api: LineServer,
+    profile: str | None,
+    reads: str,
+) -> None:
+    """LINE says which language the resident uses it in: Thai for Thai, English for any other
+    (civicloop has no third); a profile that says none (or none to read) keeps Thai."""
+    if profile != "absent":
+        line_api.languages[RESIDENT] = profile
+    general = make_category(db, "general")
+    agency = make_agency(db, categories=[general], slug="west")
+    agent = make_user(db, Role.agent, agency=agency)
+
+    await send(client, text("Broken street light"))  # a resident new to us: the profile is read
+    await send(client, location())
+    await send(client, text("Broken street light\nDark all night."))
+    issue = reported(database)
+    assert (await act(client, line_settings, agent, issue.public_id, "claim")).status_code == 200
+    drain(database, line_settings)
+
+    thai = re.compile("[\u0e00-\u0e7f]")
+    said = [*line_api.replies(), *(p.body["messages"][0]["text"] for p in line_api.pushes())]
+    assert len(said) == 5  # three replies; the pushed receipt of the report, and the claim
+    for words in said:
+        assert bool(thai.search(words)) is (reads == "Thai"), words
+    # Asked once, when the resident was new to us, not on every message.
+    assert line_api.profiles_asked == [RESIDENT]

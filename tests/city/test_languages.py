@@ -65,3 +65,42 @@ async def test_a_reader_of_another_city_language_gets_its_names(
 
     types = (await client.get("/seeclickfix/api/v2/request_types", headers=SPANISH)).json()
     assert "Condición de la calle" in {t["title"] for t in types["request_types"]}
+
+
+async def test_an_answer_in_another_city_language_says_so_in_content_language(
+    client: httpx.AsyncClient, db: Session, nyc_file: Path
+) -> None:
+    city.apply(db, city=city.load(nyc_file), spatial=backend_for(db.get_bind().engine))
+    db.commit()
+    reported = await client.post(
+        "/api/v1/issues",
+        headers={"X-Device-Id": "nyc-content-language-device"},
+        json={
+            "category": "pothole",
+            "title": "Hole",
+            "longitude": IN_301[0],
+            "latitude": IN_301[1],
+        },
+    )
+    assert reported.status_code == 201, reported.text
+    issue_id = reported.json()["id"]
+    answers = (
+        "/api/v1/categories",
+        "/api/v1/agencies",
+        f"/api/v1/issues/{issue_id}",
+        "/open311/v2/services.json",
+        "/open311/v2/services.xml",
+        f"/open311/v2/requests/{issue_id}.json",
+        "/seeclickfix/api/v2/request_types",
+        "/seeclickfix/api/v2/issues",
+    )
+    for path in answers:
+        spanish = await client.get(path, headers=SPANISH)
+        assert spanish.status_code == 200, (path, spanish.text)
+        assert spanish.headers["content-language"] == "es", path
+        assert "accept-language" in spanish.headers["vary"].lower(), path
+        # Not a city language: the default's words, and the header says which.
+        french = await client.get(path, headers=FRENCH)
+        assert french.headers["content-language"] == "en", path
+        english = await client.get(path, headers={"Accept-Language": "en"})
+        assert english.headers["content-language"] == "en", path

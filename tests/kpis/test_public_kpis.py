@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import (
+    Agency,
     Answer,
     EventAction,
     Flag,
@@ -24,6 +25,7 @@ from app.models import (
     IssueFeedback,
     IssueStatus,
     Resolution,
+    Review,
     User,
     issue_flag,
 )
@@ -131,7 +133,7 @@ def city(db: Session, database: Database) -> dict[str, Any]:
     lamp = make_issue(db, database.spatial, reporter=reporter, category=light, at=IN_WEST)
     _set(db, lamp, created_at=T0 + 240 * H)
     db.commit()
-    return {"west": west, "east": east}
+    return {"west": west, "east": east, "pothole": pothole, "reporter": reporter}
 
 
 # Worked by hand from the docstring above.
@@ -288,3 +290,91 @@ async def test_segments_are_aggregates_with_small_ones_suppressed(
     close_to(vulnerable.json()["overall"], EXPECTED)
     disabled = await client.get("/api/v1/kpis", params={"segment": "accessibility"})
     assert disabled.json()["overall"] == {"suppressed": True, **dict.fromkeys(CODES)}
+
+
+async def test_only_published_reports_are_counted(
+    db: Session, database: Database, city: dict[str, Any], client: httpx.AsyncClient
+) -> None:
+    """Reports awaiting triage, rejected in it or hidden by moderation are on no public surface,
+    so no public figure counts them either: the hand computation stands unchanged."""
+    unpublished: list[dict[str, Any]] = [
+        {"review": Review.pending},
+        {"review": Review.rejected, "status": IssueStatus.closed},
+        {"hidden_at": T0 + H},
+    ]
+    for values in unpublished:
+        issue = make_issue(
+            db, database.spatial, reporter=city["reporter"], category=city["pothole"]
+        )
+        due = {"acknowledge_due_at": T0 + 24 * H, "resolve_due_at": T0 + 120 * H}
+        _set(db, issue, created_at=T0, agency_id=city["west"].id, **due, **values)
+        _set(db, issue, acknowledged_at=T0 + 100 * H)  # would move every acknowledge figure
+    db.execute(
+        insert(issue_flag),
+        [
+            {"issue_id": i, "flag": Flag.vulnerable_people_affected}
+            for i in db.scalars(select(Issue.id).where(Issue.created_at == T0))
+        ],
+    )
+    db.commit()
+    close_to((await client.get("/api/v1/kpis", params=PERIOD)).json()["overall"], EXPECTED)
+    segment = {"segment": "vulnerable_people_affected", **PERIOD}
+    close_to((await client.get("/api/v1/kpis", params=segment)).json()["overall"], EXPECTED)
+    definitions = (await client.get("/api/v1/kpis/definitions")).json()["kpis"]
+    for definition in definitions:
+        assert "private reports" in definition["exclusions"], definition["code"]
+        assert "awaiting triage" in definition["exclusions"], definition["code"]
+        assert "hidden by moderation" in definition["exclusions"], definition["code"]
+
+
+def _segment_city(db: Session, database: Database, sizes: dict[str, int]) -> Agency:
+    """Reports affecting disabled people (the categories carry the accessibility flag), so
+    many per category; one agency handles them all."""
+    categories = {code: make_category(db, code, flags=["accessibility"]) for code in sizes}
+    agency = make_agency(db, categories=list(categories.values()), slug="west")
+    reporter = make_user(db)
+    for code, size in sizes.items():
+        for _ in range(size):
+            make_issue(db, database.spatial, reporter=reporter, category=categories[code])
+    return agency
+
+
+def _published(body: dict[str, Any]) -> dict[str, int | None]:
+    return {g["category"]["code"]: g["issues"] for g in body["groups"]}
+
+
+async def test_a_small_segment_group_cannot_be_recovered_from_the_total(
+    db: Session, database: Database, client: httpx.AsyncClient
+) -> None:
+    _segment_city(db, database, {"ramp": 7, "footpath": 2, "crossing": 9})
+    params = {"segment": "accessibility", "by": "category"}
+    body = (await client.get("/api/v1/kpis", params=params)).json()
+    assert body["overall"]["issues"] == 18
+    # Footpath alone is under five; publishing ramp (7) and crossing (9) would give it away as
+    # 18 - 7 - 9 = 2. The next smallest, ramp, is withheld with it; 9 of 18 tells neither.
+    assert _published(body) == {"crossing": 9, "footpath": None, "ramp": None}
+    ramp = next(g for g in body["groups"] if g["category"]["code"] == "ramp")
+    assert ramp == {"category": ramp["category"], "suppressed": True, **dict.fromkeys(CODES)}
+    # The same issues outside a segment are counted per category in public anyway.
+    everyone = (await client.get("/api/v1/kpis", params={"by": "category"})).json()
+    assert _published(everyone) == {"crossing": 9, "footpath": None, "ramp": 7}
+
+
+async def test_small_segment_groups_that_together_reach_k_leave_the_rest_published(
+    db: Session, database: Database, client: httpx.AsyncClient
+) -> None:
+    _segment_city(db, database, {"ramp": 7, "footpath": 2, "crossing": 3})
+    params = {"segment": "accessibility", "by": "category"}
+    body = (await client.get("/api/v1/kpis", params=params)).json()
+    # 12 - 7 = 5 is footpath and crossing together, a group of five: neither is told apart.
+    assert _published(body) == {"crossing": None, "footpath": None, "ramp": 7}
+
+
+async def test_two_small_segment_groups_under_k_together_are_joined_by_the_next(
+    db: Session, database: Database, client: httpx.AsyncClient
+) -> None:
+    _segment_city(db, database, {"ramp": 6, "footpath": 1, "crossing": 2, "kerb": 8})
+    params = {"segment": "accessibility", "by": "category"}
+    body = (await client.get("/api/v1/kpis", params=params)).json()
+    # Footpath and crossing hold three together (17 - 6 - 8): ramp, the smallest left, joins.
+    assert _published(body) == {"crossing": None, "footpath": None, "kerb": 8, "ramp": None}

@@ -17,7 +17,7 @@ from app.models import User
 from tests.factories import IN_WEST, bearer
 from tests.lifecycle.helpers import City, act
 from tests.moderation.surfaces import STRANGER_DEVICE, public_text
-from tests.notifications.helpers import outbox
+from tests.notifications.helpers import delivered_mail, outbox
 from tests.photos.helpers import upload
 from tests.photos.images import phone_jpeg
 
@@ -204,3 +204,35 @@ async def test_a_photo_region_must_lie_inside_it_and_only_moderators_redact(
             url, headers=bearer(settings, user), json={"region": inside, "reason": "r"}
         )
         assert refused.status_code == 403, user
+
+
+async def test_messages_queued_before_a_redaction_are_sent_with_the_redacted_words(
+    client: httpx.AsyncClient, settings: Settings, database: Database, city: City
+) -> None:
+    issue_id = await reported(client, settings, city)  # the claim's update waits in the outbox
+    comment = await client.post(
+        f"/api/v1/issues/{issue_id}/comments",
+        headers=STRANGER_DEVICE,
+        json={"body": f"His number is {PHONE}, ring him"},
+    )
+    assert comment.status_code == 201, comment.text
+    queued = outbox(database, issue_id)
+    assert any(PHONE in json.dumps(r.payload) for r in queued)  # as things stood then
+    done = await redact(
+        client, settings, city.agent, issue_id, field="title", text="Broken light", reason="r"
+    )
+    assert done.status_code == 201, done.text
+    redacted = await client.post(
+        f"/api/v1/comments/{comment.json()['id']}/redactions",
+        headers=bearer(settings, city.agent),
+        json={"text": "His number is [removed], ring him", "reason": "a phone number"},
+    )
+    assert redacted.status_code == 201, redacted.text
+
+    mail = delivered_mail(database, settings)
+    to_reporter = [m for m in mail if m["To"] == city.reporter.email]
+    assert len(to_reporter) >= 2  # the report's receipt or claim, and the comment
+    bodies = [f"{m['Subject']}\n{m.get_content()}" for m in mail]
+    assert all(PHONE not in body for body in bodies), bodies
+    assert any("Broken light" in m["Subject"] for m in to_reporter)
+    assert any("His number is [removed], ring him" in body for body in bodies)

@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
-from uvicorn.server import Server as UvicornServer
 
-from app.config import Settings, get_settings
-from app.http.server import H11HeaderDeadline
-from tests.conftest import TEST_SECRET, AppFor
-from tests.platform.server import CIVICLOOP, clean_environment, free_port, serving
+from tests.pipeline.conftest import HEADER_DEADLINE_S as DEADLINE_S
+from tests.pipeline.conftest import Listening
 
-DEADLINE_S = 2.0
 TRICKLE_EVERY_S = 0.25  # a byte at a time: the headers below would take over 20 s
 HEAD = (
     b"GET /api/v1/categories HTTP/1.1\r\n"
@@ -35,63 +25,6 @@ HEAD = (
     b"User-Agent: one-byte-at-a-time/1.0 (a slow or hostile client)\r\n"
     b"\r\n"
 )
-
-
-@dataclass(frozen=True)
-class Listening:
-    port: int
-    parser: str  # which uvicorn HTTP implementation serves
-
-
-@pytest.fixture(params=["civicloop serve", "h11"])
-def listening(
-    request: pytest.FixtureRequest,
-    database_url: str,
-    tmp_path: Path,
-    settings: Settings,
-    app_for: AppFor,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Listening]:
-    port = free_port()
-    if request.param == "civicloop serve":
-        env = clean_environment(
-            CIVICLOOP_ENVIRONMENT="test",
-            CIVICLOOP_DATABASE_URL=database_url,
-            CIVICLOOP_SECRET_KEY=TEST_SECRET,
-            CIVICLOOP_DATA_DIR=str(tmp_path / "var"),
-            CIVICLOOP_AUTO_MIGRATE="false",
-            CIVICLOOP_LOG_FORMAT="text",
-            CIVICLOOP_HEADER_TIMEOUT_SECONDS=str(DEADLINE_S),
-        )
-        args = [CIVICLOOP, "serve", "--port", str(port)]
-        with serving(args, env=env, cwd=tmp_path, port=port) as server:
-            server.wait_until("/healthz")
-            yield Listening(port, "httptools")
-            assert "Traceback" not in server.output(), server.output()
-        return
-    # The protocol reads its deadline from the environment, as in every `serve` worker.
-    monkeypatch.setenv("CIVICLOOP_HEADER_TIMEOUT_SECONDS", str(DEADLINE_S))
-    get_settings.cache_clear()
-    config = uvicorn.Config(
-        app_for(settings),
-        host="127.0.0.1",
-        port=port,
-        http=H11HeaderDeadline,
-        lifespan="off",
-        log_level="warning",
-    )
-    in_thread = UvicornServer(config)
-    thread = threading.Thread(target=in_thread.run, daemon=True)
-    thread.start()
-    try:
-        while not in_thread.started:
-            assert thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.05)
-        yield Listening(port, "h11")
-    finally:
-        in_thread.should_exit = True
-        thread.join(timeout=30)
-        get_settings.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def test_ci_runs_lint_types_and_the_suite_on_both_databases() -> None:
         "pytest --db=postgis",
     ):
         assert step in plan, f"`make test` no longer runs {step}:\n{plan}"
-    # Each leg runs on every core, a database per process: the whole check stays under 10 min.
+    # Each leg runs on every core, a database per process, and the two legs at once.
     legs = [line for line in plan.splitlines() if "pytest --db=" in line]
     assert len(legs) == 2
     assert all("--numprocesses=auto" in leg for leg in legs), legs

@@ -128,7 +128,11 @@ def test_demo_city_loads_once_and_the_readme_story_works_over_http(
         first = rows(database)
         again = run([CIVICLOOP, "demo-data"], env=configured, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
-        assert "0 new categories, 0 new agencies, 0 new districts, 0 new users" in again.stdout
+        assert "300 new issues" in loaded.stdout
+        assert (
+            "0 new categories, 0 new agencies, 0 new districts, 0 new users, 0 new issues"
+            in again.stdout
+        )
         assert rows(database) == first
 
         with database.session(write=False) as session:
@@ -186,7 +190,8 @@ def readme_story(api: httpx.Client) -> None:
     agencies = {a["slug"]: a["id"] for a in api.get("/agencies").json()}
     agent = login(api, "district-bang-rak")
     queue = api.get(f"/agencies/{agencies['district-bang-rak']}/queue", headers=agent)
-    assert [i["id"] for i in queue.json()["items"]] == [issue_id]
+    # Beside the demo's own reports of the past weeks.
+    assert issue_id in [i["id"] for i in queue.json()["items"]]
 
     # Another district's office cannot touch it.
     stranger = login(api, "district-pathum-wan")

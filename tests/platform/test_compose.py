@@ -7,6 +7,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import time
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,8 @@ def test_compose_file_is_valid_and_needs_the_secrets() -> None:
 
 
 def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
-    services = resolved_services(CIVICLOOP_WORKERS="3")
-    assert set(services) == {"db", "redis", "migrate", "api", "worker"}
+    services = resolved_services(CIVICLOOP_WORKERS="3", CIVICLOOP_REPLY_DOMAIN="reply.example.org")
+    assert set(services) == {"db", "redis", "migrate", "api", "worker", "mail-in"}
 
     db = services["db"]
     assert db["image"] == "postgis/postgis:15-3.4"
@@ -106,7 +107,19 @@ def test_compose_runs_postgis_then_a_one_shot_migration_then_the_api() -> None:
     assert worker["command"] == ["civicloop", "worker"]
     assert worker["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
 
-    for name in ("migrate", "api", "worker"):
+    # Replies to the worker's e-mails (Reply-To: the reply domain) come back through mail-in.
+    mail_in = services["mail-in"]
+    assert mail_in["command"][:2] == ["civicloop", "mail-in"]
+    assert mail_in["command"][mail_in["command"].index("--host") + 1] == "0.0.0.0"  # noqa: S104
+    assert mail_in["command"][mail_in["command"].index("--port") + 1] == "2525"
+    assert mail_in["profiles"] == ["mail-in"]  # opt-in: it needs the reply domain
+    assert mail_in["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert [(p["published"], p["target"]) for p in mail_in["ports"]] == [(25, 2525)]
+    assert "2525" in " ".join(mail_in["healthcheck"]["test"])
+    for name in ("worker", "mail-in"):
+        assert services[name]["environment"]["CIVICLOOP_REPLY_DOMAIN"] == "reply.example.org"
+
+    for name in ("migrate", "api", "worker", "mail-in"):
         environment = services[name]["environment"]
         assert environment["CIVICLOOP_ENVIRONMENT"] == "production"
         assert environment["CIVICLOOP_SECRET_KEY"] == SECRET
@@ -219,3 +232,22 @@ def test_the_compose_commands_run_natively_on_postgis(
         assert api.terminate() == 0, api.output()
         assert not api.is_listening()
     assert "Started parent process" in api.output()  # several workers, as configured
+
+    # mail-in receives on the migrated database; its healthcheck sees it listening.
+    smtp_port = free_port()
+    mail_in_command = [
+        str(smtp_port) if arg == "2525" else arg for arg in services["mail-in"]["command"]
+    ]
+    mail_in_check = [
+        arg.replace("2525", str(smtp_port))
+        for arg in services["mail-in"]["healthcheck"]["test"][1:]
+    ]
+    mail_env = environment("mail-in", CIVICLOOP_REPLY_DOMAIN="reply.example.org")
+    with serving(mail_in_command, env=mail_env, cwd=tmp_path, port=smtp_port) as mail_in:
+        deadline = time.monotonic() + 60
+        while run(mail_in_check, env=mail_env, cwd=tmp_path).returncode != 0:
+            assert mail_in.process.poll() is None, mail_in.output()
+            assert time.monotonic() < deadline, mail_in.output()
+            time.sleep(0.3)
+        assert mail_in.terminate() == 0, mail_in.output()
+    assert "receiving replies for @reply.example.org" in mail_in.output()

@@ -123,13 +123,13 @@ async def test_static_files_are_addressed_by_their_content_and_kept_for_a_year(
 ) -> None:
     page = (await browser.get("/")).text
     addresses = re.findall(r'(?:src|href)="(/assets/[0-9a-f]{12}/[^"]+)"', page)
-    assert any("leaflet.js" in a for a in addresses)
+    assert any(a.endswith("bundles/map.js") for a in addresses)
     for address in addresses:
         asset = await browser.get(address)
         assert asset.status_code == 200, address
         assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     # Scripts and styles travel compressed to browsers that accept it (httpx does).
-    script = await browser.get(next(a for a in addresses if a.endswith("leaflet.js")))
+    script = await browser.get(next(a for a in addresses if a.endswith("bundles/map.js")))
     assert script.headers["content-encoding"] == "gzip"
     assert int(script.headers["content-length"]) < len(script.content) / 2
     stale = re.sub(r"/assets/[0-9a-f]{12}/", "/assets/000000000000/", addresses[0])

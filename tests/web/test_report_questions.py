@@ -202,3 +202,26 @@ async def test_an_emergency_category_is_stopped_as_soon_as_its_questions_are_ask
     assert count(db, Issue) == 0
     counted = await _stops(browser)
     assert counted["by_channel"] == [{"channel": "web", "count": 1}]
+
+
+async def test_a_form_with_every_field_and_an_answer_is_read_whole_as_multipart(
+    browser: httpx.AsyncClient, db: Session, categories: dict[str, Category]
+) -> None:
+    """What a browser sends: every field of the form, the answers among them, and the file
+    input (empty when no photo was chosen) make a multipart body of more than eight fields."""
+    page = (await browser.get("/report")).text
+    fields = _form(
+        page,
+        IN_WEST,
+        "fallen_tree",
+        title="A tree fell",
+        description="Across the road",
+        step="questions",
+        **{"attribute[danger]": "yes"},
+    )
+    stopped = await browser.post(
+        "/report", data=fields, files={"photo": ("", b"", "application/octet-stream")}
+    )
+    assert stopped.status_code == 422
+    assert 'href="tel:1669"' in stopped.text
+    assert count(db, Issue) == 0

@@ -29,7 +29,7 @@ from app.db import Database
 from app.models import Answer, Channel, Notification, NotificationStatus, PushSubscription, Webhook
 from app.models.base import utcnow
 from app.services import city
-from app.services.notifications import account_mail, templates
+from app.services.notifications import account_mail, outbox, templates
 from app.services.notifications.channels import (
     DeliveryError,
     SubscriptionGone,
@@ -111,7 +111,8 @@ def claim(database: Database, *, limit: int, lease: dt.timedelta) -> list[Envelo
             .where(Notification.id.in_(ids))
             .order_by(Notification.next_attempt_at, Notification.id)
             .execution_options(populate_existing=True)
-        )
+        ).all()
+        payloads = outbox.with_current_words(session, [n for n, *_ in rows])
         return [
             Envelope(
                 id=n.id,
@@ -121,7 +122,7 @@ def claim(database: Database, *, limit: int, lease: dt.timedelta) -> list[Envelo
                 reason=n.reason,
                 template=n.template,
                 language=n.language,
-                payload=n.payload,
+                payload=payloads[n.id],
                 unsubscribe_ref=n.unsubscribe_ref,
                 attempts=n.attempts,
                 recipient_user_id=n.recipient_user_id,

@@ -6,7 +6,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import i18n
-from app.models import AreaWatch, Follow, Issue, Language, NotificationPreference, User
+from app.models import (
+    ApiKey,
+    AreaWatch,
+    Follow,
+    Issue,
+    Language,
+    NotificationPreference,
+    Open311Submission,
+    User,
+)
 from app.services import accounts, issues
 from app.services.notifications import account_mail
 from app.services.notifications.account_mail import AccountMail
@@ -49,7 +58,24 @@ def confirm_follow_by_email(
     public_id = session.scalar(select(Issue.public_id).where(Issue.id == issue_id))
     issue = issues.get_visible_issue(session, str(public_id), None)
     user = accounts.user_for_address(session, email=email, language=language)
+    _hand_over_open311_report(session, issue=issue, user=user)
     return issue, follow(session, issue=issue, user=user)
+
+
+def _hand_over_open311_report(session: Session, *, issue: Issue, user: User) -> None:
+    """A report an Open311 client made for this address becomes its owner's once they confirm
+    it: its reporter is them, not the client's account, so they are told as a reporter is,
+    asked whether it is fixed, and their answer and stars count."""
+    submitted = session.execute(
+        select(Open311Submission.email, ApiKey.user_id)
+        .join(ApiKey, ApiKey.id == Open311Submission.api_key_id)
+        .where(Open311Submission.issue_id == issue.id)
+    ).first()
+    if submitted is None:
+        return
+    address, client_owner_id = submitted
+    if address == user.email and issue.reporter_id == client_owner_id:
+        issue.reporter_id = user.id
 
 
 def unfollow(session: Session, *, issue: Issue, user: User) -> None:

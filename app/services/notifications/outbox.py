@@ -1,14 +1,15 @@
 """Who is told of a change, on which channels: outbox rows in the change's own transaction.
 
 Nothing here touches the network. Each row is one message to one destination, with a snapshot
-of what to say; the worker (`delivery.py`) renders and sends it later.
+of what to say; the worker (`delivery.py`) renders and sends it later, with the words people
+wrote read again then (`with_current_words`), so a redaction reaches messages already queued.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -386,6 +387,46 @@ def snapshot(session: Session, issue: Issue, event: IssueEvent) -> dict[str, Any
             else None,
         },
     }
+
+
+def with_current_words(
+    session: Session, notifications: Sequence[Notification]
+) -> dict[int, dict[str, Any]]:
+    """Each message's payload with the words people wrote as they read now: a title or comment
+    redacted (or edited) after the message was queued is sent as redacted, never as it was.
+    Where the issue stands stays as at the change. Keyed by notification id."""
+    about = {n.id: n for n in notifications if "pk" in n.payload.get("issue", {})}
+    titles: dict[int, str] = dict(
+        session.execute(
+            select(Issue.id, Issue.title).where(
+                Issue.id.in_({int(n.payload["issue"]["pk"]) for n in about.values()})
+            )
+        ).all()
+    )
+    quoting = {
+        n.event_id for n in about.values() if n.event_id and n.payload["event"].get("comment")
+    }
+    comments: dict[int, str] = dict(
+        session.execute(
+            select(IssueEvent.id, Comment.body)
+            .join(Comment, Comment.id == IssueEvent.comment_id)
+            .where(IssueEvent.id.in_(quoting), Comment.is_internal.is_(False))
+        ).all()
+    )
+    payloads = {n.id: n.payload for n in notifications}
+    for notification_id, n in about.items():
+        issue = n.payload["issue"]
+        event = n.payload["event"]
+        payloads[notification_id] = {
+            **n.payload,
+            "issue": {**issue, "title": titles.get(int(issue["pk"]), issue["title"])},
+            # A quoted comment since removed or made internal is not quoted at all.
+            "event": {
+                **event,
+                "comment": comments.get(n.event_id) if n.event_id in quoting else None,
+            },
+        }
+    return payloads
 
 
 def _verdict(session: Session, issue: Issue, event: IssueEvent) -> dict[str, str] | None:

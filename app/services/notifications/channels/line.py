@@ -1,6 +1,6 @@
 """LINE Messaging API through line-bot-sdk: verify a webhook's signature, answer in the chat,
-push a status update, fetch a photo a resident sent. The API's addresses are settings, so tests
-talk to a local server that speaks the same protocol."""
+push a status update, fetch a photo a resident sent, read the language of their profile. The
+API's addresses are settings, so tests talk to a local server that speaks the same protocol."""
 
 from __future__ import annotations
 
@@ -104,6 +104,16 @@ def push(settings: Settings, *, to: str, text: str, retry_key: str) -> None:
         ) from None
     except OSError as exc:
         raise DeliveryError(f"LINE unreachable: {exc}") from None
+
+
+def profile_language(settings: Settings, user_id: str) -> str | None:
+    """The language (a BCP 47 tag) the resident uses LINE in, when their profile says it."""
+    with _client(settings, settings.line_api_base_url) as client:
+        profile = MessagingApi(client).get_profile(
+            user_id, _request_timeout=settings.line_timeout_seconds
+        )
+    language: str | None = profile.language
+    return language
 
 
 def content(settings: Settings, message_id: str) -> bytes:
