@@ -15,7 +15,7 @@ TEST_WORKERS ?= auto
 TEST_DIST ?= --dist load
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools postgis serve worker demo test lint type test-sqlite test-postgis test-browser screenshots migrate revision bench bench-smoke bench-photos bench-limits clean
+.PHONY: help install tools postgis serve worker demo test lint type test-sqlite test-postgis test-browser screenshots migrate revision bench bench-smoke bench-photos bench-limits bench-pages clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench-photos: $(STAMP) ## photo upload throughput and server memory (12 MP JPEG 
 
 bench-limits: $(STAMP) ## what rate limits cost: report time without limits, counted in memory, in Redis (127.0.0.1:6379)
 	$(BIN)/python -m bench.limits
+
+bench-pages: $(STAMP) tools ## the public map's first load in Chromium: bytes and seconds on "Fast 3G" against 300 KB and 2 s
+	$(BIN)/python -m bench.pages --issues 200
 
 clean: ## remove the virtualenv, caches and the embedded database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

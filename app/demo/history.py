@@ -112,7 +112,8 @@ class Staff:
 
 @dataclass
 class Story:
-    """One report's plan: what happens after it is made, each step at a delay from the report."""
+    """One report's plan: where it ends up, whether its steps run late, and how long ago it was
+    made."""
 
     fate: str
     late: bool
@@ -269,7 +270,7 @@ class Teller:
             if rng.random() < PHOTO_SHARE:
                 self._photo(issue, reporter, code, PhotoKind.report)
         span = now - MARGIN - reported_at
-        steps = self._steps(issue, code, story)
+        steps = self._steps(issue, story)
         # Neighbours back it or follow it while it is still being worked on.
         horizon = next((d for d, s in steps if s == "resolve"), span)
         steps += [(horizon * rng.uniform(0.05, 0.9), "back") for _ in range(self._backers())]
@@ -287,7 +288,7 @@ class Teller:
                 else:
                     self._take(issue, code, step)
 
-    def _steps(self, issue: Issue, code: str, story: Story) -> list[tuple[dt.timedelta, str]]:
+    def _steps(self, issue: Issue, story: Story) -> list[tuple[dt.timedelta, str]]:
         """The steps of this story, each at its delay after the report."""
         rng = self.rng
         acknowledge = issue.acknowledge_due_at - issue.created_at

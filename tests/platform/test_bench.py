@@ -4,7 +4,8 @@ instead of on the day someone wants figures. Nothing about speed is asserted: on
 harness measured what it says (no failed request, a result for every scenario).
 
 `bench.run`, `bench.exports`, `bench.similar` and `bench.notifications` measure PostGIS (the
-PostGIS leg runs them); `bench.photos` and `bench.limits` run on embedded SQLite (the SQLite leg).
+PostGIS leg runs them); `bench.photos`, `bench.limits` and `bench.pages` (the public map in
+Chromium) run on embedded SQLite (the SQLite leg).
 """
 
 from __future__ import annotations
@@ -125,3 +126,16 @@ def test_the_photo_and_limit_benchmarks_run(db_kind: str, tmp_path: Path) -> Non
     )
     assert "redis" in printed
     assert "memory" in printed
+
+
+def test_the_map_page_benchmark_runs(db_kind: str) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("bench.pages serves the demo city on embedded SQLite (the SQLite leg)")
+    printed = bench("pages", ["--issues", "5"])
+    found = json.loads(printed[printed.index("{") :])
+    assert found["issues"] == 5
+    assert found["fast3g_seconds_to_markers"] > 0
+    # Every resource of the first load: the page, its one script, the district outlines.
+    assert {"/", "/api/v1/districts?zoom=12"} <= set(found["first_load"])
+    assert any(path.endswith("/bundles/map.js") for path in found["first_load"])
+    assert found["first_load_bytes"] == sum(found["first_load"].values())
