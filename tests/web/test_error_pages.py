@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.i18n import catalog
+from app.main import create_app
 from app.models import Language
-from tests.conftest import AppFor
+from tests.conftest import AppFor, every_connection_held
 from tests.factories import make_issue
 from tests.limits.conftest import ALLOWANCE, limits_on
 from tests.web.conftest import Town, csrf_of, visible_text
@@ -99,6 +100,28 @@ async def test_a_page_form_over_its_rate_limit_is_a_429_page_that_says_when_to_r
     seconds = int(refused.headers["retry-after"])
     assert seconds > 0
     assert catalog(lang)["error.limit.exceeded"].format(seconds=seconds) in shown
+
+
+@pytest.mark.parametrize("lang", list(Language))
+async def test_a_page_finding_every_database_connection_busy_is_a_503_page_that_says_when_to_retry(
+    settings: Settings, small_pool: Database, lang: Language
+) -> None:
+    app = create_app(settings, small_pool)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://test"
+        ) as browser:
+            with every_connection_held(small_pool):
+                busy = await browser.get(f"/agencies?lang={lang.value}", headers=AS_A_BROWSER)
+            # The connections are back: the same page is served again.
+            assert (await browser.get(f"/agencies?lang={lang.value}")).status_code == 200
+    finally:
+        app.state.photo_workers.shutdown(wait=True)
+    shown = assert_error_page(busy, 503, lang)
+    seconds = int(busy.headers["retry-after"])
+    assert seconds > 0
+    assert catalog(lang)["problem.busy"] in shown
+    assert catalog(lang)["error.busy"].format(seconds=seconds) in shown
 
 
 @pytest.mark.parametrize("lang", list(Language))
