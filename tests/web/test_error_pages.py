@@ -4,6 +4,8 @@ which programs (and every API path) still get."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -122,6 +124,48 @@ async def test_a_page_finding_every_database_connection_busy_is_a_503_page_that_
     assert seconds > 0
     assert catalog(lang)["problem.busy"] in shown
     assert catalog(lang)["error.busy"].format(seconds=seconds) in shown
+
+
+def language_switch_of(html: str, to: Language) -> str:
+    found = re.search(rf'<a href="([^"]+)" lang="{to.value}" hreflang="{to.value}">', html)
+    assert found is not None, "the page has no language switch"
+    return found[1]
+
+
+async def test_the_language_switch_of_an_error_page_after_a_form_reopens_the_form_page(
+    browser: httpx.AsyncClient, town: Town, db: Session, database: Database
+) -> None:
+    issue = make_issue(db, database.spatial, reporter=town.resident, category=town.category)
+    form_page = f"/issues/{issue.public_id}"
+    opened = await browser.get(f"{form_page}?lang=en")
+    # Which is why a browser names the form's page when it posts the form.
+    assert opened.headers["referrer-policy"] == "same-origin"
+    refused = await browser.post(
+        f"{form_page}/comments",
+        data={"body": "posted without the form's token"},
+        headers={**AS_A_BROWSER, "referer": f"https://test{form_page}?lang=en"},
+    )
+    assert_error_page(refused, 403, Language.en)
+    switch = language_switch_of(refused.text, Language.th)
+    assert switch == f"{form_page}?lang=th"
+    reopened = await browser.get(switch)
+    assert reopened.status_code == 200
+    assert '<html lang="th">' in reopened.text
+
+
+@pytest.mark.parametrize("referer", [None, "https://elsewhere.example/issues/X"])
+async def test_the_language_switch_of_an_error_page_after_a_form_from_elsewhere_goes_home(
+    browser: httpx.AsyncClient, town: Town, db: Session, database: Database, referer: str | None
+) -> None:
+    issue = make_issue(db, database.spatial, reporter=town.resident, category=town.category)
+    sent_from = {"referer": referer} if referer else {}
+    refused = await browser.post(
+        f"/issues/{issue.public_id}/comments?lang=en",
+        data={"body": "posted without the form's token"},
+        headers={**AS_A_BROWSER, **sent_from},
+    )
+    assert_error_page(refused, 403, Language.en)
+    assert language_switch_of(refused.text, Language.th) == "/?lang=th"
 
 
 @pytest.mark.parametrize("lang", list(Language))
