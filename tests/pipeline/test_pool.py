@@ -4,6 +4,7 @@ within the pool timeout: never a 500, never a hang."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from app.config import Settings
 from app.db import Database
