@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +281,26 @@ async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with http_client(app) as client:
         yield client
+
+
+SMALL_POOL_SIZE = 1  # and as many again at a peak: two connections in all
+
+
+@pytest.fixture
+def small_pool(database_url: str) -> Iterator[Database]:
+    """The test database through a pool of two connections, whose callers give up after 0.2 s."""
+    database = Database(database_url, pool_size=SMALL_POOL_SIZE, pool_timeout=0.2)
+    yield database
+    database.dispose()
+
+
+@contextmanager
+def every_connection_held(database: Database) -> Iterator[None]:
+    """Every connection of a `small_pool` taken and in use, as at a load peak."""
+    with ExitStack() as held:
+        for _ in range(2 * SMALL_POOL_SIZE):
+            held.enter_context(database.engine.connect()).exec_driver_sql("SELECT 1")
+        yield
 
 
 @pytest.fixture

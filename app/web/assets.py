@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from app.errors import NotFound
 
 STATIC_DIR = Path(__file__).parent / "static"
 CACHE_FOREVER = "public, max-age=31536000, immutable"
+# The site's icon: every page links it; `/favicon.ico` sends there whoever asks without a link.
+ICON = "img/icon.svg"
 
 
 @dataclass(frozen=True)
@@ -108,3 +110,12 @@ def get_asset(digest: str, name: str, request: Request) -> Response:
         return Response(asset.body, media_type=asset.media_type, headers=headers)
     headers["Content-Encoding"] = "gzip"
     return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+
+
+@router.get("/favicon.ico")
+def get_favicon() -> Response:
+    # Not permanent: the icon's address changes with its content, and a browser keeps a 301
+    # for good. A day's caching spares a redirect per page without pinning an old address.
+    return RedirectResponse(
+        ASSETS.url(ICON), status_code=302, headers={"Cache-Control": "public, max-age=86400"}
+    )

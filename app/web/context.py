@@ -247,6 +247,16 @@ def apply_cookies(page: Page, response: Response) -> None:
         set_cookie(response, name, value, max_age=365 * 86_400)
 
 
+def language_switch_path(request: Request) -> str:
+    """The page the language switch opens again in the other language: this one, but for an
+    answer to a form (an address that only takes a POST) the page the form was on when it
+    was ours, else the home page."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path
+    referrer = urlsplit(request.headers.get("referer", ""))
+    return (referrer.path or "/") if referrer.netloc == request.url.netloc else "/"
+
+
 def render(page: Page, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A page in its reader's language, with the security headers of pages."""
     request = page.request
@@ -263,7 +273,7 @@ def render(page: Page, template: str, *, status: int = 200, **context: Any) -> H
         asset=ASSETS.url,
         csrf=csrf_token(request, page.settings),
         csrf_field=CSRF_FIELD,
-        path=request.url.path,
+        switch_path=language_switch_path(request),
         query=request.url.query,
         **context,
     )
@@ -272,6 +282,8 @@ def render(page: Page, template: str, *, status: int = 200, **context: Any) -> H
     # Pages say who is signed in and carry a form token: never kept by a shared cache.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Language"] = page.lang.value
+    # A form posted from a page names that page to us (language_switch_path), and to no one else.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Vary"] = "Accept-Language, Cookie"
     apply_cookies(page, response)
     return response

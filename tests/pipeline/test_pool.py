@@ -3,24 +3,12 @@ within the pool timeout: never a 500, never a hang."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import ExitStack
-
 import httpx
-import pytest
 
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-
-POOL_SIZE = 1  # and as many again at a peak: two connections in all
-
-
-@pytest.fixture
-async def small_pool(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, pool_size=POOL_SIZE, pool_timeout=0.2)
-    yield database
-    database.dispose()
+from tests.conftest import every_connection_held
 
 
 async def test_a_request_finding_no_free_connection_is_answered_503_with_retry_after(
@@ -29,9 +17,7 @@ async def test_a_request_finding_no_free_connection_is_answered_503_with_retry_a
     app = create_app(settings, small_pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        with ExitStack() as held:
-            for _ in range(2 * POOL_SIZE):
-                held.enter_context(small_pool.engine.connect()).exec_driver_sql("SELECT 1")
+        with every_connection_held(small_pool):
             busy = await client.get("/api/v1/categories")
         assert busy.status_code == 503, busy.text
         assert busy.headers["content-type"] == "application/problem+json"

@@ -4,6 +4,8 @@ which programs (and every API path) still get."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -12,8 +14,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.i18n import catalog
+from app.main import create_app
 from app.models import Language
-from tests.conftest import AppFor
+from tests.conftest import AppFor, every_connection_held
 from tests.factories import make_issue
 from tests.limits.conftest import ALLOWANCE, limits_on
 from tests.web.conftest import Town, csrf_of, visible_text
@@ -99,6 +102,70 @@ async def test_a_page_form_over_its_rate_limit_is_a_429_page_that_says_when_to_r
     seconds = int(refused.headers["retry-after"])
     assert seconds > 0
     assert catalog(lang)["error.limit.exceeded"].format(seconds=seconds) in shown
+
+
+@pytest.mark.parametrize("lang", list(Language))
+async def test_a_page_finding_every_database_connection_busy_is_a_503_page_that_says_when_to_retry(
+    settings: Settings, small_pool: Database, lang: Language
+) -> None:
+    app = create_app(settings, small_pool)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://test"
+        ) as browser:
+            with every_connection_held(small_pool):
+                busy = await browser.get(f"/agencies?lang={lang.value}", headers=AS_A_BROWSER)
+            # The connections are back: the same page is served again.
+            assert (await browser.get(f"/agencies?lang={lang.value}")).status_code == 200
+    finally:
+        app.state.photo_workers.shutdown(wait=True)
+    shown = assert_error_page(busy, 503, lang)
+    seconds = int(busy.headers["retry-after"])
+    assert seconds > 0
+    assert catalog(lang)["problem.busy"] in shown
+    assert catalog(lang)["error.busy"].format(seconds=seconds) in shown
+
+
+def language_switch_of(html: str, to: Language) -> str:
+    found = re.search(rf'<a href="([^"]+)" lang="{to.value}" hreflang="{to.value}">', html)
+    assert found is not None, "the page has no language switch"
+    return found[1]
+
+
+async def test_the_language_switch_of_an_error_page_after_a_form_reopens_the_form_page(
+    browser: httpx.AsyncClient, town: Town, db: Session, database: Database
+) -> None:
+    issue = make_issue(db, database.spatial, reporter=town.resident, category=town.category)
+    form_page = f"/issues/{issue.public_id}"
+    opened = await browser.get(f"{form_page}?lang=en")
+    # Which is why a browser names the form's page when it posts the form.
+    assert opened.headers["referrer-policy"] == "same-origin"
+    refused = await browser.post(
+        f"{form_page}/comments",
+        data={"body": "posted without the form's token"},
+        headers={**AS_A_BROWSER, "referer": f"https://test{form_page}?lang=en"},
+    )
+    assert_error_page(refused, 403, Language.en)
+    switch = language_switch_of(refused.text, Language.th)
+    assert switch == f"{form_page}?lang=th"
+    reopened = await browser.get(switch)
+    assert reopened.status_code == 200
+    assert '<html lang="th">' in reopened.text
+
+
+@pytest.mark.parametrize("referer", [None, "https://elsewhere.example/issues/X"])
+async def test_the_language_switch_of_an_error_page_after_a_form_from_elsewhere_goes_home(
+    browser: httpx.AsyncClient, town: Town, db: Session, database: Database, referer: str | None
+) -> None:
+    issue = make_issue(db, database.spatial, reporter=town.resident, category=town.category)
+    sent_from = {"referer": referer} if referer else {}
+    refused = await browser.post(
+        f"/issues/{issue.public_id}/comments?lang=en",
+        data={"body": "posted without the form's token"},
+        headers={**AS_A_BROWSER, **sent_from},
+    )
+    assert_error_page(refused, 403, Language.en)
+    assert language_switch_of(refused.text, Language.th) == "/?lang=th"
 
 
 @pytest.mark.parametrize("lang", list(Language))

@@ -138,6 +138,23 @@ async def test_static_files_are_addressed_by_their_content_and_kept_for_a_year(
     assert (await browser.get(stale)).status_code == 404
 
 
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_links_the_sites_icon_and_so_does_the_address_browsers_guess(
+    browser: httpx.AsyncClient, town: Town, path: str
+) -> None:
+    page = (await browser.get(path)).text
+    linked = re.search(r'<link rel="icon" href="(/assets/[0-9a-f]{12}/[^"]+)"', page)
+    assert linked is not None, "the page links no icon"
+    icon = await browser.get(linked[1])
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")
+    # A browser that asks for /favicon.ico on its own is sent to the same file.
+    guessed = await browser.get("/favicon.ico")
+    assert guessed.status_code == 302
+    assert guessed.headers["location"] == linked[1]
+
+
 async def _issue_page(browser: httpx.AsyncClient, town: Town) -> str:
     reported = await _report(browser, town)
     location = reported.headers["location"]
