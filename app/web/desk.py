@@ -7,7 +7,9 @@ the clerk saw, as the API's If-Match does, so a stale page cannot undo a colleag
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -162,16 +164,14 @@ def _queue(
 def _kpis(session: Session, page: Page, user: User, spatial: Any) -> dict[str, Any]:
     scope = stats.Scope(session, spatial, IssueFilter(agency_id=user.agency_id))
     zone = page.zone
-    reported = stats.series(scope, stats.Event.reported, stats.Period.day, zone)
-    resolved = {
-        p["period"]: p["count"]
-        for p in stats.series(scope, stats.Event.resolved, stats.Period.day, zone)
-    }
-    days = sorted({p["period"] for p in reported} | set(resolved))
-    by_day = {p["period"]: p["count"] for p in reported}
+    reported, resolved = (
+        {p["period"]: p["count"] for p in stats.series(scope, event, stats.Period.day, zone)}
+        for event in (stats.Event.reported, stats.Event.resolved)
+    )
+    days = _every_day(reported.keys() | resolved.keys())
     chart = {
         "days": days,
-        "reported": [by_day.get(d, 0) for d in days],
+        "reported": [reported.get(d, 0) for d in days],
         "resolved": [resolved.get(d, 0) for d in days],
         "labels": [page.t("web.desk.chart_reported"), page.t("web.desk.chart_resolved")],
     }
@@ -179,6 +179,16 @@ def _kpis(session: Session, page: Page, user: User, spatial: Any) -> dict[str, A
         "kpis": metrics.loop_metrics(session, metrics.MetricsFilter(agency_id=user.agency_id)),
         "chart": json.dumps(chart),
     }
+
+
+def _every_day(days: Iterable[str]) -> list[str]:
+    """Each day from the first to the last of `days` (ISO dates): a day with nothing reported
+    or resolved is a zero on the chart, not a line drawn across it."""
+    known = sorted(days)
+    if not known:
+        return []
+    first, last = dt.date.fromisoformat(known[0]), dt.date.fromisoformat(known[-1])
+    return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 @router.get("/desk", name="desk_page")

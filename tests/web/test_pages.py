@@ -3,6 +3,8 @@ token on every form, the reader's language) and the report form working without 
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
 import re
 
@@ -383,3 +385,29 @@ async def test_the_desk_claims_every_ticked_issue_at_once(
     assert "done=2&failed=0" in done.headers["location"]
     db.expire_all()
     assert {db.get(Issue, i.id).status for i in (first, second)} == {IssueStatus.acknowledged}  # type: ignore[union-attr]
+
+
+async def test_the_desk_chart_has_a_point_for_every_day_even_a_quiet_one(
+    browser: httpx.AsyncClient, town: Town, db: Session, database: Database
+) -> None:
+    early, late = (
+        make_issue(db, database.spatial, reporter=town.resident, category=town.category)
+        for _ in range(2)
+    )
+    early.created_at = late.created_at - dt.timedelta(days=3)
+    for issue in (early, late):  # the agency's figures count the issues it has taken on
+        issue.agency_id = town.clerk.agency_id
+    db.commit()
+    form = (await browser.get("/sign-in")).text
+    await browser.post(
+        "/sign-in",
+        data={"csrf_token": csrf_of(form), "email": town.clerk.email, "password": PASSWORD},
+    )
+    desk = (await browser.get("/desk")).text
+    attribute = re.search(r'data-chart="([^"]*)"', desk)
+    assert attribute is not None, "the desk has no chart"
+    chart = json.loads(html.unescape(attribute[1]))
+    first = dt.date.fromisoformat(chart["days"][0])
+    assert chart["days"] == [(first + dt.timedelta(days=n)).isoformat() for n in range(4)]
+    assert chart["reported"] == [1, 0, 0, 1]
+    assert chart["resolved"] == [0, 0, 0, 0]
