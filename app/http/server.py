@@ -10,8 +10,8 @@ complete; the body then has its own deadline (app.http.body). A client that miss
 problem+json and the connection is closed. Trickling resets nothing: the deadline is for the
 whole of the headers, not per read.
 
-uvicorn's two HTTP/1.1 implementations are covered, picked as uvicorn's "auto" picks them:
-httptools when installed (`uvicorn[standard]`, our dependency), else h11.
+uvicorn's two HTTP/1.1 implementations are covered, as CIVICLOOP_SERVER_HTTP chooses: httptools
+(`uvicorn[standard]`, our dependency; the default) or h11.
 
 Closing is lingering (RFC 9112 §9.6), for every answer that ends a connection: the server shuts
 down its sending side and reads and discards what the client still sends, until the client
@@ -30,6 +30,7 @@ from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app import i18n
 from app.config import Settings, get_settings
@@ -234,44 +235,36 @@ class H11HeaderDeadline(Lingering, H11Protocol):
             self.header_deadline.arm()
 
 
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-except ImportError:  # pragma: no cover - uvicorn without its [standard] extra
-    HeaderDeadlineProtocol: type[asyncio.Protocol] = H11HeaderDeadline
-else:
+class HttpToolsHeaderDeadline(Lingering, HttpToolsProtocol):
+    """uvicorn's httptools protocol with the header deadline: armed when the connection is
+    made and when an answer is complete with no further request parsed, stopped when a
+    request's headers are complete."""
 
-    class HttpToolsHeaderDeadline(Lingering, HttpToolsProtocol):
-        """uvicorn's httptools protocol with the header deadline: armed when the connection is
-        made and when an answer is complete with no further request parsed, stopped when a
-        request's headers are complete."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_deadline = HeaderDeadline(self.loop, get_settings(), lambda: self.transport)
+        self.header_deadline.accept_language = self._accept_language
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.header_deadline = HeaderDeadline(self.loop, get_settings(), lambda: self.transport)
-            self.header_deadline.accept_language = self._accept_language
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.header_deadline.arm()
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.header_deadline.cancel()
+        super().connection_lost(exc)
+
+    def on_headers_complete(self) -> None:
+        self.header_deadline.cancel()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.cycle.response_complete:
             self.header_deadline.arm()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self.header_deadline.cancel()
-            super().connection_lost(exc)
-
-        def on_headers_complete(self) -> None:
-            self.header_deadline.cancel()
-            super().on_headers_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing() and self.cycle.response_complete:
-                self.header_deadline.arm()
-
-        def _accept_language(self) -> str | None:
-            # The headers that did arrive, to word the 408 in the reader's language.
-            for name, value in self.headers or ():
-                if name == b"accept-language":
-                    return value.decode("latin-1")
-            return None
-
-    HeaderDeadlineProtocol = HttpToolsHeaderDeadline
+    def _accept_language(self) -> str | None:
+        # The headers that did arrive, to word the 408 in the reader's language.
+        for name, value in self.headers or ():
+            if name == b"accept-language":
+                return value.decode("latin-1")
+        return None
