@@ -251,9 +251,13 @@ class Teller:
         title, description = rng.choice(REPORTS[code])
         english = title.isascii()
         where = rng.choice(PLACES_EN if english else PLACES_TH).format(n=rng.randint(1, 120))
-        reported_at = _daytime(now - story.ago, rng)
-        if reported_at > now - MARGIN:
-            reported_at = now - story.ago
+        reported_at = now - story.ago
+        daytime = _daytime(reported_at, rng)
+        # An answered report is made at an hour people report things. One still waiting keeps
+        # its exact age: that age against its time frame is what makes it on time or late now,
+        # whatever the hour the demo is loaded.
+        if story.fate in ANSWERED_AGO and daytime <= now - MARGIN:
+            reported_at = daytime
         with replaying_at(reported_at):
             issue = issues.create_issue(
                 self.session,

@@ -77,14 +77,15 @@ async def test_the_demo_city_has_weeks_of_history_in_every_state(
         assert times == sorted(times), issue.public_id
         assert times[0] == issue.created_at
         assert times[-1] < now
-    # Some steps were late against their time frame; most were not.
+    # Some steps were late against their time frame (reopened reports still open are, by now);
+    # most were not.
     late = [
         i
         for i in issues
         if (i.acknowledged_at or now) > i.acknowledge_due_at
         or (i.resolved_at or now) > i.resolve_due_at
     ]
-    assert 3 <= len(late) < REPORTS // 3
+    assert 3 <= len(late) < REPORTS // 2
     # Residents back and follow each other's reports; answers come with stars and words.
     assert count(db, Support) > REPORTS // 10
     assert count(db, Follow) > REPORTS
