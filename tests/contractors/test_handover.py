@@ -138,7 +138,11 @@ async def test_the_agency_hears_that_the_work_is_done_and_can_send_it_back(
 
     await client.post(f"{link}/done", json={})
     with database.session(write=False) as session:
-        told = session.query(Notification).filter(Notification.recipient_user_id == city.agent.id)
+        told = (
+            session.query(Notification)
+            .filter(Notification.recipient_user_id == city.agent.id)
+            .order_by(Notification.id)
+        )
         assert [n.payload["event"]["action"] for n in told][-1] == "work_done"
 
     sent_back = await client.post(
