@@ -637,6 +637,7 @@ def compare(
     levels: Sequence[int],
     api: Worker[T],
     direct: Worker[T],
+    names: tuple[str, str] = ("api", "direct"),
 ) -> Comparison:
     """API and direct at each concurrency level, on the same tasks.
 
@@ -645,12 +646,12 @@ def compare(
     """
     result = Comparison(scenario)
     for n, level in enumerate(levels):
-        sides = [("api", api, result.api), ("direct", direct, result.direct)]
+        sides = [(names[0], api, result.api), (names[1], direct, result.direct)]
         for side, worker, into in sides if n % 2 == 0 else sides[::-1]:
             summary = run_load(tasks, warmup, level, worker)
             into.append(summary)
             print(
-                f"  {scenario:<14} {side:<6} c={level:<2} p50 {summary.p50_ms:7.2f} ms  "
+                f"  {scenario:<14} {side:<9} c={level:<2} p50 {summary.p50_ms:7.2f} ms  "
                 f"p99 {summary.p99_ms:7.2f} ms  mean {summary.mean_ms:7.2f} ms  "
                 f"{summary.requests_per_s:8.1f} req/s",
                 flush=True,
