@@ -25,6 +25,7 @@ from app.models.issue import (
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
 from app.models.line import LineContact
+from app.models.map_cell import IssueCellCount
 from app.models.moderation import (
     FlagReason,
     IssueModerationFlag,
@@ -73,6 +74,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportCursor",
     "Issue",
+    "IssueCellCount",
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",

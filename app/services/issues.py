@@ -376,6 +376,18 @@ def publicly_visible() -> ColumnElement[bool]:
     return and_(Issue.hidden_at.is_(None), not_restricted())
 
 
+def category_ids(session: Session, codes: Sequence[str]) -> list[int]:
+    """The ids of the categories a filter names; an unknown code is refused."""
+    # .all(): a Result has .keys(), so dict() would take it for a mapping.
+    ids: dict[str, int] = dict(
+        session.execute(select(Category.code, Category.id).where(Category.code.in_(codes))).all()
+    )
+    for code in codes:
+        if code not in ids:
+            raise _unknown_category(code, "query.category")
+    return list(ids.values())
+
+
 def filter_conditions(
     session: Session, spatial: SpatialBackend, f: IssueFilter
 ) -> list[ColumnElement[bool]]:
@@ -392,16 +404,7 @@ def filter_conditions(
     if f.statuses:
         conditions.append(Issue.status.in_(f.statuses))
     if f.category_codes:
-        # .all(): a Result has .keys(), so dict() would take it for a mapping.
-        ids: dict[str, int] = dict(
-            session.execute(
-                select(Category.code, Category.id).where(Category.code.in_(f.category_codes))
-            ).all()
-        )
-        for code in f.category_codes:
-            if code not in ids:
-                raise _unknown_category(code, "query.category")
-        conditions.append(Issue.category_id.in_(ids.values()))
+        conditions.append(Issue.category_id.in_(category_ids(session, f.category_codes)))
     if f.agency_id is not None:
         conditions.append(Issue.agency_id == f.agency_id)
     if f.district_codes:
