@@ -20,7 +20,6 @@ import h3
 import shapely
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     String,
     bindparam,
     cast,
@@ -202,9 +201,10 @@ def tile(
     return encode(HEXAGON_LAYER, features)
 
 
-def rebuild_cell_counts(connection: Connection) -> int:
+def rebuild_cell_counts(session: Session) -> int:
     """After a bulk load that bypassed SQLAlchemy (COPY): place every issue without a cell, then
     recount `issue_cell_count` from the issues; returns the number of count rows."""
+    connection = session.connection()
     lon, lat = (
         (func.ST_X(Issue.location), func.ST_Y(Issue.location))
         if connection.dialect.name == "postgresql"

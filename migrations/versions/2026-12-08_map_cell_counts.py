@@ -1,7 +1,7 @@
 """Map counts per H3 cell: each issue's cell, and per-cell counts a trigger keeps exact.
 
 Revision ID: 3f7b9c1d2e40
-Revises: 8c4e1a7b2d90
+Revises: 3f7a9c1d5e20
 Create Date: 2026-12-08 02:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f7b9c1d2e40"
-down_revision: str | None = "8c4e1a7b2d90"
+down_revision: str | None = "3f7a9c1d5e20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

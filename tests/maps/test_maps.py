@@ -212,7 +212,7 @@ def test_counts_stay_exact_through_changes(
     db.execute(delete(Issue).where(Issue.id == across.id))
     make_issue(db, spatial, reporter=reporter, category=hole, at=ACROSS_TOWN)
     kept = stored_counts(db)
-    assert maps.rebuild_cell_counts(db.connection()) == len(kept)
+    assert maps.rebuild_cell_counts(db) == len(kept)
     assert stored_counts(db) == kept
     # Three public issues, each counted once per kept resolution.
     assert sum(row[-1] for row in kept if row[0] == 7) == 3
