@@ -607,7 +607,9 @@ def server_process(
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     with httpx.Client(base_url=base_url, timeout=5.0, trust_env=False) as client:
-        for _ in range(450):  # 90 s at most: the machine may be shared and loaded
+        # 180 s at most: on a shared machine (load 15-20 on 2 cores) building the app alone has
+        # taken over 90 s.
+        for _ in range(900):
             if process.poll() is not None:
                 raise BenchError(f"the server exited ({process.returncode}); see {log_path}")
             try:
@@ -616,7 +618,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path)
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-    raise BenchError(f"the server did not become ready in 90 s; see {log_path}")
+    raise BenchError(f"the server did not become ready in 180 s; see {log_path}")
 
 
 # ---------------------------------------------------------------------------------------------
