@@ -6,7 +6,7 @@ SQLite's `executemany`, in the forms the app's column types store there.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -58,9 +58,7 @@ def text(values: npt.NDArray[np.bytes_], null: npt.NDArray[np.bool_] | None = No
     return Column("text", values, null)
 
 
-def choice(
-    codes: npt.NDArray[np.integer[Any]], table: tuple[str | None, ...] | list[str | None]
-) -> Column:
+def choice(codes: npt.NDArray[np.integer[Any]], table: Sequence[str | None]) -> Column:
     """Text chosen from a small table by index (None entries are NULL)."""
     encoded = np.array([(t or "").encode() for t in table])
     nulls = np.array([t is None for t in table])
@@ -133,7 +131,7 @@ def copy_binary(rows: Rows, *, first: bool = True, last: bool = True) -> bytes:
         [np.arange(b.shape[1])[None, :] < u[:, None] for b, u in zip(blocks, used, strict=True)],
         axis=1,
     )
-    body = matrix[mask].tobytes()
+    body: bytes = matrix[mask].tobytes()
     return (COPY_SIGNATURE if first else b"") + body + (COPY_TRAILER if last else b"")
 
 

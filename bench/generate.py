@@ -693,7 +693,8 @@ class Generator:
         before[counts > 0] = cumulative[starts] - increments[starts]
         offset = cumulative - before[group]
         signed = offset if forward else -offset
-        return self.catalog.first_user_id + (reporter_k[group] + signed) % self.reporters
+        users: Array = self.catalog.first_user_id + (reporter_k[group] + signed) % self.reporters
+        return users
 
     def _issue_flags(self, cat: Array) -> tuple[Array, Array]:
         issue_part, flag_part = [], []
