@@ -27,7 +27,14 @@ from app.spatial.sqlite import RTREE_TABLE
 from bench import columns
 from bench.data import DEFAULT_TRAFFY_CSV
 from bench.generate import Generator, read_catalog
-from bench.seed import BULK_TABLES, DEMO_PASSWORD, SeedReport, load_city_for, log
+from bench.seed import (
+    BULK_TABLES,
+    DEMO_PASSWORD,
+    SeedReport,
+    load_city_for,
+    log,
+    rebuild_aggregates,
+)
 
 LOAD_PRAGMAS = (
     "PRAGMA journal_mode = OFF",
@@ -136,6 +143,9 @@ def seed_sqlite(path: Path, count: int, rng_seed: int, traffy_csv: Path | None) 
         phases["indexes and checks"] = time.perf_counter() - at
     finally:
         connection.close()
+    at = time.perf_counter()
+    rebuild_aggregates(f"sqlite:///{path}")
+    phases["rollups"] = time.perf_counter() - at
     report = SeedReport.of(
         generator.totals, generator.city.source, time.perf_counter() - started, phases
     )

@@ -154,6 +154,9 @@ def test_the_sqlite_seed_loads_a_city_the_api_serves(
         assert supported in {i["id"] for i in near.raise_for_status().json()["items"]}
         events = client.get(f"/api/v1/issues/{supported}/events").raise_for_status().json()
         assert {"reported", "photo_added", "supported"} <= {e["action"] for e in events}
+        # The statistics read the rollups, rebuilt after the load: every issue is counted.
+        counts = client.get("/api/v1/stats/counts/status").raise_for_status().json()
+        assert sum(row["count"] for row in counts["counts"]) == 300
 
 
 def test_the_notification_benchmark_runs(
