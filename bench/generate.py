@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from app import i18n
 from app.demo import district_code, district_slug
 from app.models import Category, EventAction, IssueStatus, PhotoKind, Resolution
+from app.models.map_cell import cell_at
+from app.models.types import LonLat
 from app.services import priorities
 from app.services.issues import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH
 from bench import columns as c
@@ -637,6 +639,10 @@ class Generator:
                 "agency_id": c.int8(agency, ~h_claim),
                 "district_id": c.int8(district, district < 0),
                 "location": c.point(lon, lat),
+                # The map's cell, as the model's insert default places every issue.
+                "h3_cell": c.int8(
+                    [cell_at(LonLat(x, y)) for x, y in zip(lon.tolist(), lat.tolist(), strict=True)]
+                ),
                 "status": c.choice(status, STATUSES),
                 "resolution": c.choice(resolution, [*RESOLVED_CODES, None]),
                 "priority": c.choice(cat, self._priority),

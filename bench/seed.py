@@ -25,7 +25,7 @@ from sqlalchemy import make_url
 from app.db import Database
 from app.dbmigrate import upgrade
 from app.demo import load_demo_city
-from app.services import rollups
+from app.services import maps, rollups
 from bench import columns
 from bench.data import CityModel, load_city
 from bench.generate import CHUNK, Catalog, Generator, Totals, read_catalog
@@ -111,12 +111,14 @@ def recreate_database(admin_url: str, name: str) -> None:
 
 
 def rebuild_aggregates(url: str) -> None:
-    """What the app keeps up to date from its own writes (the statistics' rollups), rebuilt from
-    the loaded rows by the app's own functions, as after any write that bypasses the ORM."""
+    """What the app keeps up to date from its own writes (the statistics' rollups, the map's
+    cell counts), rebuilt from the loaded rows by the app's own functions, as after any write
+    that bypasses the ORM."""
     database = Database(url, pool_size=1)
     try:
-        with database.engine.begin() as connection:
-            rollups.rebuild(connection)
+        with database.session(write=True) as session, session.begin():
+            rollups.rebuild(session)
+            maps.rebuild_cell_counts(session)
     finally:
         database.dispose()
 
