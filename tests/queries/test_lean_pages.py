@@ -40,7 +40,8 @@ async def test_a_page_is_exactly_what_its_schema_writes(
     assert (plain.status_code, geo.status_code) == (200, 200)
     page = IssuePage.model_validate_json(plain.content)
     features = IssueFeatureCollection.model_validate_json(geo.content)
-    assert any(i.agency for i in page.items) and any(i.district for i in page.items)
+    assert any(i.agency for i in page.items)
+    assert any(i.district for i in page.items)
     assert [f.id for f in features.features] == [i.id for i in page.items]
     # Names and labels computed in the reader's language, as while answering the request.
     reader = Request({"type": "http", "headers": [(b"accept-language", language.encode())]})
