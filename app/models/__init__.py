@@ -25,6 +25,7 @@ from app.models.issue import (
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
 from app.models.line import LineContact
+from app.models.map_cell import IssueCellCount
 from app.models.moderation import (
     FlagReason,
     IssueModerationFlag,
@@ -43,6 +44,7 @@ from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.priority import PriorityRules
 from app.models.privacy import PrivacyAction, PrivacyAudit
 from app.models.registration import Registration
+from app.models.rollup import IssueDayRollup, IssueDurationRollup
 from app.models.support import Support
 from app.models.types import LonLat
 from app.models.user import ContactNeed, Language, Role, User
@@ -73,6 +75,9 @@ __all__ = [
     "IdempotencyRecord",
     "ImportCursor",
     "Issue",
+    "IssueCellCount",
+    "IssueDayRollup",
+    "IssueDurationRollup",
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",
