@@ -3,12 +3,9 @@ holds: comments, votes, answers and photos are loaded for the whole page at once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -18,23 +15,9 @@ from app.services import conversation, duplicates, issues, lifecycle
 from app.services.lifecycle import Action
 from tests.factories import IN_WEST, make_user
 from tests.seeclickfix.conftest import API, ScfCity
+from tests.statements import counted
 
 MAX_QUERIES = 20
-
-
-@contextmanager
-def counted(database: Database) -> Iterator[list[str]]:
-    """The SQL statements the app sends while the block runs."""
-    statements: list[str] = []
-
-    def seen(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(database.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine, "before_cursor_execute", seen)
 
 
 def _more_issues(database: Database, settings: Settings, city: ScfCity, how_many: int) -> None:
@@ -53,7 +36,7 @@ def _more_issues(database: Database, settings: Settings, city: ScfCity, how_many
                 location=LonLat(*IN_WEST),
                 address=None,
                 answers={"size": "small"},
-            )
+            ).issue
             lifecycle.transition(
                 session,
                 issue=issue,
