@@ -287,6 +287,20 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def rollups_rebuild(args: argparse.Namespace) -> int:
+    """Recompute the statistics rollups from the issue table, in one transaction."""
+    from app.services import rollups
+
+    database = _database()
+    try:
+        with database.session(write=True) as session, session.begin():
+            counted = rollups.rebuild(session)
+    finally:
+        database.dispose()
+    print(f"rollups rebuilt from {counted} issues")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="civicloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -332,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", help="the city file (.yaml, .yml or .json)")
     p.add_argument("--dry-run", action="store_true", help="print the changes, apply nothing")
     p.set_defaults(handler=city_apply)
+    p = commands.add_parser("rollups", help="the statistics rollups")
+    p.add_subparsers(dest="rollups_command", required=True).add_parser(
+        "rebuild",
+        help="recompute them from the issues (after a bulk load that bypassed the API)",
+    ).set_defaults(handler=rollups_rebuild)
     p = commands.add_parser(
         "create-admin", help="create an admin (password from CIVICLOOP_ADMIN_PASSWORD or a prompt)"
     )

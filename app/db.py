@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.config import SQLITE_BUSY_TIMEOUT_S, Settings
+from app.services import rollups  # noqa: F401  (its mapper events keep the rollups on every write)
 from app.spatial import SpatialBackend, backend_for
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -43,6 +43,7 @@ from app.models.photo import Photo, PhotoFile, PhotoKind, PhotoVariant
 from app.models.priority import PriorityRules
 from app.models.privacy import PrivacyAction, PrivacyAudit
 from app.models.registration import Registration
+from app.models.rollup import IssueDayRollup, IssueDurationRollup
 from app.models.support import Support
 from app.models.types import LonLat
 from app.models.user import ContactNeed, Language, Role, User
@@ -73,6 +74,8 @@ __all__ = [
     "IdempotencyRecord",
     "ImportCursor",
     "Issue",
+    "IssueDayRollup",
+    "IssueDurationRollup",
     "IssueEvent",
     "IssueFeedback",
     "IssueImport",

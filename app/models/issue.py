@@ -176,7 +176,13 @@ class Issue(IdMixin, TimestampMixin, Base):
     def is_restricted(self) -> bool:
         """Seen only by its reporter, the agencies involved and admins: a private report, or
         one awaiting review or rejected by it (`issues.not_restricted` is the same in SQL)."""
-        return self.is_private or self.review in (Review.pending, Review.rejected)
+        return restricted(self.is_private, self.review)
+
+
+def restricted(is_private: bool, review: Review | None) -> bool:
+    """The rule of `Issue.is_restricted`, for code holding an issue's values rather than the
+    issue (the statistics rollups)."""
+    return is_private or review in (Review.pending, Review.rejected)
 
 
 # Radius, bounding-box and nearest queries: GiST on PostGIS; SQLite keeps an R*Tree instead.

@@ -400,6 +400,38 @@ def publicly_visible() -> ColumnElement[bool]:
     return and_(Issue.hidden_at.is_(None), not_restricted())
 
 
+def category_ids(session: Session, codes: tuple[str, ...]) -> list[int]:
+    """The ids of a filter's category codes; an unknown code is the caller's mistake (422)."""
+    # .all(): a Result has .keys(), so dict() would take it for a mapping.
+    ids: dict[str, int] = dict(
+        session.execute(select(Category.code, Category.id).where(Category.code.in_(codes))).all()
+    )
+    for code in codes:
+        if code not in ids:
+            raise _unknown_category(code, "query.category")
+    return list(ids.values())
+
+
+def district_ids(session: Session, codes: tuple[str, ...]) -> list[int]:
+    """The ids of a filter's district codes; an unknown code is the caller's mistake (422)."""
+    ids: dict[str, int] = dict(
+        session.execute(select(District.code, District.id).where(District.code.in_(codes))).all()
+    )
+    for code in codes:
+        if code not in ids:
+            raise ValidationFailed(
+                i18n.text("queue.unknown_district", code=code),
+                errors=[
+                    FieldText(
+                        "query.district",
+                        i18n.text("error.field.unknown_district"),
+                        "unknown_district",
+                    )
+                ],
+            )
+    return list(ids.values())
+
+
 def filter_conditions(
     session: Session, spatial: SpatialBackend, f: IssueFilter
 ) -> list[ColumnElement[bool]]:
@@ -416,37 +448,11 @@ def filter_conditions(
     if f.statuses:
         conditions.append(Issue.status.in_(f.statuses))
     if f.category_codes:
-        # .all(): a Result has .keys(), so dict() would take it for a mapping.
-        ids: dict[str, int] = dict(
-            session.execute(
-                select(Category.code, Category.id).where(Category.code.in_(f.category_codes))
-            ).all()
-        )
-        for code in f.category_codes:
-            if code not in ids:
-                raise _unknown_category(code, "query.category")
-        conditions.append(Issue.category_id.in_(ids.values()))
+        conditions.append(Issue.category_id.in_(category_ids(session, f.category_codes)))
     if f.agency_id is not None:
         conditions.append(Issue.agency_id == f.agency_id)
     if f.district_codes:
-        districts = dict(
-            session.execute(
-                select(District.code, District.id).where(District.code.in_(f.district_codes))
-            ).all()
-        )
-        for code in f.district_codes:
-            if code not in districts:
-                raise ValidationFailed(
-                    i18n.text("queue.unknown_district", code=code),
-                    errors=[
-                        FieldText(
-                            "query.district",
-                            i18n.text("error.field.unknown_district"),
-                            "unknown_district",
-                        )
-                    ],
-                )
-        conditions.append(Issue.district_id.in_(districts.values()))
+        conditions.append(Issue.district_id.in_(district_ids(session, f.district_codes)))
     if f.flags:
         conditions.append(
             exists().where(issue_flag.c.issue_id == Issue.id, issue_flag.c.flag.in_(f.flags))
