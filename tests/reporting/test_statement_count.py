@@ -13,9 +13,10 @@ from app.models import Role
 from tests.factories import IN_WEST, make_agency, make_category, make_user
 from tests.statements import counted
 
-# The caller, the category and its questions, the district, the priority rules, the issue, its
-# flags, its routing, candidates, follow and event, then who hears of it and their messages.
-MAX_STATEMENTS = 19
+# The caller, the category and its questions, the district, the priority rules, the issue and
+# its day's statistics (with the city's time zone), its flags, routing, candidates, follow and
+# event, then who hears of it and their messages.
+MAX_STATEMENTS = 21
 # Rows a create writes: reading them afterwards is reading back what it already knows.
 WRITTEN = ("issue", "issue_candidate", "issue_flag", "follow", "issue_event", "photo", "support")
 DEVICE = {"X-Device-Id": "6f1c2a7e-0d4b-4c1e-9a55-6d9f0c1b2e3a"}
