@@ -173,6 +173,8 @@ def attach_state(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     app.state.cursors = CursorCodec(settings.secret_key)
     app.state.stats_cache = TTLCache(ttl=settings.stats_cache_seconds)
+    # Map tiles and hexagons: many small answers, kept apart so they do not push statistics out.
+    app.state.map_cache = TTLCache(ttl=settings.stats_cache_seconds, size=4096)
     app.state.photo_store = store_for(settings)
     app.state.limiter = Limiter(settings)
     # Photos are decoded on a few threads of their own: that bounds the memory (each 12 MP photo

@@ -25,6 +25,7 @@ from app.models.issue import (
 from app.models.issue_event import EventAction, IssueEvent
 from app.models.issue_import import ImportCursor, IssueImport
 from app.models.line import LineContact
+from app.models.map_cell import IssueCellCount
 from app.models.moderation import (
     FlagReason,
     IssueModerationFlag,
@@ -74,6 +75,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportCursor",
     "Issue",
+    "IssueCellCount",
     "IssueDayRollup",
     "IssueDurationRollup",
     "IssueEvent",

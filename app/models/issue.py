@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -27,6 +28,7 @@ from app.models.agency import Agency
 from app.models.base import Base, IdMixin, IdType, TimestampMixin
 from app.models.category import Category
 from app.models.district import District
+from app.models.map_cell import issue_cell_default
 from app.models.moderation import Review
 from app.models.types import LonLat, PointType, UTCDateTime
 from app.models.user import User
@@ -132,6 +134,8 @@ class Issue(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[LonLat] = mapped_column(PointType())
+    # The point's H3 cell at map_cell.FINEST_RESOLUTION: what the map counts are keyed by.
+    h3_cell: Mapped[int | None] = mapped_column(BigInteger, default=issue_cell_default)
     address: Mapped[str | None] = mapped_column(String(500))
     # Answers to the category's attribute questions, checked against their definitions.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -32,14 +32,7 @@ from app.http.links import route_url
 from app.http.route import UnitOfWorkRoute
 from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
-from app.routers.presenters import (
-    conditional_page,
-    feature_collection,
-    issue_page,
-    issue_read,
-    issue_reads,
-    new_issue_read,
-)
+from app.routers.presenters import conditional_page, issue_read, issue_reads, new_issue_read
 from app.routers.query import IssueFilterDep, PageParams
 from app.routers.uploads import REPORT_BODY, Report, read_report
 from app.schemas.issue import (
@@ -62,6 +55,7 @@ from app.services import (
     progress,
     timeframes,
 )
+from app.views import issues as issue_views
 
 router = APIRouter(prefix="/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -187,7 +181,7 @@ def list_issues(
     Each page carries a weak ETag; `If-None-Match` with it answers 304 while the page's issues
     and their versions are unchanged."""
     limit, cursor = page
-    rows, next_cursor = issues.list_issues(
+    rows, next_cursor = issue_views.public_rows(
         session,
         spatial=spatial,
         cursors=cursors,
@@ -197,16 +191,16 @@ def list_issues(
     )
     geojson = _wants_geojson(request)
     etag = conditional.weak_etag(
-        ((r.issue.public_id, r.issue.version, r.distance_m) for r in rows),
+        ((r.public_id, r.version, r.distance_m) for r in rows),
         variant=GEOJSON if geojson else "application/json",
         next_cursor=next_cursor,
     )
     if conditional.none_match(request, etag):
         return conditional.not_modified(etag)
     if geojson:
-        body = feature_collection(rows, next_cursor).model_dump_json()
+        body = issue_views.feature_collection_json(rows, next_cursor)
         return Response(body, media_type=GEOJSON, headers={"ETag": etag})
-    body = issue_page(rows, next_cursor).model_dump_json()
+    body = issue_views.page_json(rows, next_cursor)
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 

@@ -321,7 +321,9 @@ def list_requests(
     links: PhotoLinksDep,
     zone: CityZoneDep,
 ) -> Response:
-    records = open311.find_requests(session, spatial=spatial, query=query, now=utcnow())
+    records = open311.find_requests(
+        session, spatial=spatial, query=query, now=utcnow(), history=extensions
+    )
     document = [
         serialisers.request(r, zone=zone, extensions=extensions, links=links) for r in records
     ]
@@ -341,7 +343,7 @@ def get_request(
     links: PhotoLinksDep,
     zone: CityZoneDep,
 ) -> Response:
-    record = open311.get_request(session, service_request_id)
+    record = open311.get_request(session, service_request_id, history=extensions)
     document = [serialisers.request(record, zone=zone, extensions=extensions, links=links)]
     return serialisers.render(document, root="service_requests", fmt=fmt)
 

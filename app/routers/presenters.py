@@ -17,11 +17,6 @@ from app.http import conditional
 from app.models import Flag, Issue, IssueFeedback, Photo, User, issue_candidate
 from app.models.base import utcnow
 from app.schemas.issue import (
-    GeoJSONPoint,
-    IssueFeature,
-    IssueFeatureCollection,
-    IssuePage,
-    IssueProperties,
     IssuePublic,
     IssueRead,
     IssueReadPage,
@@ -207,26 +202,6 @@ def issue_reads(
         )
         for row in rows
     ]
-
-
-def issue_page(rows: Sequence[IssueRow], next_cursor: str | None) -> IssuePage:
-    return IssuePage(
-        items=[IssuePublic.of(r.issue, r.distance_m) for r in rows], next_cursor=next_cursor
-    )
-
-
-def feature_collection(rows: Sequence[IssueRow], next_cursor: str | None) -> IssueFeatureCollection:
-    return IssueFeatureCollection(
-        features=[
-            IssueFeature(
-                id=r.issue.public_id,
-                geometry=GeoJSONPoint(coordinates=(r.issue.location.lon, r.issue.location.lat)),
-                properties=IssueProperties(**IssueProperties.fields_of(r.issue, r.distance_m)),
-            )
-            for r in rows
-        ],
-        next_cursor=next_cursor,
-    )
 
 
 def conditional_page(

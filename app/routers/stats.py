@@ -40,15 +40,26 @@ ScopeDep = Annotated[Scope, Depends(scope)]
 
 def cached(request: Request, compute: Callable[[], Any]) -> Response:
     """The JSON answer from the statistics cache (also the KPIs'), with its ETag; 304 on a match."""
-    cache: TTLCache = request.app.state.stats_cache
-    # Names in the answer are worded in its language: one entry (and ETag) per language.
+    return cached_body(request, lambda: orjson.dumps(compute()), "application/json")
+
+
+def cached_body(
+    request: Request, compute: Callable[[], bytes], media_type: str, cache_name: str = "stats"
+) -> Response:
+    """A public read from one of the app's answer caches (`app.state.<cache_name>_cache`), with
+    its ETag and max-age; 304 when If-None-Match names it."""
+    cache: TTLCache = getattr(request.app.state, f"{cache_name}_cache")
+    # Names in the answer are worded in its language: one entry (and ETag) per language, and
+    # per representation.
     lang = i18n.current()
-    key = f"{lang.value}:{request.url.path}?{sorted(request.query_params.multi_items())}"
-    entry = cache.get_or_compute(key, lambda: orjson.dumps(compute()))
+    key = (
+        f"{lang.value}:{media_type}:{request.url.path}?{sorted(request.query_params.multi_items())}"
+    )
+    entry = cache.get_or_compute(key, compute)
     headers = {"ETag": entry.etag, "Cache-Control": f"public, max-age={int(cache.ttl)}"}
     if request.headers.get("if-none-match", "").strip() == entry.etag:
         return Response(status_code=304, headers=headers)
-    return Response(entry.body, media_type="application/json", headers=headers)
+    return Response(entry.body, media_type=media_type, headers=headers)
 
 
 @router.get("/counts/{dimension}", responses=RESPONSES, summary="Issues per status, category, …")

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -502,7 +502,49 @@ def filter_conditions(
     return conditions
 
 
-def list_issues(
+class Positioned(Protocol):
+    """What a row must hold for the next page's cursor: an Issue, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def acknowledged_at(self) -> dt.datetime | None: ...
+    @property
+    def resolved_at(self) -> dt.datetime | None: ...
+    @property
+    def acknowledge_due_at(self) -> dt.datetime: ...
+    @property
+    def resolve_due_at(self) -> dt.datetime: ...
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One keyset page of a filter: its WHERE clauses (the cursor's position included), its
+    order and the distance it sorts by, whatever columns the caller selects."""
+
+    where: list[ColumnElement[bool]]
+    order_by: list[Any]
+    distance: ColumnElement[float] | None
+    limit: int
+    scope: str
+    sort: Sort
+    cursors: CursorCodec
+
+    def next_cursor(self, last: Positioned | Issue, distance_m: float | None) -> str:
+        """The cursor of the page after the one ending at `last` (of limit + 1 rows fetched)."""
+        key: list[Any] = (
+            [distance_m, last.id]
+            if self.distance is not None
+            else _risk_position(last)
+            if self.sort == Sort.risk
+            else [last.created_at.isoformat(), last.id]
+        )
+        return self.cursors.encode(scope=self.scope, key=key)
+
+
+def page_query(
     session: Session,
     *,
     spatial: SpatialBackend,
@@ -510,10 +552,10 @@ def list_issues(
     issue_filter: IssueFilter,
     limit: int,
     cursor: str | None,
-    with_reporter: bool = False,
     default_sort: Sort = Sort.newest,
-) -> tuple[list[IssueRow], str | None]:
-    """One page of issues, newest, nearest or most at risk first, and the next page's cursor."""
+) -> PageQuery:
+    """Newest, nearest or most at risk first, after the cursor's position; fetch `limit` + 1
+    rows to learn whether a next page exists."""
     # The cursor's scope is the filter as asked: where no sort was asked, the list (or queue)
     # that made the cursor fixed its order.
     scope = issue_filter.fingerprint()
@@ -527,33 +569,49 @@ def list_issues(
         if risk is not None
         else [Issue.created_at.desc(), Issue.id.desc()]
     )
-    query = select(Issue, (distance if distance is not None else null()).label("distance")).where(
-        *filter_conditions(session, spatial, f)
-    )
+    where = filter_conditions(session, spatial, f)
     if cursor is not None:
         position = cursors.decode(cursor, scope=scope)
-        query = query.where(_after_risk(position, risk) if risk else _after(position, distance))
+        where.append(_after_risk(position, risk) if risk else _after(position, distance))
+    return PageQuery(where, order, distance, limit, scope, f.sort or default_sort, cursors)
+
+
+def list_issues(
+    session: Session,
+    *,
+    spatial: SpatialBackend,
+    cursors: CursorCodec,
+    issue_filter: IssueFilter,
+    limit: int,
+    cursor: str | None,
+    with_reporter: bool = False,
+    default_sort: Sort = Sort.newest,
+) -> tuple[list[IssueRow], str | None]:
+    """One page of issues as objects (queues, pages), and the next page's cursor."""
+    page = page_query(
+        session,
+        spatial=spatial,
+        cursors=cursors,
+        issue_filter=issue_filter,
+        limit=limit,
+        cursor=cursor,
+        default_sort=default_sort,
+    )
+    distance = page.distance
+    query = select(Issue, (distance if distance is not None else null()).label("distance"))
     # Only what the list shows of the agency: not its jurisdiction, a polygon per row otherwise.
     agency = joinedload(Issue.agency).load_only(
         Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
     )
-    query = query.options(joinedload(Issue.category), agency)
+    query = query.where(*page.where).options(joinedload(Issue.category), agency)
     if with_reporter:
         query = query.options(joinedload(Issue.reporter))
-    query = query.order_by(*order).limit(limit + 1)
+    query = query.order_by(*page.order_by).limit(limit + 1)
     rows = [IssueRow(issue, dist) for issue, dist in session.execute(query)]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        key: list[Any] = (
-            [last.distance_m, last.issue.id]
-            if distance is not None
-            else _risk_position(last.issue)
-            if risk is not None
-            else [last.issue.created_at.isoformat(), last.issue.id]
-        )
-        next_cursor = cursors.encode(scope=scope, key=key)
+        next_cursor = page.next_cursor(rows[-1].issue, rows[-1].distance_m)
     return rows, next_cursor
 
 
@@ -580,7 +638,7 @@ def _risk_key() -> tuple[ColumnElement[int], ColumnElement[dt.datetime]]:
     return done, timeframes.current_step_due()
 
 
-def _risk_position(issue: Issue) -> list[Any]:
+def _risk_position(issue: Positioned | Issue) -> list[Any]:
     due = issue.acknowledge_due_at if issue.acknowledged_at is None else issue.resolve_due_at
     return [int(issue.resolved_at is not None), due.isoformat(), issue.id]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import i18n
@@ -101,6 +101,8 @@ def get_service(session: Session, code: str) -> Category:
 
 
 def _check_services(session: Session, codes: Sequence[str]) -> None:
+    if not codes:
+        return
     known = set(session.scalars(select(Category.code).where(Category.code.in_(codes))))
     unknown = [code for code in codes if code not in known]
     if unknown:
@@ -303,6 +305,7 @@ class RequestRecord:
 
     issue: Issue
     submission: Open311Submission | None
+    # Its public steps in order; only those that can be its status notes unless asked for all.
     events: list[IssueEvent]
     # Where an imported issue came from: its media links, address id, zipcode, agency name.
     origin: IssueImport | None = None
@@ -332,7 +335,9 @@ class RequestRecord:
         return (changes[-1].note or lifecycle.event_message(changes[-1])) if changes else None
 
 
-def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
+def _records(session: Session, found: Sequence[Issue], *, history: bool) -> list[RequestRecord]:
+    """Each issue's request record. Without its `history` (the extensions' every public step),
+    only the steps that can be its `status_notes` are read: status changes with words."""
     ids = [issue.id for issue in found]
     submissions = {
         s.issue_id: s
@@ -341,15 +346,18 @@ def _records(session: Session, found: Sequence[Issue]) -> list[RequestRecord]:
         )
     }
     events: dict[int, list[IssueEvent]] = defaultdict(list)
-    agency = joinedload(IssueEvent.to_agency).load_only(
-        Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
-    )
-    for event in session.scalars(
-        select(IssueEvent)
-        .where(IssueEvent.issue_id.in_(ids), IssueEvent.is_public)
-        .options(agency)
-        .order_by(IssueEvent.issue_id, IssueEvent.id)
-    ):
+    query = select(IssueEvent).where(IssueEvent.issue_id.in_(ids), IssueEvent.is_public)
+    if history:
+        agency = joinedload(IssueEvent.to_agency).load_only(
+            Agency.id, Agency.slug, Agency.name_th, Agency.name_en, Agency.names
+        )
+        query = query.options(agency)
+    else:
+        query = query.where(
+            IssueEvent.from_status.is_distinct_from(IssueEvent.to_status),
+            or_(IssueEvent.note.is_not(None), IssueEvent.message_key.is_not(None)),
+        )
+    for event in session.scalars(query.order_by(IssueEvent.issue_id, IssueEvent.id)):
         events[event.issue_id].append(event)
     origins = {
         o.issue_id: o
@@ -371,7 +379,12 @@ def _issues_query() -> Select[Issue]:
 
 
 def find_requests(
-    session: Session, *, spatial: SpatialBackend, query: RequestQuery, now: dt.datetime
+    session: Session,
+    *,
+    spatial: SpatialBackend,
+    query: RequestQuery,
+    now: dt.datetime,
+    history: bool,
 ) -> list[RequestRecord]:
     """Newest first. A list of ids overrides every other argument, as the spec says."""
     statement = _issues_query().order_by(Issue.created_at.desc(), Issue.id.desc())
@@ -397,16 +410,16 @@ def find_requests(
             .offset((query.page - 1) * query.page_size)
             .limit(query.page_size)
         )
-    return _records(session, list(session.scalars(statement).unique()))
+    return _records(session, list(session.scalars(statement).unique()), history=history)
 
 
-def get_request(session: Session, public_id: str) -> RequestRecord:
+def get_request(session: Session, public_id: str, *, history: bool) -> RequestRecord:
     issue = session.scalar(
         _issues_query().where(Issue.public_id == public_id, issues.publicly_visible())
     )
     if issue is None:
         raise NotFound(f"service_request_id {public_id!r} not found.")
-    return _records(session, [issue])[0]
+    return _records(session, [issue], history=history)[0]
 
 
 def token_request(session: Session, token: str) -> tuple[str, Open311Submission]:

@@ -35,6 +35,7 @@ from app.models.issue import restricted
 ALL = -1  # a dimension the row's grain does not keep
 NONE = 0  # the issue has no agency (unclaimed) or no district (outside every one)
 REBUILD_BATCH = 20_000
+ADD_CHUNK = 1_000  # rows per INSERT: 9 columns each, well under SQLite's 32,766 parameters
 
 
 class Dim(IntFlag):
@@ -174,14 +175,15 @@ def _add(connection: Connection, rollup: Rollup, totals: Mapping[Key, list[int]]
     if not rows:
         return
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(rollup.table)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(rollup.keys),
-            set_={m: rollup.table.c[m] + statement.excluded[m] for m in rollup.measures},
-        ),
-        rows,
-    )
+    # Multi-row VALUES, not executemany: one round trip per chunk (a rebuild writes millions).
+    for start in range(0, len(rows), ADD_CHUNK):
+        statement = insert(rollup.table).values(rows[start : start + ADD_CHUNK])
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(rollup.keys),
+                set_={m: rollup.table.c[m] + statement.excluded[m] for m in rollup.measures},
+            )
+        )
 
 
 def _accumulate(

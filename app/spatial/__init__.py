@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import ColumnElement, Engine
+from sqlalchemy import ColumnElement, Engine, Select
 from sqlalchemy.orm import Session
 
 from app.models.types import LonLat
+
+if TYPE_CHECKING:
+    from app.spatial.tiles import Tile
 
 # (2a + b) / 3 of WGS84: the radius PostGIS derives for ST_DistanceSphere on SRID 4326.
 EARTH_RADIUS_M = 6_371_008.771_415_059
@@ -64,6 +67,11 @@ class SpatialBackend(Protocol):
     def within_bbox(self, bbox: BBox) -> ColumnElement[bool]: ...
 
     def distance_m(self, center: LonLat) -> ColumnElement[float]: ...
+
+    def point_tile(self, session: Session, *, tile: Tile, layer: str, rows: Select[Any]) -> bytes:
+        """A Mapbox Vector Tile of one layer: a point per issue of `rows` (whose columns are the
+        features' properties), in `tile` pixels; nothing for no rows."""
+        ...
 
     def lon_lat(self) -> tuple[ColumnElement[float], ColumnElement[float]]:
         """The issue's longitude and latitude as numbers."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.models import Agency, District, Issue, agency_category
 from app.models.types import WGS84, LonLat
 from app.spatial import BBox, enclosing_bbox
+from app.spatial.tiles import BUFFER, EXTENT, Tile
+
+WEB_MERCATOR = 3857
 
 
 def _point(p: LonLat) -> Any:
@@ -44,6 +47,17 @@ class PostgisBackend:
 
     def lon_lat(self) -> tuple[ColumnElement[float], ColumnElement[float]]:
         return func.ST_X(Issue.location), func.ST_Y(Issue.location)
+
+    def point_tile(self, session: Session, *, tile: Tile, layer: str, rows: Select[Any]) -> bytes:
+        envelope = func.ST_TileEnvelope(tile.z, tile.x, tile.y)
+        geom = func.ST_AsMVTGeom(
+            func.ST_Transform(Issue.location, WEB_MERCATOR), envelope, EXTENT, BUFFER, True
+        )
+        features = rows.add_columns(geom.label("geom")).subquery("t")
+        query = select(func.ST_AsMVT(literal_column("t"), layer, EXTENT, "geom")).select_from(
+            features
+        )
+        return bytes(session.scalar(query) or b"")
 
     def covering_agency_ids(
         self, session: Session, *, point: LonLat, category_id: int

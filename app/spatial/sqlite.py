@@ -9,16 +9,29 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import struct
+from typing import Any
 
 import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Column, ColumnElement, Float, Integer, MetaData, Table, and_, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    and_,
+    func,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Agency, District, Issue, agency_category
 from app.models.types import LonLat
 from app.spatial import BBox, enclosing_bbox, great_circle_m
+from app.spatial.tiles import Tile, encode
 
 # Not part of the ORM metadata: Alembic must not try to manage a virtual table.
 RTREE_TABLE = "issue_location_rtree"
@@ -123,6 +136,19 @@ class SqliteBackend:
 
     def lon_lat(self) -> tuple[ColumnElement[float], ColumnElement[float]]:
         return func.civicloop_lon(Issue.location), func.civicloop_lat(Issue.location)
+
+    def point_tile(self, session: Session, *, tile: Tile, layer: str, rows: Select[Any]) -> bytes:
+        features = []
+        for row in session.execute(rows.add_columns(*self.lon_lat())):
+            *values, lon, lat = row
+            # Snapped to the pixel grid as ST_AsMVTGeom does.
+            x, y = tile.pixel(lon, lat)
+            properties = {
+                key: str(v) if v is not None else None
+                for key, v in zip(row._fields, values, strict=False)
+            }
+            features.append((shapely.Point(round(x), round(y)), properties))
+        return encode(layer, features)
 
     def covering_agency_ids(
         self, session: Session, *, point: LonLat, category_id: int

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Role
+from tests.counting import counted
 from tests.factories import IN_WEST, make_agency, make_category, make_user
-from tests.statements import counted
 
 # The caller, the category and its questions, the district, the priority rules, the issue and
 # its day's statistics (with the city's time zone), its flags, routing, candidates, follow and

@@ -13,9 +13,9 @@ from app.db import Database
 from app.models import LonLat, User
 from app.services import conversation, duplicates, issues, lifecycle
 from app.services.lifecycle import Action
+from tests.counting import counted
 from tests.factories import IN_WEST, make_user
 from tests.seeclickfix.conftest import API, ScfCity
-from tests.statements import counted
 
 MAX_QUERIES = 20
 

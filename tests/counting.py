@@ -1,4 +1,4 @@
-"""Counting what the app asks the database: for tests of how many statements a request costs."""
+"""How many SQL statements the app sends: pages and single reads cost a fixed number."""
 
 from __future__ import annotations
 

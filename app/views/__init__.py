@@ -1,0 +1,1 @@
+"""Views: one function per resource builds a response from one or two queries (DESIGN.md)."""

@@ -1,0 +1,70 @@
+"""The public lists are written straight from their rows: each page reads back through its
+schema (`IssuePage`, `IssueFeatureCollection`) to the very same bytes, and costs one query
+however many issues it holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from app import i18n
+from app.db import Database
+from app.schemas.issue import IssueFeatureCollection, IssuePage
+from tests.counting import counted
+from tests.factories import make_district
+from tests.queries.catalogue import CENTRE, CITY, Catalogue, build_catalogue
+
+GEOJSON = {"Accept": "application/geo+json"}
+NEAREST: dict[str, Any] = {"lat": CENTRE[1], "lon": CENTRE[0], "radius": 50_000, "sort": "nearest"}
+
+
+@pytest.fixture
+def placed(db: Session, database: Database) -> Catalogue:
+    """The catalogue's issues, those in the city placed in its district."""
+    make_district(db, "bang-rak", CITY)
+    return build_catalogue(db, database)
+
+
+@pytest.mark.parametrize("params", [{}, NEAREST, {"bbox": ",".join(map(str, CITY))}])
+@pytest.mark.parametrize("language", ["en", "th"])
+async def test_a_page_is_exactly_what_its_schema_writes(
+    client: httpx.AsyncClient, placed: Catalogue, params: dict[str, Any], language: str
+) -> None:
+    headers = {"Accept-Language": language}
+    plain = await client.get("/api/v1/issues", params=params, headers=headers)
+    geo = await client.get("/api/v1/issues", params=params, headers={**headers, **GEOJSON})
+    assert (plain.status_code, geo.status_code) == (200, 200)
+    page = IssuePage.model_validate_json(plain.content)
+    features = IssueFeatureCollection.model_validate_json(geo.content)
+    assert any(i.agency for i in page.items)
+    assert any(i.district for i in page.items)
+    assert [f.id for f in features.features] == [i.id for i in page.items]
+    # Names and labels computed in the reader's language, as while answering the request.
+    reader = Request({"type": "http", "headers": [(b"accept-language", language.encode())]})
+    with i18n.answering(reader):
+        assert page.model_dump_json().encode() == plain.content
+        assert features.model_dump_json().encode() == geo.content
+
+
+async def test_a_page_costs_one_query_for_2_issues_or_20(
+    client: httpx.AsyncClient, placed: Catalogue, database: Database
+) -> None:
+    await client.get("/api/v1/issues")  # the first request builds what every later one reuses
+    for params in ({}, NEAREST):
+        for accept in ({}, GEOJSON):
+            with counted(database) as few:
+                small = await client.get("/api/v1/issues", params={**params, "limit": 2})
+            with counted(database) as many:
+                full = await client.get(
+                    "/api/v1/issues", params={**params, "limit": 20}, headers=accept
+                )
+            assert (small.status_code, full.status_code) == (200, 200)
+            listed = full.json().get("items") or full.json()["features"]
+            assert len(listed) > 2
+            assert len(few) == len(many), "\n".join(many)
+            # SQLite's connections also send their BEGIN (app.db's pysqlite recipe).
+            assert [s for s in many if s != "BEGIN"] == [many[-1]], "\n".join(many)
