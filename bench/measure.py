@@ -40,7 +40,7 @@ from app.db import Database
 from app.main import create_app
 from app.services.issues import new_public_id
 from bench.data import CityModel
-from bench.seed import METRES_PER_DEGREE, device_id
+from bench.generate import METRES_PER_DEGREE, device_id
 from bench.shapes import ISSUES_PATH, Api, Report
 
 REPO = Path(__file__).resolve().parent.parent

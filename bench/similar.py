@@ -29,6 +29,7 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from bench.data import DEFAULT_TRAFFY_CSV, load_city
+from bench.generate import METRES_PER_DEGREE
 from bench.measure import (
     BenchError,
     SqlRecorder,
@@ -48,7 +49,7 @@ from bench.run import (
     _store_seed,
     _stored_seed,
 )
-from bench.seed import METRES_PER_DEGREE, check_loopback, database_url, log, seed
+from bench.seed import check_loopback, database_url, log, seed
 
 SIMILAR_PATH = "/api/v1/issues/similar"
 # Where someone about to report stands: on the street of a real report (σ 60 m).

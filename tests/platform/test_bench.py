@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
+from app.config import Settings
+from app.main import create_app
 from tests.platform.server import clean_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +83,12 @@ def test_the_api_benchmark_and_its_siblings_run_on_a_small_city(
     printed = bench("run", [*SMALL, "--requests", "20", "--creates", "6", *where, *out])
     run = result(tmp_path, "bench-2000-*.json")
     assert run["seed"]["issues"] == 2000
+    # With what hangs off the issues: every reporter follows their report, every photo has its
+    # three renditions, and some issues are supported.
+    rows = run["seed"]["rows"]
+    assert rows["follow"] >= rows["issue"] == 2000
+    assert rows["photo_file"] == 3 * rows["photo"] >= 3 * 2000
+    assert rows["support"] > 0
     # Every scenario at both levels, with every request answered as documented.
     measured = {(row["scenario"], row["concurrency"]) for row in run["results"]}
     assert measured == {(s, c) for s in ("radius 500 m", "bbox", "create") for c in (1, 2)}
@@ -106,6 +115,48 @@ def test_the_api_benchmark_and_its_siblings_run_on_a_small_city(
         (v, c) for v in ("w1", "w2:http=h11,loop=asyncio") for c in (1, 2)
     }
     assert all(r["requests"] == 10 and r["errors"] == 0 for r in small)
+
+
+def test_the_sqlite_seed_loads_a_city_the_api_serves(
+    db_kind: str, settings: Settings, tmp_path: Path
+) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("bench.seed_sqlite seeds embedded SQLite (the SQLite leg)")
+    path = tmp_path / "bench.db"
+    printed = bench("seed_sqlite", ["--issues", "300", "--path", str(path)])
+    seeded = json.loads(printed[printed.index("\n{") :])
+    assert seeded["issues"] == 300
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        # The R*Tree holds every issue; every reporter follows their report.
+        count = "SELECT count(*) FROM "
+        assert connection.scalar(text(count + "issue_location_rtree")) == 300
+        assert (
+            connection.scalar(
+                text(
+                    count + "issue i JOIN follow f ON f.issue_id = i.id "
+                    "AND f.user_id = i.reporter_id"
+                )
+            )
+            == 300
+        )
+        supported = connection.scalar(
+            text("SELECT i.public_id FROM issue i JOIN support s ON s.issue_id = i.id LIMIT 1")
+        )
+    engine.dispose()
+    app = create_app(settings.model_copy(update={"database_url": f"sqlite:///{path}"}))
+    with TestClient(app) as client:
+        issue = client.get(f"/api/v1/issues/{supported}").raise_for_status().json()
+        assert issue["supporter_count"] > 0
+        assert issue["photos"][0]["kind"] == "report"
+        lon, lat = issue["longitude"], issue["latitude"]
+        near = client.get("/api/v1/issues", params={"lat": lat, "lon": lon, "radius": 50})
+        assert supported in {i["id"] for i in near.raise_for_status().json()["items"]}
+        events = client.get(f"/api/v1/issues/{supported}/events").raise_for_status().json()
+        assert {"reported", "photo_added", "supported"} <= {e["action"] for e in events}
+        # The statistics read the rollups, rebuilt after the load: every issue is counted.
+        counts = client.get("/api/v1/stats/counts/status").raise_for_status().json()
+        assert sum(row["count"] for row in counts["counts"]) == 300
 
 
 def test_the_notification_benchmark_runs(
