@@ -607,7 +607,9 @@ def server_process(
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     with httpx.Client(base_url=base_url, timeout=5.0, trust_env=False) as client:
-        for _ in range(450):  # 90 s at most: the machine may be shared and loaded
+        # 180 s at most: on a shared machine (load 15-20 on 2 cores) building the app alone has
+        # taken over 90 s.
+        for _ in range(900):
             if process.poll() is not None:
                 raise BenchError(f"the server exited ({process.returncode}); see {log_path}")
             try:
@@ -616,7 +618,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path)
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-    raise BenchError(f"the server did not become ready in 90 s; see {log_path}")
+    raise BenchError(f"the server did not become ready in 180 s; see {log_path}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -637,6 +639,7 @@ def compare(
     levels: Sequence[int],
     api: Worker[T],
     direct: Worker[T],
+    names: tuple[str, str] = ("api", "direct"),
 ) -> Comparison:
     """API and direct at each concurrency level, on the same tasks.
 
@@ -645,12 +648,12 @@ def compare(
     """
     result = Comparison(scenario)
     for n, level in enumerate(levels):
-        sides = [("api", api, result.api), ("direct", direct, result.direct)]
+        sides = [(names[0], api, result.api), (names[1], direct, result.direct)]
         for side, worker, into in sides if n % 2 == 0 else sides[::-1]:
             summary = run_load(tasks, warmup, level, worker)
             into.append(summary)
             print(
-                f"  {scenario:<14} {side:<6} c={level:<2} p50 {summary.p50_ms:7.2f} ms  "
+                f"  {scenario:<14} {side:<9} c={level:<2} p50 {summary.p50_ms:7.2f} ms  "
                 f"p99 {summary.p99_ms:7.2f} ms  mean {summary.mean_ms:7.2f} ms  "
                 f"{summary.requests_per_s:8.1f} req/s",
                 flush=True,

@@ -210,7 +210,11 @@ def get_issue(session: Session, public_id: str) -> Issue:
             select(Issue)
             .where(Issue.public_id == public_id)
             .options(
-                joinedload(Issue.category), joinedload(Issue.agency), joinedload(Issue.reporter)
+                joinedload(Issue.category),
+                joinedload(Issue.agency),
+                joinedload(Issue.reporter),
+                # In the same query, whether or not it lies in a district.
+                joinedload(Issue.district),
             )
         )
     if issue is None:

@@ -216,7 +216,8 @@ def rebuild_cell_counts(session: Session) -> int:
         connection.execute(
             update(Issue)
             .where(Issue.id == bindparam("issue_id"))
-            .values(h3_cell=bindparam("cell")),
+            # Placing an issue is not a change of it: updated_at (and its version) stay.
+            .values(h3_cell=bindparam("cell"), updated_at=Issue.updated_at),
             [{"issue_id": i, "cell": cell_at(LonLat(x, y))} for i, x, y in batch],
         )
     c = IssueCellCount

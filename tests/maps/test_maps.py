@@ -10,7 +10,7 @@ import h3
 import httpx
 import mapbox_vector_tile
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -212,7 +212,13 @@ def test_counts_stay_exact_through_changes(
     db.execute(delete(Issue).where(Issue.id == across.id))
     make_issue(db, spatial, reporter=reporter, category=hole, at=ACROSS_TOWN)
     kept = stored_counts(db)
+    # A bulk load leaves issues without a cell: the rebuild places them, as an insert would.
+    db.execute(update(Issue).where(Issue.id == here.id).values(h3_cell=None))
+    changed = db.scalar(select(Issue.updated_at).where(Issue.id == here.id))
+    assert stored_counts(db) != kept
     assert maps.rebuild_cell_counts(db) == len(kept)
     assert stored_counts(db) == kept
+    # Placing an issue is not a change of it.
+    assert db.scalar(select(Issue.updated_at).where(Issue.id == here.id)) == changed
     # Three public issues, each counted once per kept resolution.
     assert sum(row[-1] for row in kept if row[0] == 7) == 3

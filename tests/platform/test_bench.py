@@ -3,9 +3,10 @@ real process, so a change of the API's shapes or SQL that the bench no longer ma
 instead of on the day someone wants figures. Nothing about speed is asserted: only that every
 harness measured what it says (no failed request, a result for every scenario).
 
-`bench.run`, `bench.exports`, `bench.similar`, `bench.small` and `bench.notifications` measure
-PostGIS (the PostGIS leg runs them); `bench.photos`, `bench.limits` and `bench.pages` (the public
-map in Chromium) run on embedded SQLite (the SQLite leg).
+`bench.run`, `bench.exports`, `bench.similar`, `bench.small`, `bench.versus` (against the Django
+baseline in bench/baseline) and `bench.notifications` measure PostGIS (the PostGIS leg runs
+them); `bench.photos`, `bench.limits` and `bench.pages` (the public map in Chromium) run on
+embedded SQLite (the SQLite leg).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from tests.platform.server import clean_environment
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 SMALL = ["--issues", "2000", "--warmup", "2", "--concurrency", "2"]
+VERSUS_SCENARIOS = (
+    "service list", "requests page", "bbox", "radius 500 m", "single request", "POST"
+)  # fmt: skip
 
 
 def bench(module: str, args: Sequence[str], **env: str) -> str:
@@ -115,6 +119,19 @@ def test_the_api_benchmark_and_its_siblings_run_on_a_small_city(
         (v, c) for v in ("w1", "w2:http=h11,loop=asyncio") for c in (1, 2)
     }
     assert all(r["requests"] == 10 and r["errors"] == 0 for r in small)
+
+    # Against the conventional Django server: both answer every request of every scenario.
+    few = ["--requests", "6", "--posts", "3", "--warmup", "2", "--concurrency", "2"]
+    bench("versus", [*reuse, *few, "--workers", "1"])
+    versus = result(tmp_path, "versus-2000-*.json")["results"]
+    assert {(r["scenario"], r["concurrency"]) for r in versus} == {
+        (s, c) for s in VERSUS_SCENARIOS for c in (1, 2)
+    }
+    assert all(
+        r[side]["errors"] == 0 and r[side]["requests"] == (3 if r["scenario"] == "POST" else 6)
+        for r in versus
+        for side in ("civicloop", "baseline")
+    )
 
 
 def test_the_sqlite_seed_loads_a_city_the_api_serves(

@@ -1,6 +1,6 @@
 """The public lists are written straight from their rows: each page reads back through its
 schema (`IssuePage`, `IssueFeatureCollection`) to the very same bytes, and costs one query
-however many issues it holds."""
+however many issues it holds. Single issues and staff pages cost a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from app import i18n
+from app.config import Settings
 from app.db import Database
 from app.schemas.issue import IssueFeatureCollection, IssuePage
 from tests.counting import counted
-from tests.factories import make_district
+from tests.factories import bearer, make_district
 from tests.queries.catalogue import CENTRE, CITY, Catalogue, build_catalogue
 
 GEOJSON = {"Accept": "application/geo+json"}
+# One issue as staff involved read it, today: their look-up, the issue with what it names,
+# candidates, photos, flags, time frame, supporters, duplicates, answers (SQLite adds BEGIN).
+MAX_ONE_ISSUE = 12
 NEAREST: dict[str, Any] = {"lat": CENTRE[1], "lon": CENTRE[0], "radius": 50_000, "sort": "nearest"}
 
 
@@ -68,3 +72,41 @@ async def test_a_page_costs_one_query_for_2_issues_or_20(
             assert len(few) == len(many), "\n".join(many)
             # SQLite's connections also send their BEGIN (app.db's pysqlite recipe).
             assert [s for s in many if s != "BEGIN"] == [many[-1]], "\n".join(many)
+
+
+async def test_one_issue_costs_the_same_queries_whichever_it_is_and_whoever_reads_it(
+    client: httpx.AsyncClient, placed: Catalogue, database: Database, settings: Settings
+) -> None:
+    readers = {
+        "anonymous": {},
+        "staff": bearer(settings, placed.staff["city"]),
+        "the reporter": bearer(settings, placed.reporter),
+    }
+    for auth in readers.values():  # the first request builds what every later one reuses
+        await client.get(f"/api/v1/issues/{placed.ids['silom']}", headers=auth)
+    for reader, auth in readers.items():
+        costs = set()
+        for public_id in placed.ids.values():
+            with counted(database) as statements:
+                response = await client.get(f"/api/v1/issues/{public_id}", headers=auth)
+            assert response.status_code == 200, response.text
+            costs.add(len(statements))
+        # What the reader may see decides a query or two (the caller, the reporter's answers
+        # for staff involved); what the issue holds never does.
+        assert max(costs) <= MAX_ONE_ISSUE, (reader, costs)
+        if reader == "anonymous":
+            assert len(costs) == 1, costs
+
+
+async def test_your_reports_cost_the_same_queries_for_2_or_all(
+    client: httpx.AsyncClient, placed: Catalogue, database: Database, settings: Settings
+) -> None:
+    auth = bearer(settings, placed.reporter)
+    await client.get("/api/v1/users/me/issues", headers=auth)
+    with counted(database) as few:
+        small = await client.get("/api/v1/users/me/issues", params={"limit": 2}, headers=auth)
+    with counted(database) as many:
+        full = await client.get("/api/v1/users/me/issues", params={"limit": 50}, headers=auth)
+    assert len(small.json()["items"]) == 2
+    assert len(full.json()["items"]) > 2
+    assert len(few) == len(many), "\n".join(many)
