@@ -175,7 +175,7 @@ def report(database: Database, city: City, count: int) -> list[str]:
                     description="",
                     location=SPOT,
                     address=None,
-                )
+                ).issue
                 ids.append(issue.public_id)
             session.commit()
     return ids

@@ -178,7 +178,7 @@ def make_issue(
         description=description,
         location=LonLat(*at),
         address=None,
-    )
+    ).issue
     session.commit()
     return issue
 

@@ -270,7 +270,7 @@ class Teller:
                 address=f"{where}, {district.name_en}"
                 if english
                 else f"{where} เขต{district.name_th}",
-            )
+            ).issue
             if rng.random() < PHOTO_SHARE:
                 self._photo(issue, reporter, code, PhotoKind.report)
         span = now - MARGIN - reported_at

@@ -32,7 +32,7 @@ from app.http.links import route_url
 from app.http.route import UnitOfWorkRoute
 from app.models import Issue, IssueEvent, LonLat, PhotoKind, Role, User
 from app.models.base import utcnow
-from app.routers.presenters import conditional_page, issue_read, issue_reads
+from app.routers.presenters import conditional_page, issue_read, issue_reads, new_issue_read
 from app.routers.query import IssueFilterDep, PageParams
 from app.routers.uploads import REPORT_BODY, Report, read_report
 from app.schemas.issue import (
@@ -120,7 +120,7 @@ def create_issue(
         accounts.set_contact_preferences(
             session, user=reporter, language=body.language, contact_needs=body.contact_needs
         )
-    issue = issues.create_issue(
+    new = issues.create_issue(
         session,
         spatial=spatial,
         reporter=reporter,
@@ -134,7 +134,8 @@ def create_issue(
         private=body.private,
         emergency_number=settings.emergency_number,
     )
-    if report.photos:
+    issue = new.issue
+    added = (
         photos.add_photos(
             session,
             store=store,
@@ -144,10 +145,13 @@ def create_issue(
             photos=report.photos,
             max_per_issue=settings.photo_max_per_issue,
         )
+        if report.photos
+        else []
+    )
     issue.reporter = reporter
     response.headers["Location"] = route_url(request, "get_issue", issue_id=issue.public_id)
     response.headers["ETag"] = _etag(issue)
-    return issue_read(session, issue, reporter, settings.reopen_window, links)
+    return new_issue_read(new, reporter, settings.reopen_window, added, links)
 
 
 @router.get(

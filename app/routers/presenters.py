@@ -25,7 +25,7 @@ from app.schemas.issue import (
     TimeframeRead,
 )
 from app.services import duplicates, lifecycle, permissions, photos, priorities, timeframes
-from app.services.issues import IssueRow
+from app.services.issues import IssueRow, NewIssue
 from app.services.notifications import feedback
 from app.services.photos import PhotoLinks
 from app.services.timeframes import Timeframe
@@ -150,6 +150,31 @@ def issue_read(
     extras = _extras(session, [issue], viewer, candidates)[issue.id]
     return _read(
         issue, viewer, candidates[issue.id], None, reopen_window, issue_photos, links, extras
+    )
+
+
+def new_issue_read(
+    new: NewIssue,
+    reporter: User,
+    reopen_window: dt.timedelta,
+    issue_photos: Sequence[Photo],
+    links: PhotoLinks,
+) -> IssueRead:
+    """A report just made, as its reporter sees it, from what was written (`issue_read` without
+    reading anything back): no one has supported it, merged into it or answered on it yet."""
+    fresh = duplicates.DuplicateInfo(
+        supporter_count=0, supported=False, duplicate_of=None, duplicates=[]
+    )
+    extras = _Extras(new.flags, new.timeframe, fresh, [])
+    return _read(
+        new.issue,
+        reporter,
+        set(new.candidates),
+        None,
+        reopen_window,
+        issue_photos,
+        links,
+        extras,
     )
 
 

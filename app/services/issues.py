@@ -63,6 +63,7 @@ from app.services import (
     routing,
     timeframes,
 )
+from app.services.notifications import outbox
 from app.services.pagination import CursorCodec
 from app.spatial import BBox, SpatialBackend
 
@@ -95,6 +96,17 @@ def _unknown_category(code: str, location: str) -> UnknownCategory:
     )
 
 
+@dataclass(frozen=True)
+class NewIssue:
+    """A report just stored, with what was written beside it: its response is built from this,
+    without reading back what this transaction wrote."""
+
+    issue: Issue
+    candidates: frozenset[int]
+    flags: list[Flag]
+    timeframe: timeframes.Timeframe
+
+
 def create_issue(
     session: Session,
     *,
@@ -111,7 +123,7 @@ def create_issue(
     private: bool = False,
     channel: str = "api",
     emergency_number: str | None = None,
-) -> Issue:
+) -> NewIssue:
     """Store a new report with its answers to the category's questions and its flags (which set
     its priority and deadlines), route it to the covering agencies, place it in its district,
     and write its first event. A private report is seen only by its reporter, the agencies
@@ -168,14 +180,26 @@ def create_issue(
     )
     session.add(issue)
     session.flush()
-    priorities.store_flags(session, issue, assessed.flags)
-    routing.route(session, spatial=spatial, issue=issue)
+    priorities.add_flags(session, issue, assessed.flags)
+    candidates = routing.route(session, spatial=spatial, issue=issue)
     # The reporter follows their own report: every public step reaches them until they unsubscribe.
-    session.add(Follow(issue_id=issue.id, user_id=reporter.id))
+    follow = Follow(issue_id=issue.id, user_id=reporter.id)
+    session.add(follow)
+    session.flush()
     lifecycle.record_event(
-        session, issue=issue, action=EventAction.reported, actor=reporter, from_status=None
+        session,
+        issue=issue,
+        action=EventAction.reported,
+        actor=reporter,
+        from_status=None,
+        written=outbox.Written(candidates=candidates, follows=[follow]),
     )
-    return issue
+    return NewIssue(
+        issue=issue,
+        candidates=frozenset(candidates),
+        flags=sorted(assessed.flags),
+        timeframe=timeframes.frame_at(issue, now, at_risk_percent=assessed.at_risk_percent),
+    )
 
 
 def get_issue(session: Session, public_id: str) -> Issue:

@@ -117,13 +117,15 @@ def record_event(
     assignee_id: int | None = None,
     related_issue_id: int | None = None,
     actor_role: str | None = None,
+    written: outbox.Written | None = None,
 ) -> IssueEvent:
     """Append to the issue's audit trail and enqueue its notifications, in the caller's
     transaction: the change, its event and its messages commit together or not at all.
     No actor means the system (for example the worker's auto-close), or the role named by
     `actor_role` (a contractor acting through a link, who has no account). `note` is what a person
     wrote (kept as written); `message` what the system says, stored as its catalog key and
-    worded for each reader."""
+    worded for each reader. `written` is what the caller wrote beside a new report (its
+    candidates and follows), so its messages are addressed without reading that back."""
     message_key, message_params = i18n.stored(message) if message else (None, None)
     event = IssueEvent(
         issue_id=issue.id,
@@ -146,7 +148,7 @@ def record_event(
         related_issue_id=related_issue_id,
     )
     session.add(event)
-    outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor)
+    outbox.enqueue_for_event(session, issue=issue, event=event, actor=actor, written=written)
     return event
 
 

@@ -119,7 +119,7 @@ def file_report(
         address=contact.address,
         channel="line",
         emergency_number=settings.emergency_number,
-    )
+    ).issue
     if cleaned:
         photos.add_photos(
             session,

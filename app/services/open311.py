@@ -212,7 +212,7 @@ def submit(
         field_names={"category": "service_code", "attributes": "attribute[{code}]"},
         channel="open311",
         emergency_number=emergency_number,
-    )
+    ).issue
     submission = Open311Submission(
         issue_id=issue.id,
         api_key_id=api_key.id,

@@ -121,6 +121,11 @@ def flags_by_issue(session: Session, issue_ids: Collection[int]) -> dict[int, li
 def store_flags(session: Session, issue: Issue, flags: Collection[Flag]) -> None:
     """Replace the issue's flags (it must be flushed: the rows need its id)."""
     session.execute(delete(issue_flag).where(issue_flag.c.issue_id == issue.id))
+    add_flags(session, issue, flags)
+
+
+def add_flags(session: Session, issue: Issue, flags: Collection[Flag]) -> None:
+    """Give a flushed issue that has none yet (a new report) these flags: nothing to delete."""
     if flags:
         session.execute(insert(issue_flag), [{"issue_id": issue.id, "flag": f} for f in flags])
 
@@ -131,6 +136,8 @@ class Assessment:
     priority: Priority
     acknowledge_due_at: dt.datetime
     resolve_due_at: dt.datetime
+    # Of the rules the deadlines came from: when the new issue counts as at risk.
+    at_risk_percent: int
 
 
 def assess_report(
@@ -144,7 +151,7 @@ def assess_report(
     acknowledge_by, resolve_by = deadlines(
         reported_at=reported_at, category=category, priority=priority, rules=rules
     )
-    return Assessment(flags, priority, acknowledge_by, resolve_by)
+    return Assessment(flags, priority, acknowledge_by, resolve_by, rules.at_risk_percent)
 
 
 def reprioritise(

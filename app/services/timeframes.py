@@ -1,6 +1,7 @@
 """Each issue's time frame: when its next step and its resolution are due, and whether it is on
 track, at risk or late. One SQL expression (`state`) decides, so single reads, lists, exports,
 statistics and work queues agree; `current_due_at` is the deadline that expression watches.
+`state_at` is the same rule for an issue in hand, for a report's answer made without reading back.
 
 A step's window runs from the report (deadlines count from the report time, see
 `services.priorities`) to its due date; the step is at risk once the share of the window set in
@@ -10,6 +11,7 @@ the priority rules (`at_risk_percent`) has passed, and late once the due date ha
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -156,6 +158,28 @@ def _frame(issue: Issue, found: str) -> Timeframe:
             else None
         ),
     )
+
+
+def state_at(issue: Issue, now: dt.datetime, *, at_risk_percent: int) -> TimeframeState:
+    """`state` worked out for an issue in hand (a report just written, whose row need not be
+    read back): the same rule on the same whole seconds and whole percent."""
+    if issue.resolved_at is not None:
+        met = issue.resolved_at <= issue.resolve_due_at
+        return TimeframeState.met if met else TimeframeState.missed
+    due = issue.acknowledge_due_at if issue.acknowledged_at is None else issue.resolve_due_at
+    if due < now:
+        return TimeframeState.late
+    reported = math.floor(issue.created_at.timestamp())
+    elapsed = int(now.timestamp()) - reported
+    window = math.floor(due.timestamp()) - reported
+    if elapsed * 100 >= at_risk_percent * window:
+        return TimeframeState.at_risk
+    return TimeframeState.on_track
+
+
+def frame_at(issue: Issue, now: dt.datetime, *, at_risk_percent: int) -> Timeframe:
+    """The time frame of an issue in hand at `now`, without a query (`state_at`)."""
+    return _frame(issue, state_at(issue, now, at_risk_percent=at_risk_percent))
 
 
 def of_issues(session: Session, issues: Sequence[Issue], now: dt.datetime) -> dict[int, Timeframe]:

@@ -282,7 +282,7 @@ async def send_report(
             field_names={"category": "category", "attributes": ANSWER_LOCATION},
             channel="web",
             emergency_number=page.settings.emergency_number,
-        )
+        ).issue
         if cleaned:
             photos.add_photos(
                 session,

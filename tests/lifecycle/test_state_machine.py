@@ -539,7 +539,7 @@ def test_random_action_sequences_keep_the_invariants(
             description="",
             location=LonLat(*IN_WEST),
             address=None,
-        )
+        ).issue
         session.commit()
         issue_id, public_id = issue.id, issue.public_id
 

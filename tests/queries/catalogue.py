@@ -158,7 +158,7 @@ def build_catalogue(db: Session, database: Database) -> Catalogue:
             description=spec.description,
             location=LonLat(*spec.at),
             address=None,
-        )
+        ).issue
         db.flush()
         for action in spec.path:
             lifecycle.transition(

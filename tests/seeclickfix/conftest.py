@@ -100,7 +100,7 @@ def city(db: Session, database: Database, settings: Settings) -> ScfCity:
                 address="Silom Soi 5" if name == "open" else None,
                 answers={"size": "large"} if category.code == "pothole" else None,
                 **kw,  # type: ignore[arg-type]
-            )
+            ).issue
             made[name] = issue.public_id
             return issue
 

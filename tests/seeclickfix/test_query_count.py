@@ -36,7 +36,7 @@ def _more_issues(database: Database, settings: Settings, city: ScfCity, how_many
                 location=LonLat(*IN_WEST),
                 address=None,
                 answers={"size": "small"},
-            )
+            ).issue
             lifecycle.transition(
                 session,
                 issue=issue,

@@ -32,7 +32,7 @@ def place_issues(
             description="",
             location=LonLat(lon, lat),
             address=None,
-        )
+        ).issue
         placed[issue.public_id] = (lon, lat)
     session.commit()
     return placed

@@ -74,7 +74,7 @@ def _arrange(db: Session, spatial: SpatialBackend) -> None:
             location=LonLat(*rng.choice([IN_WEST, IN_WEST, IN_EAST, OUTSIDE])),
             address=None,
             private=n % 11 == 5,
-        )
+        ).issue
         made.append(issue)
     db.flush()
     # Back-dated with a statement (as imports and the tests' own arrangements do).

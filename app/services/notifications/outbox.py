@@ -86,18 +86,35 @@ class Audience:
     unsubscribe_ref: str
 
 
+@dataclass(frozen=True)
+class Written:
+    """What the caller has just written beside a new report, so not read back: the agencies it
+    was routed to and its follows (flushed, so they have their ids)."""
+
+    candidates: Sequence[int]
+    follows: Sequence[Follow]
+
+
 def enqueue_for_event(
-    session: Session, *, issue: Issue, event: IssueEvent, actor: User | None
+    session: Session,
+    *,
+    issue: Issue,
+    event: IssueEvent,
+    actor: User | None,
+    written: Written | None = None,
 ) -> list[Notification]:
     """Queue every message this event causes; called by `lifecycle.record_event` only."""
     if event.action in SILENT_ACTIONS:
         return []
-    receiving = _receiving_agencies(session, issue, event)
-    audience = _audience(session, issue, event, actor, receiving)
+    receiving = _receiving_agencies(session, issue, event, written)
+    staff = _alerted_staff(session, receiving)
+    audience = _audience(session, issue, event, actor, staff, written)
     payload = snapshot(session, issue, event)
     involved = {*receiving, *(a for a in (issue.agency_id, event.from_agency_id) if a is not None)}
+    # Users already in hand (the actor, the staff just read) are not read again.
+    known = [*staff, *([actor] if actor is not None and actor in session else [])]
     rows = [
-        *_user_rows(session, audience, issue, event, payload),
+        *_user_rows(session, audience, known, issue, event, payload),
         *_webhook_rows(session, involved, issue, event, payload),
     ]
     session.add_all(rows)
@@ -105,17 +122,29 @@ def enqueue_for_event(
 
 
 def _audience(
-    session: Session, issue: Issue, event: IssueEvent, actor: User | None, receiving: list[int]
+    session: Session,
+    issue: Issue,
+    event: IssueEvent,
+    actor: User | None,
+    staff: list[User],
+    written: Written | None,
 ) -> list[Audience]:
     found: dict[int, Audience] = {}
     if event.is_public:
-        for follow_id, user_id in session.execute(
-            select(Follow.id, Follow.user_id).where(Follow.issue_id == issue.id).order_by(Follow.id)
-        ):
+        follows = (
+            sorted((f.id, f.user_id) for f in written.follows)
+            if written is not None
+            else session.execute(
+                select(Follow.id, Follow.user_id)
+                .where(Follow.issue_id == issue.id)
+                .order_by(Follow.id)
+            ).all()
+        )
+        for follow_id, user_id in follows:
             reason = Reason.reporter if user_id == issue.reporter_id else Reason.follower
             found[user_id] = Audience(user_id, reason, f"follow:{follow_id}")
-    for user_id in _alerted_staff(session, receiving):
-        found.setdefault(user_id, Audience(user_id, Reason.agency, f"alerts:{user_id}"))
+    for user in staff:
+        found.setdefault(user.id, Audience(user.id, Reason.agency, f"alerts:{user.id}"))
     if (
         event.action == EventAction.reopened
         and issue.agency_id is not None
@@ -123,8 +152,8 @@ def _audience(
     ):
         # "Not fixed" must reach whoever has to go back: the staff following the agency's
         # queue hear of it in a message of their own, followers of the issue or not.
-        for user_id in _alerted_staff(session, [issue.agency_id]):
-            found[user_id] = Audience(user_id, Reason.disputed, f"alerts:{user_id}")
+        for user in _alerted_staff(session, [issue.agency_id]):
+            found[user.id] = Audience(user.id, Reason.disputed, f"alerts:{user.id}")
     if event.action == EventAction.assigned and event.assignee_id is not None:
         # Told even though the event is internal (the actor who took it for themselves is not);
         # an agency alert, so the same one-click unsubscribe ends it.
@@ -155,13 +184,13 @@ def _audience(
     return list(found.values())
 
 
-def _alerted_staff(session: Session, agency_ids: list[int]) -> list[int]:
+def _alerted_staff(session: Session, agency_ids: Sequence[int]) -> list[User]:
     """Active staff of these agencies who have not turned their agency's alerts off."""
     if not agency_ids:
         return []
     return list(
         session.scalars(
-            select(User.id)
+            select(User)
             .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
             .where(
                 User.agency_id.in_(agency_ids),
@@ -174,10 +203,14 @@ def _alerted_staff(session: Session, agency_ids: list[int]) -> list[int]:
     )
 
 
-def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> list[int]:
+def _receiving_agencies(
+    session: Session, issue: Issue, event: IssueEvent, written: Written | None
+) -> list[int]:
     """Agencies whose queue just gained the issue (or a step to take on it): a report's
     candidates, a transfer's target, the handling agency when a contractor reports done."""
     if event.action == EventAction.reported:
+        if written is not None:
+            return list(written.candidates)
         return list(
             session.scalars(
                 select(issue_candidate.c.agency_id).where(issue_candidate.c.issue_id == issue.id)
@@ -194,6 +227,7 @@ def _receiving_agencies(session: Session, issue: Issue, event: IssueEvent) -> li
 def _user_rows(
     session: Session,
     audience: list[Audience],
+    known: list[User],
     issue: Issue,
     event: IssueEvent,
     payload: dict[str, Any],
@@ -201,7 +235,13 @@ def _user_rows(
     if not audience:
         return
     ids = [a.user_id for a in audience]
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids), User.is_active))}
+    users = {u.id: u for u in known if u.id in ids and u.is_active}
+    missing = [i for i in ids if i not in users]
+    if missing:
+        users.update(
+            (u.id, u)
+            for u in session.scalars(select(User).where(User.id.in_(missing), User.is_active))
+        )
     prefs = {
         p.user_id: p
         for p in session.scalars(
