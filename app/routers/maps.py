@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.deps import SessionDep, SpatialDep
-from app.errors import ValidationFailed, problem_responses
+from app.errors import NotFound, ValidationFailed, problem_responses
 from app.http.route import UnitOfWorkRoute
 from app.routers.query import IssueFilterDep
 from app.routers.stats import cached_body
@@ -33,7 +33,11 @@ TilePath = Annotated[int, Path(ge=0, description="Tile column (x) or row (y), fr
 
 @router.get(
     "/tiles/{z}/{x}/{y}.mvt",
-    responses={200: {"content": {MVT: {}}, "description": "A Mapbox Vector Tile"}, **RESPONSES},
+    responses={
+        200: {"content": {MVT: {}}, "description": "A Mapbox Vector Tile"},
+        **RESPONSES,
+        **problem_responses(404),
+    },
     summary="A map tile of issues (Mapbox Vector Tile)",
 )
 def get_tile(
@@ -50,13 +54,9 @@ def get_tile(
     `category`, `status` and `agency` (the handling agency's slug, when there is one). Below,
     layer `hexagons`: an H3 hexagon per cell whose centre lies in the tile, with `cell` and
     `count` (resolution 5 up to zoom 8, 7 up to 12, 9 above). An empty tile is empty (0 bytes)."""
-    for name, value in (("x", x), ("y", y)):
-        if value >= 2**z:
-            message = f"must be below {2**z} at zoom {z}"
-            raise ValidationFailed(
-                f"{name}: {message}",
-                errors=[FieldProblem(location=f"path.{name}", message=message, code="too_large")],
-            )
+    # Past the edge of the zoom's grid there is no such tile, as on any tile server.
+    if max(x, y) >= 2**z:
+        raise NotFound(f"No tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {2**z - 1}.")
     return cached_body(
         request,
         lambda: maps.tile(session, spatial=spatial, issue_filter=issue_filter, tile=Tile(z, x, y)),

@@ -175,7 +175,6 @@ async def test_a_city_tile_draws_hexagons_with_counts(
 @pytest.mark.parametrize(
     ("path", "where"),
     [
-        ("/api/v1/tiles/3/8/0.mvt", "path.x"),
         ("/api/v1/tiles/23/0/0.mvt", "path.z"),
         ("/api/v1/tiles/2/1/1.mvt", "query.z"),  # a quarter of the world: too many hexagons
         ("/api/v1/hexagons?zoom=11", "query.bbox"),
@@ -189,6 +188,15 @@ async def test_bad_tiles_and_areas_are_refused(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert where in {e["location"] for e in response.json()["errors"]}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tiles/3/8/0.mvt", "/api/v1/tiles/0/0/1.mvt"])
+async def test_a_tile_past_the_edge_of_its_zooms_grid_does_not_exist(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 def stored_counts(db: Session) -> set[tuple[Any, ...]]:
